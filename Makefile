@@ -1,0 +1,75 @@
+# switchyard: a fresh machine needs only `make run` and `make test`.
+
+GO        ?= go
+BIN       := $(CURDIR)/bin
+SWITCHYARD:= $(BIN)/switchyard
+H2SPEC    := $(BIN)/h2spec
+H2SPEC_VERSION := v2.2.1+incompatible
+FUZZTIME  ?= 8s
+ADDR      ?= :8080
+
+export PATH := $(BIN):$(PATH)
+
+.PHONY: all build run test check vet fmt-check unit race fuzz fuzz-brief bench tools apt-tools peers-test clean
+
+all: build
+
+build:
+	$(GO) build -o $(SWITCHYARD) ./cmd/switchyard
+
+run: build
+	$(SWITCHYARD) serve -addr $(ADDR)
+
+## test: everything CI runs — formatting, vet, unit and integration tests with -race,
+## interop with curl and nghttp, h2spec, and each fuzz target briefly.
+test: tools fmt-check vet race peers-test fuzz-brief
+	@echo "make test: all passed"
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+	cd bench/peers && $(GO) vet ./...
+
+race: build
+	SWITCHYARD_BIN=$(SWITCHYARD) $(GO) test -race -count=1 -timeout 10m ./...
+
+peers-test:
+	cd bench/peers && $(GO) test -count=1 -timeout 5m ./...
+
+## fuzz-brief: run every Fuzz target for $(FUZZTIME) (make fuzz FUZZTIME=5m for longer).
+fuzz-brief:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg > /tmp/switchyard-fuzz.log 2>&1 || { cat /tmp/switchyard-fuzz.log; exit 1; }; \
+	  done; \
+	done
+
+fuzz:
+	$(MAKE) fuzz-brief FUZZTIME=$(or $(FUZZLONG),2m)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+	cd bench/peers && $(GO) test -run '^$$' -bench . -benchmem ./...
+
+## tools: what the tests need beyond Go. A tool that cannot be installed fails the build.
+tools: apt-tools $(H2SPEC)
+
+apt-tools:
+	@missing=""; \
+	for t in curl nghttp h2load; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages for:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl nghttp2-client >/dev/null; \
+	fi; \
+	for t in curl nghttp h2load; do command -v $$t >/dev/null 2>&1 || { echo "missing tool: $$t (apt-get install nghttp2-client curl)"; exit 1; }; done; \
+	curl --version | grep -q HTTP2 || { echo "curl lacks HTTP/2 support"; exit 1; }
+
+$(H2SPEC):
+	GOBIN=$(BIN) $(GO) install github.com/summerwind/h2spec/cmd/h2spec@$(H2SPEC_VERSION)
+
+clean:
+	rm -rf $(BIN)

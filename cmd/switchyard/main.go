@@ -1,0 +1,35 @@
+// Command switchyard runs the switchyard server (`switchyard serve`).
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+const usage = `usage: switchyard <command> [flags]
+
+commands:
+  serve   run the standalone server (switchyard serve -h for its flags)
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(os.Args[2:])
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "switchyard: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "switchyard:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,71 @@
+package server
+
+import (
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/parser"
+)
+
+// Config holds the server's settings. The zero value of every field means its default.
+type Config struct {
+	// Addr is the TCP address to listen on, e.g. ":8080" (default ":8080").
+	Addr string
+	// Loops is the number of event loops (default: one per CPU).
+	Loops int
+	// Limits bounds HTTP/1.1 request heads and bodies (defaults: parser.DefaultLimits()).
+	Limits parser.Limits
+	// HeaderTimeout bounds the time from a request's first byte to the end of its head,
+	// against slowloris clients (default 10s).
+	HeaderTimeout time.Duration
+	// BodyTimeout bounds the time a request body may go without progress (default 30s).
+	BodyTimeout time.Duration
+	// IdleTimeout closes a keep-alive HTTP/1.1 connection that sends no request (default 60s).
+	IdleTimeout time.Duration
+	// MaxConns caps open connections; past it new ones are answered 503 and closed
+	// (default 0: no cap other than the process's file descriptor limit, which never
+	// stops the server: see acceptor.go).
+	MaxConns int
+	// WorkerPoolSize bounds the goroutines that run handlers of routes with UseWorkerPool
+	// (default 4096).
+	WorkerPoolSize int
+	// Logger receives the reasons for rejected requests and failed upgrades at Debug level
+	// and server events at Info (default: slog.Default()).
+	Logger *slog.Logger
+	// ServerName is sent in the Server header of HTTP/1.1 responses (default "switchyard";
+	// "-" sends none).
+	ServerName string
+}
+
+func (c Config) withDefaults() Config {
+	if c.Addr == "" {
+		c.Addr = ":8080"
+	}
+	if c.Loops <= 0 {
+		c.Loops = runtime.NumCPU()
+	}
+	c.Limits = c.Limits.WithDefaults()
+	if c.HeaderTimeout <= 0 {
+		c.HeaderTimeout = 10 * time.Second
+	}
+	if c.BodyTimeout <= 0 {
+		c.BodyTimeout = 30 * time.Second
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 60 * time.Second
+	}
+	if c.WorkerPoolSize <= 0 {
+		c.WorkerPoolSize = 4096
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	switch c.ServerName {
+	case "":
+		c.ServerName = "switchyard"
+	case "-":
+		c.ServerName = ""
+	}
+	return c
+}

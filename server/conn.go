@@ -1,0 +1,158 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+)
+
+// Conn is one client connection. It belongs to one event loop; the methods that say so are
+// safe from any goroutine, the others only from the loop (inside handlers and Protocol
+// methods). An idle Conn holds no buffers: only this struct.
+type Conn struct {
+	gc    gnet.Conn
+	loop  *loop
+	srv   *Server
+	proto Protocol // nil while the connection speaks HTTP/1.1: that costs no allocation
+	h1    *h1State // an HTTP/1.1 request in progress; nil between requests
+
+	deadline     int64 // unix nanoseconds; 0 when none is set
+	wprev, wnext *Conn
+	inWheel      bool
+
+	closing  bool // close once the batch is written
+	closed   bool
+	busy     bool // a worker-pool handler owns the current request
+	requests uint32
+
+	pending atomic.Pointer[poolJob] // a worker-pool response waiting for the loop
+	value   any
+}
+
+// errCloseConn makes the serve loop close the connection after writing what it queued.
+var errCloseConn = errors.New("switchyard: closing connection")
+
+// Write queues p on the loop's batch; it is copied. Loop only.
+func (c *Conn) Write(p []byte) { c.loop.batch.write(p) }
+
+// WriteString queues s on the loop's batch. Loop only.
+func (c *Conn) WriteString(s string) { c.loop.batch.writeString(s) }
+
+// WriteRef queues p without copying it: p must stay unchanged until the current callback
+// returns (a view into the input buffer qualifies). Loop only.
+func (c *Conn) WriteRef(p []byte) { c.loop.batch.writeRef(p) }
+
+// AppendBuffer returns the batch's open tail so that encoders can append to it in place;
+// hand the result back with Commit. Loop only.
+func (c *Conn) AppendBuffer() []byte { return c.loop.batch.grow() }
+
+// Commit records what was appended to the slice AppendBuffer returned. Loop only.
+func (c *Conn) Commit(b []byte) { c.loop.batch.commit(b) }
+
+// Close closes the connection once what is queued has been written. Loop only.
+func (c *Conn) Close() { c.closing = true }
+
+// SetDeadline arranges for the protocol's Timeout to run once d has passed (with the
+// wheel's 250 ms granularity). d <= 0 clears it. Loop only.
+func (c *Conn) SetDeadline(d time.Duration) {
+	w := &c.loop.wheel
+	w.remove(c)
+	if d <= 0 {
+		c.deadline = 0
+		return
+	}
+	c.deadline = c.srv.clock.now() + int64(d)
+	w.add(c)
+}
+
+// RemoteAddr is the peer's address. Safe from any goroutine.
+func (c *Conn) RemoteAddr() net.Addr { return c.gc.RemoteAddr() }
+
+// Value returns the user value stored with SetValue. Loop only.
+func (c *Conn) Value() any { return c.value }
+
+// SetValue stores a user value with the connection. Loop only.
+func (c *Conn) SetValue(v any) { c.value = v }
+
+// Outbound returns how many bytes are queued in the kernel-side send path that the peer
+// has not yet taken: the measure of a send budget. Loop only.
+func (c *Conn) Outbound() int { return c.gc.OutboundBuffered() }
+
+// AsyncWrite queues p for the connection from any goroutine; done, if not nil, runs on the
+// loop once it has been written or failed. p must stay unchanged until then.
+func (c *Conn) AsyncWrite(p []byte, done func(error)) error {
+	var cb gnet.AsyncCallback
+	if done != nil {
+		cb = func(_ gnet.Conn, err error) error { done(err); return nil }
+	}
+	return c.gc.AsyncWrite(p, cb)
+}
+
+// AsyncWritev is AsyncWrite for several slices written in one call.
+func (c *Conn) AsyncWritev(bs [][]byte, done func(error)) error {
+	var cb gnet.AsyncCallback
+	if done != nil {
+		cb = func(_ gnet.Conn, err error) error { done(err); return nil }
+	}
+	return c.gc.AsyncWritev(bs, cb)
+}
+
+// Execute runs fn on the connection's loop, from any goroutine, unless the connection has
+// closed by then. What fn writes is flushed when it returns.
+func (c *Conn) Execute(fn func(c *Conn)) error {
+	return c.gc.EventLoop().Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		if c.closed {
+			return nil
+		}
+		fn(c)
+		if c.loop.flush(c) {
+			c.closeNow()
+		}
+		return nil
+	}))
+}
+
+// CloseAsync closes the connection from any goroutine, after what is queued.
+func (c *Conn) CloseAsync() error { return c.gc.Close() }
+
+// serve runs the connection's current protocol over everything buffered, switching
+// protocols in place as it goes, and discards what was consumed.
+func (c *Conn) serve() {
+	if job := c.pending.Swap(nil); job != nil {
+		c.finishPoolJob(job)
+	}
+	buf, _ := c.gc.Peek(-1)
+	total := 0
+	for !c.closing && !c.busy && total < len(buf) {
+		var (
+			n      int
+			err    error
+			before = c.proto
+		)
+		if c.proto != nil {
+			n, err = c.proto.Serve(c, buf[total:])
+		} else {
+			n, err = c.serveHTTP1(buf[total:])
+		}
+		total += n
+		if err != nil {
+			c.closing = true
+			break
+		}
+		if n == 0 && c.proto == before {
+			break // the protocol needs more bytes
+		}
+	}
+	if total > 0 {
+		_, _ = c.gc.Discard(total)
+	}
+}
+
+// closeNow closes the connection from its own loop, outside gnet's event callbacks (timer
+// and Execute tasks). gnet's Conn.Close would queue another task, which a loop busy
+// draining its task queue may not wake up for; the loop's own Close acts at once.
+func (c *Conn) closeNow() { _ = c.gc.EventLoop().Close(c.gc) }

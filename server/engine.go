@@ -1,0 +1,63 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+)
+
+// engine is the gnet event handler: it routes gnet's callbacks to connections.
+type engine struct {
+	gnet.BuiltinEventEngine
+	srv *Server
+}
+
+func (e *engine) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
+	s := e.srv
+	c := &Conn{gc: gc, srv: s, loop: s.loopFor(gc.EventLoop())}
+	gc.SetContext(c)
+	s.open.Add(1)
+	// A new connection owes us a request head: the header timeout bounds clients that
+	// connect and send nothing.
+	c.SetDeadline(s.cfg.HeaderTimeout)
+	return nil, gnet.None
+}
+
+func (e *engine) OnTraffic(gc gnet.Conn) gnet.Action {
+	c, ok := gc.Context().(*Conn)
+	if !ok || c.closed {
+		return gnet.Close
+	}
+	c.serve()
+	if c.loop.flush(c) {
+		return gnet.Close
+	}
+	return gnet.None
+}
+
+func (e *engine) OnClose(gc gnet.Conn, err error) gnet.Action {
+	c, ok := gc.Context().(*Conn)
+	if !ok || c.closed {
+		return gnet.None
+	}
+	c.closed = true
+	e.srv.open.Add(-1)
+	c.loop.wheel.remove(c)
+	if c.proto != nil {
+		c.proto.Closed(c, err)
+	}
+	c.releaseHTTP1()
+	return gnet.None
+}
+
+// OnTick runs on gnet's ticker goroutine, not on a loop: it updates the shared clock and
+// asks each loop to advance its own wheel.
+func (e *engine) OnTick() (time.Duration, gnet.Action) {
+	s := e.srv
+	s.clock.update(time.Now())
+	for _, l := range s.loopList() {
+		_ = l.el.Execute(context.Background(), l.tick)
+	}
+	return wheelTick, gnet.None
+}

@@ -1,0 +1,208 @@
+package server
+
+import (
+	"bufio"
+	"strings"
+	"testing"
+)
+
+func TestKeepAliveServesSeveralRequestsOnOneConnection(t *testing.T) {
+	s := startServer(t, Config{}, func(s *Server) { s.Route("/", Route{HTTP: okHandler("hello")}) })
+	c := dial(t, s)
+	br := bufio.NewReader(c)
+	for i := 0; i < 3; i++ {
+		write(t, c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, body := readResponse(t, br, "GET")
+		if resp.StatusCode != 200 || body != "hello" {
+			t.Fatalf("request %d: %d %q", i, resp.StatusCode, body)
+		}
+		if resp.Close {
+			t.Fatalf("request %d: server asked to close a keep-alive connection", i)
+		}
+		if resp.Header.Get("Date") == "" {
+			t.Fatalf("missing Date header (RFC 9110 §6.6.1)")
+		}
+	}
+}
+
+// RFC 9112 §9.3.2: responses to pipelined requests come in order, and the server writes
+// all the responses of one read in one call, so they arrive together.
+func TestPipelinedRequestsAnsweredInOrderInOneWrite(t *testing.T) {
+	s := startServer(t, Config{}, func(s *Server) { s.Route("", Route{HTTP: echoHandler}) })
+	c := dial(t, s)
+	write(t, c, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"+
+		"POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nxyz"+
+		"GET /c HTTP/1.1\r\nHost: x\r\n\r\n")
+	buf := make([]byte, 4096)
+	n, err := c.Read(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(buf[:n])
+	if strings.Count(got, "HTTP/1.1 200 OK") != 3 {
+		t.Fatalf("one read should hold all three responses, got %q", got)
+	}
+	br := bufio.NewReader(strings.NewReader(got))
+	for _, want := range []string{"GET /a ", "POST /b xyz", "GET /c "} {
+		_, body := readResponse(t, br, "GET")
+		if body != want {
+			t.Fatalf("out of order: got %q, want %q", body, want)
+		}
+	}
+}
+
+func TestRequestSplitAtEveryByteIsServed(t *testing.T) {
+	s := startServer(t, Config{}, func(s *Server) { s.Route("", Route{HTTP: echoHandler}) })
+	req := "POST /split?q=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+	c := dial(t, s)
+	for i := 0; i < len(req); i++ {
+		write(t, c, req[i:i+1])
+	}
+	_, body := readResponse(t, bufio.NewReader(c), "POST")
+	if body != "POST /split hello" {
+		t.Fatalf("got %q", body)
+	}
+}
+
+func TestBodies(t *testing.T) {
+	s := startServer(t, Config{}, func(s *Server) { s.Route("", Route{HTTP: echoHandler}) })
+	big := strings.Repeat("0123456789", 20000) // spans many reads
+	cases := []struct {
+		name, req, want string
+	}{
+		{"content-length body (RFC 9112 §6.2)", "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbody", "POST /p body"},
+		{"chunked body with extension and trailer (RFC 9112 §7.1)",
+			"POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-T: 1\r\n\r\n", "POST /c abcde"},
+		{"empty chunked body", "POST /e HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "POST /e "},
+		{"large content-length body across reads", "POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n" + big, "POST /big " + big},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, s)
+			write(t, c, tc.req)
+			resp, body := readResponse(t, bufio.NewReader(c), "POST")
+			if resp.StatusCode != 200 || body != tc.want {
+				t.Fatalf("got %d %.80q, want %.80q", resp.StatusCode, body, tc.want)
+			}
+		})
+	}
+}
+
+// RFC 9110 §10.1.1: a server that will read the body answers Expect: 100-continue with 100
+// before the client sends it.
+func TestExpectContinue(t *testing.T) {
+	s := startServer(t, Config{}, func(s *Server) { s.Route("", Route{HTTP: echoHandler}) })
+	c := dial(t, s)
+	br := bufio.NewReader(c)
+	write(t, c, "PUT /up HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+	if got := readN(t, br, len(continue100)); got != continue100 {
+		t.Fatalf("want 100 Continue first, got %q", got)
+	}
+	write(t, c, "ok")
+	_, body := readResponse(t, br, "PUT")
+	if body != "PUT /up ok" {
+		t.Fatalf("got %q", body)
+	}
+}
+
+// RFC 9112 §9.3: HTTP/1.0 closes unless keep-alive is asked for; Connection: close closes.
+func TestConnectionPersistence(t *testing.T) {
+	s := startServer(t, Config{}, func(s *Server) { s.Route("", Route{HTTP: okHandler("x")}) })
+	cases := []struct {
+		name, req string
+		keep      bool
+	}{
+		{"HTTP/1.1 persists by default", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", true},
+		{"HTTP/1.1 Connection: close", "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", false},
+		{"HTTP/1.0 closes by default", "GET / HTTP/1.0\r\n\r\n", false},
+		{"HTTP/1.0 keep-alive", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, s)
+			br := bufio.NewReader(c)
+			write(t, c, tc.req)
+			resp, _ := readResponse(t, br, "GET")
+			if resp.StatusCode != 200 {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			if tc.keep {
+				write(t, c, tc.req)
+				if resp, _ := readResponse(t, br, "GET"); resp.StatusCode != 200 {
+					t.Fatalf("second request: %d", resp.StatusCode)
+				}
+				return
+			}
+			if !resp.Close {
+				t.Fatalf("response should say Connection: close")
+			}
+			expectClosed(t, br)
+		})
+	}
+}
+
+func TestHeadResponseHasNoBody(t *testing.T) {
+	s := startServer(t, Config{}, func(s *Server) { s.Route("", Route{HTTP: okHandler("12345")}) })
+	c := dial(t, s)
+	br := bufio.NewReader(c)
+	write(t, c, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, body := readResponse(t, br, "HEAD")
+	if resp.ContentLength != 5 || body != "" {
+		t.Fatalf("HEAD: Content-Length %d body %q", resp.ContentLength, body)
+	}
+	if _, body := readResponse(t, br, "GET"); body != "12345" {
+		t.Fatalf("GET after HEAD: %q", body)
+	}
+}
+
+func TestUnknownPathWithoutDefaultRouteIs404(t *testing.T) {
+	s := startServer(t, Config{}, func(s *Server) { s.Route("/only", Route{HTTP: okHandler("x")}) })
+	c := dial(t, s)
+	write(t, c, "GET /other HTTP/1.1\r\nHost: x\r\n\r\n")
+	if resp, _ := readResponse(t, bufio.NewReader(c), "GET"); resp.StatusCode != 404 {
+		t.Fatalf("got %d", resp.StatusCode)
+	}
+}
+
+func TestResponseHeaderInjectionIsDropped(t *testing.T) {
+	s := startServer(t, Config{}, func(s *Server) {
+		s.Route("", Route{HTTP: func(w *ResponseWriter, r *Request) {
+			w.Header("X-Bad", "a\r\nInjected: yes")
+			w.Header("Content-Length", "999")
+			w.Header("X-Good", "fine")
+		}})
+	})
+	c := dial(t, s)
+	write(t, c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, _ := readResponse(t, bufio.NewReader(c), "GET")
+	if resp.Header.Get("Injected") != "" || resp.Header.Get("X-Bad") != "" || resp.ContentLength != 0 {
+		t.Fatalf("unsafe header got through: %v", resp.Header)
+	}
+	if resp.Header.Get("X-Good") != "fine" {
+		t.Fatalf("valid header lost: %v", resp.Header)
+	}
+}
+
+// Handlers that block run on the worker pool; responses still come in request order.
+func TestWorkerPoolRouteKeepsPipelineOrder(t *testing.T) {
+	s := startServer(t, Config{}, func(s *Server) {
+		s.Route("/slow", Route{UseWorkerPool: true, HTTP: func(w *ResponseWriter, r *Request) {
+			if r.Conn() != nil {
+				t.Errorf("a pool handler must not get the loop-owned connection")
+			}
+			blockBriefly()
+			echoHandler(w, r)
+		}})
+		s.Route("/fast", Route{HTTP: echoHandler})
+	})
+	c := dial(t, s)
+	br := bufio.NewReader(c)
+	write(t, c, "POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n1"+
+		"GET /fast HTTP/1.1\r\nHost: x\r\n\r\n"+
+		"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n3")
+	for _, want := range []string{"POST /slow 1", "GET /fast ", "POST /slow 3"} {
+		if _, body := readResponse(t, br, "GET"); body != want {
+			t.Fatalf("got %q want %q", body, want)
+		}
+	}
+}

@@ -1,0 +1,69 @@
+package server
+
+import (
+	"context"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/switchyard-dev/switchyard/parser"
+)
+
+// loop is the state one event loop shares among its connections. Only that loop's
+// goroutine touches it, so nothing here needs a lock, and per-request scratch space (the
+// parsed request, the response being built, the write batch) costs one copy per loop
+// instead of one per connection.
+type loop struct {
+	srv   *Server
+	el    gnet.EventLoop
+	batch batch
+	wheel wheel
+	req   parser.Request
+	hreq  Request
+	resp  ResponseWriter
+	tick  gnet.Runnable
+	// upgradeHdr is scratch space for the extra header lines of a 101.
+	upgradeHdr []byte
+}
+
+func newLoop(srv *Server, el gnet.EventLoop) *loop {
+	l := &loop{srv: srv, el: el}
+	l.tick = gnet.RunnableFunc(func(context.Context) error {
+		l.wheel.advance(srv.clock.now(), l.expire)
+		return nil
+	})
+	return l
+}
+
+// expire runs a connection's timeout on the loop.
+func (l *loop) expire(c *Conn) {
+	if c.closed {
+		return
+	}
+	c.deadline = 0
+	if c.proto != nil {
+		c.proto.Timeout(c)
+	} else {
+		c.timeoutHTTP1()
+	}
+	if l.flush(c) {
+		c.closeNow()
+	}
+}
+
+// flush writes the batch to c in one call and reports whether c should now be closed.
+func (l *loop) flush(c *Conn) (closeNow bool) {
+	b := &l.batch
+	if !b.empty() {
+		if c.closed {
+			b.reset()
+			return false
+		}
+		iov := b.vectors()
+		if len(iov) == 1 {
+			_, _ = c.gc.Write(iov[0])
+		} else {
+			_, _ = c.gc.Writev(iov)
+		}
+		b.reset()
+	}
+	return c.closing && !c.closed
+}

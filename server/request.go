@@ -1,0 +1,69 @@
+package server
+
+import (
+	"net"
+
+	"github.com/switchyard-dev/switchyard/parser"
+)
+
+// Header is one request header field: name and value are views.
+type Header = parser.Header
+
+// Request is an HTTP request as a handler sees it, whichever protocol carried it. Every
+// slice is a view valid only until the handler returns.
+type Request struct {
+	Method []byte
+	Target []byte // the request-target as sent (origin-form: path and query)
+	Path   []byte
+	Query  []byte // after '?', without it
+	Host   []byte // Host, or :authority over HTTP/2
+	// ProtoMajor and ProtoMinor are 1 and 0 or 1 for HTTP/1.x, 2 and 0 for HTTP/2.
+	ProtoMajor, ProtoMinor int
+	Header                 []Header
+	Body                   []byte
+	// StreamID is the HTTP/2 stream carrying the request (0 over HTTP/1.1).
+	StreamID uint32
+
+	conn *Conn
+	h1   *parser.Request
+}
+
+// Get returns the first value of the header named name (case-insensitive), or nil.
+func (r *Request) Get(name string) []byte {
+	if r.h1 != nil {
+		return r.h1.Lookup(name)
+	}
+	for i := range r.Header {
+		if parser.EqualFold(r.Header[i].Name, name) {
+			return r.Header[i].Value
+		}
+	}
+	return nil
+}
+
+// HTTP1 returns the parsed HTTP/1.1 request with its indexed headers and token lists, or
+// nil for a request that came over HTTP/2. Upgraders use it.
+func (r *Request) HTTP1() *parser.Request { return r.h1 }
+
+// Conn is the connection the request arrived on. Its loop-only methods may be used only
+// from handlers that run on the loop.
+func (r *Request) Conn() *Conn { return r.conn }
+
+// RemoteAddr is the client's address.
+func (r *Request) RemoteAddr() net.Addr {
+	if r.conn == nil {
+		return nil
+	}
+	return r.conn.RemoteAddr()
+}
+
+// fromHTTP1 points r at the views of a parsed HTTP/1.1 request.
+func (r *Request) fromHTTP1(c *Conn, pr *parser.Request, body []byte) {
+	*r = Request{
+		Method: pr.Method, Target: pr.Target, Path: pr.Path, Query: pr.Query,
+		Host:       pr.Get(parser.HeaderHost),
+		ProtoMajor: 1, ProtoMinor: pr.ProtoMinor,
+		Header: pr.Headers, Body: body,
+		conn: c, h1: pr,
+	}
+}

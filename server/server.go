@@ -1,0 +1,185 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/ants/v2"
+	"github.com/panjf2000/gnet/v2"
+)
+
+// Server is a switchyard server. Create it with New, add routes, then Serve.
+type Server struct {
+	cfg    Config
+	routes map[string]*Route
+	dflt   *Route
+	global []Upgrader // offered on every route, after the route's own
+	prior  PriorKnowledge
+
+	clock clock
+	open  atomic.Int64
+
+	mu    sync.Mutex
+	loops atomic.Pointer[[]*loop]
+
+	ln      *net.TCPListener
+	cli     *gnet.Client
+	pool    *ants.Pool
+	stopped chan struct{}
+	stop    sync.Once
+	accept  sync.WaitGroup
+}
+
+// PriorKnowledge builds the protocol for a connection whose first bytes are the HTTP/2
+// client preface (RFC 9113 §3.3).
+type PriorKnowledge func(c *Conn) Protocol
+
+// New returns a server with cfg's settings (zero fields take their defaults).
+func New(cfg Config) *Server {
+	s := &Server{cfg: cfg.withDefaults(), routes: make(map[string]*Route), stopped: make(chan struct{})}
+	s.clock.update(time.Now())
+	return s
+}
+
+// Config returns the server's settings with defaults filled in.
+func (s *Server) Config() Config { return s.cfg }
+
+// Route serves requests whose path is exactly path; the path "" sets the default route for
+// every other path (without one, they get 404). Call before Serve.
+func (s *Server) Route(path string, r Route) {
+	rc := r
+	if path == "" {
+		s.dflt = &rc
+		return
+	}
+	s.routes[path] = &rc
+}
+
+// Upgrade offers u on every route, after the route's own upgraders (how `switchyard
+// serve` accepts h2c everywhere). Call before Serve.
+func (s *Server) Upgrade(u Upgrader) { s.global = append(s.global, u) }
+
+// AcceptPriorKnowledge lets connections that start with the HTTP/2 preface switch to the
+// protocol p builds. Call before Serve.
+func (s *Server) AcceptPriorKnowledge(p PriorKnowledge) { s.prior = p }
+
+func (s *Server) route(path []byte) *Route {
+	if r, ok := s.routes[string(path)]; ok { // no allocation: the compiler special-cases this
+		return r
+	}
+	return s.dflt
+}
+
+// Listen binds the server's address; Addr is valid afterwards. Serve calls it if needed.
+func (s *Server) Listen() error {
+	if s.ln != nil {
+		return nil
+	}
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	s.ln = ln.(*net.TCPListener)
+	return nil
+}
+
+// Addr is the address the server listens on, once Listen or Serve has bound it.
+func (s *Server) Addr() net.Addr {
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// Open returns the number of open connections.
+func (s *Server) Open() int { return int(s.open.Load()) }
+
+// Serve runs the server until ctx is done or Close is called.
+func (s *Server) Serve(ctx context.Context) error {
+	if err := s.Listen(); err != nil {
+		return err
+	}
+	pool, err := ants.NewPool(s.cfg.WorkerPoolSize, ants.WithNonblocking(true))
+	if err != nil {
+		return fmt.Errorf("switchyard: worker pool: %w", err)
+	}
+	s.pool = pool
+	cli, err := gnet.NewClient(&engine{srv: s},
+		gnet.WithMulticore(true),
+		gnet.WithNumEventLoop(s.cfg.Loops),
+		gnet.WithTicker(true),
+		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+		gnet.WithLogger(gnetLogger{s.cfg.Logger}),
+	)
+	if err != nil {
+		return fmt.Errorf("switchyard: event loops: %w", err)
+	}
+	if err := cli.Start(); err != nil {
+		return fmt.Errorf("switchyard: event loops: %w", err)
+	}
+	s.cli = cli
+	reserve := openReserve()
+	for i := 0; i < s.cfg.Loops; i++ {
+		s.accept.Add(1)
+		go s.acceptLoop(reserve)
+	}
+	select {
+	case <-ctx.Done():
+	case <-s.stopped:
+	}
+	return s.shutdown(reserve)
+}
+
+// Close stops the server: it stops accepting and closes every connection.
+func (s *Server) Close() error {
+	s.stop.Do(func() { close(s.stopped) })
+	return nil
+}
+
+func (s *Server) shutdown(reserve *reserveFD) error {
+	s.stop.Do(func() { close(s.stopped) })
+	err := s.ln.Close()
+	s.accept.Wait()
+	reserve.close()
+	if stopErr := s.cli.Stop(); stopErr != nil && !errors.Is(stopErr, net.ErrClosed) {
+		err = errors.Join(err, stopErr)
+	}
+	s.pool.Release()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+// loopFor returns the loop state of el, creating it on first sight. Loops are few and
+// seen once each, so a copied slice behind an atomic pointer serves the ticker lock-free.
+func (s *Server) loopFor(el gnet.EventLoop) *loop {
+	for _, l := range s.loopList() {
+		if l.el == el {
+			return l
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range s.loopList() {
+		if l.el == el {
+			return l
+		}
+	}
+	l := newLoop(s, el)
+	next := append(append([]*loop(nil), s.loopList()...), l)
+	s.loops.Store(&next)
+	return l
+}
+
+func (s *Server) loopList() []*loop {
+	if p := s.loops.Load(); p != nil {
+		return *p
+	}
+	return nil
+}

@@ -1,0 +1,196 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+
+	"github.com/switchyard-dev/switchyard/parser"
+)
+
+// outcome is what upgrade negotiation did with a request.
+type outcome uint8
+
+const (
+	notUpgraded outcome = iota // serve it over HTTP/1.1
+	upgraded                   // 101 sent; the connection speaks the new protocol
+	answered                   // a 426 or a rejection was sent
+)
+
+// wantsUpgrade reports whether the request carries an Upgrade header at all.
+func (r *Request) wantsUpgrade() bool {
+	return r.h1 != nil && r.h1.Count(parser.HeaderUpgrade) > 0
+}
+
+// negotiate applies RFC 9110 §7.8: an upgrade is considered only over HTTP/1.1 and only
+// when Connection lists "upgrade"; the first protocol in the client's order that the route
+// takes wins; an upgrade nobody takes is ignored, unless the route requires one (426).
+func (c *Conn) negotiate(route *Route, hr *Request) outcome {
+	req := hr.h1
+	if req.ProtoMinor == 1 && req.ConnUpgrade {
+		it := req.Tokens(parser.HeaderUpgrade)
+		for it.Next() {
+			u := c.srv.upgraderFor(route, it.Token())
+			if u == nil {
+				continue
+			}
+			p, hdr, rej := u.Upgrade(c, hr, c.loop.upgradeHdr[:0])
+			c.loop.upgradeHdr = hdr[:0]
+			if rej == Decline {
+				continue
+			}
+			if rej != nil {
+				c.answerRejection(req, rej)
+				return answered
+			}
+			c.switchTo(u, p, hdr, hr)
+			return upgraded
+		}
+	}
+	if !route.requiresUpgrade() {
+		return notUpgraded
+	}
+	c.answer426(route, req)
+	return answered
+}
+
+// switchTo sends 101 and installs p; the rest of the input goes to p right away.
+func (c *Conn) switchTo(u Upgrader, p Protocol, hdr []byte, hr *Request) {
+	b := c.AppendBuffer()
+	b = append(b, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: "...)
+	b = append(b, u.Token()...)
+	b = append(b, "\r\nConnection: Upgrade\r\n"...)
+	b = append(b, hdr...)
+	b = append(b, "\r\n"...)
+	c.Commit(b)
+	c.SetDeadline(0)
+	c.proto = p
+	p.Start(c, hr)
+	c.releaseHTTP1() // after Start: hr may point into the request state's buffer
+}
+
+// upgraderFor finds the upgrader, the route's then the server's, named by an Upgrade token.
+func (s *Server) upgraderFor(route *Route, token []byte) Upgrader {
+	for _, u := range route.Upgraders {
+		if protocolMatches(u.Token(), token) {
+			return u
+		}
+	}
+	for _, u := range s.global {
+		if protocolMatches(u.Token(), token) {
+			return u
+		}
+	}
+	return nil
+}
+
+// protocolMatches compares an upgrader's token with a client's protocol: names
+// case-insensitively, versions only when the upgrader names one (RFC 9110 §7.8).
+func protocolMatches(want string, got []byte) bool {
+	name, version := parser.SplitProtocol(got)
+	wantName, wantVersion, hasVersion := strings.Cut(want, "/")
+	if !parser.EqualFold(name, wantName) {
+		return false
+	}
+	return !hasVersion || parser.EqualFold(version, wantVersion)
+}
+
+// answerRejection sends an upgrader's refusal; the connection stays usable.
+func (c *Conn) answerRejection(req *parser.Request, rej *Rejection) {
+	c.respond(req, rej.Status, "", rej.Header, rej.Reason)
+	c.srv.logReject(c, rej.Status, rej.Reason)
+}
+
+// answer426 tells a plain request that the route requires an upgrade, listing the route's
+// protocols in preference order, and says in the body what was missing.
+func (c *Conn) answer426(route *Route, req *parser.Request) {
+	var list strings.Builder
+	for i, u := range route.Upgraders {
+		if i > 0 {
+			list.WriteString(", ")
+		}
+		list.WriteString(u.Token())
+	}
+	reason := diagnose426(list.String(), req)
+	c.respond(req, 426, "Upgrade", "Upgrade: "+list.String()+"\r\n", reason)
+	c.srv.logReject(c, 426, reason)
+}
+
+// diagnose426 names what the request lacked, and the usual cause.
+func diagnose426(accepts string, req *parser.Request) string {
+	upgrade := joinedValues(req, parser.HeaderUpgrade)
+	switch {
+	case upgrade == "":
+		return "426 Upgrade Required: this endpoint speaks " + accepts + ", but the request had no Upgrade header. " +
+			"Send 'Upgrade: " + firstToken(accepts) + "' and 'Connection: Upgrade'. If the client did send them, " +
+			"a proxy or load balancer on the way removed them: Upgrade and Connection are hop-by-hop headers, which " +
+			"proxies drop unless configured to pass them on (nginx: proxy_http_version 1.1; " +
+			"proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection \"upgrade\")."
+	case req.ProtoMinor == 0:
+		return "426 Upgrade Required: the request asked for 'Upgrade: " + upgrade + "' over HTTP/1.0, which cannot " +
+			"upgrade (RFC 9110 §7.8). Send the request as HTTP/1.1; a proxy that talks HTTP/1.0 to its upstream " +
+			"(nginx's default proxy_http_version) causes this."
+	case !req.ConnUpgrade:
+		conn := joinedValues(req, parser.HeaderConnection)
+		had := "no Connection header"
+		if conn != "" {
+			had = "'Connection: " + conn + "'"
+		}
+		return "426 Upgrade Required: the request had 'Upgrade: " + upgrade + "' but " + had + ", which does not " +
+			"list 'upgrade', so no upgrade was requested (RFC 9110 §7.8). Send 'Connection: Upgrade' too. When the " +
+			"client did, a proxy that strips or rewrites hop-by-hop headers is the usual cause."
+	default:
+		return "426 Upgrade Required: the request asked for 'Upgrade: " + upgrade + "', but this endpoint speaks " +
+			accepts + " (or refused the request's other headers for it)."
+	}
+}
+
+// joinedValues is every line of a header joined with ", ", bounded for a response body.
+func joinedValues(req *parser.Request, id parser.HeaderID) string {
+	var b strings.Builder
+	for i := range req.Headers {
+		if req.Headers[i].ID != id {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		b.Write(req.Headers[i].Value)
+		if b.Len() > 200 {
+			return b.String()[:200] + "…"
+		}
+	}
+	return b.String()
+}
+
+func firstToken(list string) string {
+	first, _, _ := strings.Cut(list, ",")
+	return first
+}
+
+// respond answers with status, a Connection option, extra header lines and a text body,
+// keeping the connection if the request allows.
+func (c *Conn) respond(req *parser.Request, status int, connOpt, header, text string) {
+	b := c.AppendBuffer()
+	b = appendStatusLine(b, status)
+	b = c.appendCommonHeaders(b, req.KeepAlive, req.ProtoMinor, connOpt)
+	b = append(b, header...)
+	b = append(b, "Content-Type: text/plain; charset=utf-8\r\n"...)
+	b = appendContentLength(b, status, len(text)+1)
+	b = append(b, "\r\n"...)
+	if !isHead(req.Method) {
+		b = append(b, text...)
+		b = append(b, '\n')
+	}
+	c.Commit(b)
+}
+
+// logReject records why a request was refused, at Debug level so a busy server pays
+// nothing unless asked.
+func (s *Server) logReject(c *Conn, status int, reason string) {
+	if !s.cfg.Logger.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	s.cfg.Logger.Debug("switchyard: request refused", "status", status, "reason", reason,
+		"remote", c.RemoteAddr().String())
+}

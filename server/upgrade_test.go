@@ -1,0 +1,151 @@
+package server
+
+import (
+	"bufio"
+	"io"
+	"strings"
+	"testing"
+)
+
+func upgradeServer(t *testing.T) *Server {
+	return startServer(t, Config{}, func(s *Server) {
+		s.Route("/required", Route{RequireUpgrade: true, Upgraders: []Upgrader{testUpgrader{"foo"}, testUpgrader{"bar/2"}}})
+		s.Route("/optional", Route{HTTP: okHandler("plain"), Upgraders: []Upgrader{testUpgrader{"foo"}, testUpgrader{"bar/2"}}})
+	})
+}
+
+// RFC 9110 §15.5.22: a route that requires an upgrade answers a plain request with 426,
+// Upgrade listing what it accepts and Connection: Upgrade; the body names the cause.
+func Test426NamesTheMissingHeader(t *testing.T) {
+	s := upgradeServer(t)
+	cases := []struct {
+		name, req, bodyHas string
+	}{
+		{"no Upgrade header at all", "GET /required HTTP/1.1\r\nHost: x\r\n\r\n", "had no Upgrade header"},
+		{"Upgrade without upgrade in Connection (hop-by-hop headers stripped)",
+			"GET /required HTTP/1.1\r\nHost: x\r\nUpgrade: foo\r\nConnection: keep-alive\r\n\r\n", "'Connection: keep-alive', which does not list 'upgrade'"},
+		{"Upgrade without any Connection header",
+			"GET /required HTTP/1.1\r\nHost: x\r\nUpgrade: foo\r\n\r\n", "no Connection header"},
+		{"Upgrade over HTTP/1.0 (RFC 9110 §7.8)",
+			"GET /required HTTP/1.0\r\nUpgrade: foo\r\nConnection: upgrade\r\n\r\n", "over HTTP/1.0"},
+		{"only protocols the route does not speak",
+			"GET /required HTTP/1.1\r\nHost: x\r\nUpgrade: websocket, bar/3\r\nConnection: upgrade\r\n\r\n", "speaks foo, bar/2"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, s)
+			write(t, c, tc.req)
+			var raw strings.Builder // net/http drops a Connection header that says close
+			resp, body := readResponse(t, bufio.NewReader(io.TeeReader(c, &raw)), "GET")
+			if resp.StatusCode != 426 {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			if got := resp.Header.Get("Upgrade"); got != "foo, bar/2" {
+				t.Fatalf("Upgrade: %q", got)
+			}
+			if !strings.Contains(raw.String(), "\r\nConnection: Upgrade") {
+				t.Fatalf("426 without Connection: Upgrade:\n%s", raw.String())
+			}
+			if !strings.Contains(body, tc.bodyHas) {
+				t.Fatalf("body %q should contain %q", body, tc.bodyHas)
+			}
+		})
+	}
+}
+
+// RFC 9110 §7.8: the server picks the first protocol in the client's order that it takes;
+// Connection and Upgrade tokens are case-insensitive and may span several lines.
+func TestUpgradePicksClientsFirstAcceptedProtocol(t *testing.T) {
+	s := upgradeServer(t)
+	cases := []struct {
+		name, upgrade, want string
+	}{
+		{"first listed wins", "Upgrade: foo, bar/2\r\n", "foo"},
+		{"client order, not server order", "Upgrade: bar/2, foo\r\n", "bar/2"},
+		{"unknown protocols are skipped", "Upgrade: baz, bar/3, BAR/2\r\n", "bar/2"},
+		{"list across header lines", "Upgrade: baz\r\nUpgrade: Foo/1\r\n", "foo"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, s)
+			br := bufio.NewReader(c)
+			write(t, c, "GET /required HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Upgrade\r\n"+tc.upgrade+"\r\n")
+			resp, _ := readResponse(t, br, "GET")
+			if resp.StatusCode != 101 {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			if got := resp.Header.Get("Upgrade"); got != tc.want {
+				t.Fatalf("Upgrade: %q, want %q", got, tc.want)
+			}
+			if got := resp.Header.Get("X-Protocol"); got != tc.want {
+				t.Fatalf("the upgrader's headers were not sent: %q", got)
+			}
+			started := "[" + tc.want + " started]"
+			if got := readN(t, br, len(started)); got != started {
+				t.Fatalf("got %q", got)
+			}
+		})
+	}
+}
+
+// The next byte after the 101 belongs to the new protocol, including bytes the client sent
+// in the same write as its upgrade request.
+func TestBytesBehindUpgradeRequestReachNewProtocol(t *testing.T) {
+	s := upgradeServer(t)
+	c := dial(t, s)
+	br := bufio.NewReader(c)
+	write(t, c, "GET /required HTTP/1.1\r\nHost: x\r\nUpgrade: foo\r\nConnection: Upgrade\r\n\r\nGET / HTTP/1.1\r\n")
+	resp, _ := readResponse(t, br, "GET")
+	if resp.StatusCode != 101 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	want := "[foo started]foo:GET / HTTP/1.1\r\n"
+	if got := readN(t, br, len(want)); got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	write(t, c, "more")
+	if got := readN(t, br, len("foo:more")); got != "foo:more" {
+		t.Fatalf("got %q", got)
+	}
+	write(t, c, "QUIT")
+	if got := readN(t, br, 3); got != "bye" {
+		t.Fatalf("got %q", got)
+	}
+	expectClosed(t, br)
+}
+
+func TestUpgradeNobodyTakesIsServedOverHTTP1(t *testing.T) {
+	s := upgradeServer(t)
+	cases := []struct{ name, req string }{
+		{"unsupported protocol", "GET /optional HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n"},
+		{"upgrader declines", "GET /optional HTTP/1.1\r\nHost: x\r\nUpgrade: foo\r\nConnection: upgrade\r\nX-Decline: yes\r\n\r\n"},
+		{"Connection lacks upgrade", "GET /optional HTTP/1.1\r\nHost: x\r\nUpgrade: foo\r\n\r\n"},
+		{"HTTP/1.0 upgrade is ignored", "GET /optional HTTP/1.0\r\nUpgrade: foo\r\nConnection: upgrade, keep-alive\r\n\r\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, s)
+			br := bufio.NewReader(c)
+			write(t, c, tc.req)
+			resp, body := readResponse(t, br, "GET")
+			if resp.StatusCode != 200 || body != "plain" {
+				t.Fatalf("got %d %q", resp.StatusCode, body)
+			}
+			write(t, c, "GET /optional HTTP/1.1\r\nHost: x\r\n\r\n")
+			if resp, _ := readResponse(t, br, "GET"); resp.StatusCode != 200 {
+				t.Fatalf("connection should still speak HTTP/1.1, got %d", resp.StatusCode)
+			}
+		})
+	}
+}
+
+func TestUpgraderRejectionIsAnswered(t *testing.T) {
+	s := upgradeServer(t)
+	c := dial(t, s)
+	br := bufio.NewReader(c)
+	write(t, c, "GET /required HTTP/1.1\r\nHost: x\r\nUpgrade: foo\r\nConnection: upgrade\r\nX-Refuse: yes\r\n\r\n")
+	resp, body := readResponse(t, br, "GET")
+	if resp.StatusCode != 400 || resp.Header.Get("X-Why") != "test" || !strings.Contains(body, "refused by the test upgrader") {
+		t.Fatalf("got %d %v %q", resp.StatusCode, resp.Header, body)
+	}
+}

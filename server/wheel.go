@@ -1,0 +1,72 @@
+package server
+
+import "time"
+
+// wheel is a loop's coarse timing wheel: one intrusive list per slot, so a connection's
+// timeout costs no goroutine, no timer object and no allocation, and moving a deadline is
+// O(1). It is only touched from its loop's goroutine.
+type wheel struct {
+	slots  [wheelSlots]*Conn
+	cursor int64 // the last tick processed
+}
+
+const (
+	wheelSlots = 256
+	wheelTick  = 250 * time.Millisecond // granularity of every timeout
+)
+
+func tickOf(nanos int64) int64 { return nanos / int64(wheelTick) }
+
+// slotOf files a deadline under the first tick that starts at or after it, so that when the
+// wheel reaches that tick the deadline has passed. (Filing it under the tick it falls in
+// would reach it too early, and then not again for a whole revolution.)
+func slotOf(deadline int64) int64 {
+	return tickOf(deadline+int64(wheelTick)-1) % wheelSlots
+}
+
+func (w *wheel) add(c *Conn) {
+	slot := &w.slots[slotOf(c.deadline)]
+	c.wprev, c.wnext = nil, *slot
+	if *slot != nil {
+		(*slot).wprev = c
+	}
+	*slot = c
+	c.inWheel = true
+}
+
+func (w *wheel) remove(c *Conn) {
+	if !c.inWheel {
+		return
+	}
+	if c.wprev != nil {
+		c.wprev.wnext = c.wnext
+	} else {
+		w.slots[slotOf(c.deadline)] = c.wnext
+	}
+	if c.wnext != nil {
+		c.wnext.wprev = c.wprev
+	}
+	c.wprev, c.wnext, c.inWheel = nil, nil, false
+}
+
+// advance expires every connection whose deadline is at or before now. A deadline more
+// than one revolution away shares a slot with nearer ones and is skipped until due.
+func (w *wheel) advance(now int64, expire func(*Conn)) {
+	to := tickOf(now)
+	from := w.cursor + 1
+	if w.cursor == 0 || to-from >= wheelSlots {
+		from = to - wheelSlots + 1
+	}
+	for t := from; t <= to; t++ {
+		c := w.slots[t%wheelSlots]
+		for c != nil {
+			next := c.wnext
+			if c.deadline <= now {
+				w.remove(c)
+				expire(c)
+			}
+			c = next
+		}
+	}
+	w.cursor = to
+}
