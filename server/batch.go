@@ -5,6 +5,7 @@ package server
 // Small pieces are copied into buf; large payloads are referenced (zero copy) while they
 // are valid, which is until the end of the callback that produced them.
 type batch struct {
+	n    int // bytes queued
 	buf  []byte
 	segs []segment
 	iov  [][]byte
@@ -22,19 +23,6 @@ const refThreshold = 2048
 
 func (b *batch) empty() bool { return len(b.segs) == 0 }
 
-func (b *batch) size() int {
-	n := 0
-	for i := range b.segs {
-		s := &b.segs[i]
-		if s.ref != nil {
-			n += len(s.ref)
-		} else {
-			n += s.end - s.start
-		}
-	}
-	return n
-}
-
 // grow returns the open tail of the batch, for callers that append in place:
 // b.commit(append(b.grow(), ...)).
 func (b *batch) grow() []byte { return b.buf }
@@ -43,6 +31,7 @@ func (b *batch) grow() []byte { return b.buf }
 func (b *batch) commit(buf []byte) {
 	start := len(b.buf)
 	b.buf = buf
+	b.n += len(buf) - start
 	if len(buf) == start {
 		return
 	}
@@ -63,6 +52,7 @@ func (b *batch) writeRef(p []byte) {
 		b.write(p)
 		return
 	}
+	b.n += len(p)
 	b.segs = append(b.segs, segment{ref: p})
 }
 
@@ -84,6 +74,7 @@ func (b *batch) vectors() [][]byte {
 const maxRetainedBatch = 256 << 10
 
 func (b *batch) reset() {
+	b.n = 0
 	for i := range b.iov {
 		b.iov[i] = nil
 	}

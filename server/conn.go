@@ -120,8 +120,9 @@ func (c *Conn) Execute(fn func(c *Conn)) error {
 func (c *Conn) CloseAsync() error { return c.gc.Close() }
 
 // serve runs the connection's current protocol over everything buffered, switching
-// protocols in place as it goes, and discards what was consumed.
-func (c *Conn) serve() {
+// protocols in place as it goes, and returns how many bytes were consumed. The caller
+// flushes the batch before discarding them: queued references may point into that input.
+func (c *Conn) serve() int {
 	if job := c.pending.Swap(nil); job != nil {
 		c.finishPoolJob(job)
 	}
@@ -147,9 +148,7 @@ func (c *Conn) serve() {
 			break // the protocol needs more bytes
 		}
 	}
-	if total > 0 {
-		_, _ = c.gc.Discard(total)
-	}
+	return total
 }
 
 // closeNow closes the connection from its own loop, outside gnet's event callbacks (timer

@@ -29,8 +29,17 @@ func (e *engine) OnTraffic(gc gnet.Conn) gnet.Action {
 	if !ok || c.closed {
 		return gnet.Close
 	}
-	c.serve()
-	if c.loop.flush(c) {
+	consumed := c.serve()
+	closeNow := c.loop.flush(c)
+	if c.closed { // the write failed and gnet has closed the connection already
+		return gnet.None
+	}
+	if consumed > 0 {
+		// Only now: gnet may hand the consumed bytes' memory to another loop, and the
+		// batch just written could reference them.
+		_, _ = gc.Discard(consumed)
+	}
+	if closeNow {
 		return gnet.Close
 	}
 	return gnet.None

@@ -20,6 +20,8 @@ type loop struct {
 	hreq  Request
 	resp  ResponseWriter
 	tick  gnet.Runnable
+	// scratch holds a message being compressed.
+	scratch []byte
 	// upgradeHdr is scratch space for the extra header lines of a 101.
 	upgradeHdr []byte
 }

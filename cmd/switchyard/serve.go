@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/switchyard-dev/switchyard/parser"
@@ -18,6 +19,7 @@ func serve(args []string) error {
 	var (
 		cfg      server.Config
 		limits   = parser.DefaultLimits()
+		origins  = fs.String("origins", "", "comma-separated Origin values /echo accepts (default: any)")
 		logLevel = fs.String("log-level", "info", "log level: debug (shows why requests were refused), info, warn, error")
 	)
 	fs.StringVar(&cfg.Addr, "addr", ":8080", "address to listen on")
@@ -42,7 +44,7 @@ func serve(args []string) error {
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	srv := server.New(cfg)
-	standaloneRoutes(srv)
+	standaloneRoutes(srv, splitList(*origins))
 	if err := srv.Listen(); err != nil {
 		return err
 	}
@@ -52,4 +54,14 @@ func serve(args []string) error {
 	err := srv.Serve(ctx)
 	fmt.Println("switchyard stopped")
 	return err
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -1,0 +1,221 @@
+package server
+
+import (
+	"crypto/sha1"
+	"encoding/base64"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/frame/ws"
+	"github.com/switchyard-dev/switchyard/parser"
+)
+
+// Message is a complete WebSocket message. Payload is a view valid only during the
+// callback that receives it.
+type Message struct {
+	Op      ws.OpCode // ws.OpText or ws.OpBinary
+	Payload []byte
+}
+
+// OverflowPolicy says what happens to a data message that would take a connection past
+// its send budget. Control frames are never dropped.
+type OverflowPolicy uint8
+
+const (
+	// DropMessages drops the message; the sender gets ErrDropped and WSConn.Dropped counts it.
+	DropMessages OverflowPolicy = iota
+	// CloseTryAgainLater closes the connection with 1013 (Try Again Later).
+	CloseTryAgainLater
+	// ClosePolicyViolation closes the connection with 1008 (Policy Violation).
+	ClosePolicyViolation
+)
+
+// WebSocketHandler configures a WebSocket route (RFC 6455, permessage-deflate RFC 7692).
+// Callbacks run on the connection's event loop and must not block.
+type WebSocketHandler struct {
+	OnOpen func(c *WSConn)
+	// OnMessage receives each complete message; m.Payload is valid only during the call.
+	OnMessage func(c *WSConn, m Message)
+	// OnClose runs once when the connection has gone: code is the peer's close code, or
+	// 1006 when the connection ended without a close handshake.
+	OnClose func(c *WSConn, code ws.StatusCode, reason string)
+	// OnPing and OnPong see control frames (pings are answered automatically first).
+	OnPing, OnPong func(c *WSConn, payload []byte)
+
+	// Subprotocols the server speaks; the first one in the client's order is chosen.
+	Subprotocols []string
+	// CheckOrigin decides on the Origin header; nil means AllowedOrigins, and without those
+	// same-origin only (Origin's host must equal Host), which stops cross-site hijacking.
+	// Requests without Origin (non-browser clients) are accepted.
+	CheckOrigin func(r *Request) bool
+	// AllowedOrigins lists acceptable Origin values exactly ("*" accepts any).
+	AllowedOrigins []string
+	// Compression enables permessage-deflate with these settings (nil: off).
+	Compression *ws.DeflateConfig
+	// CompressThreshold is the size below which messages are sent uncompressed (default 256).
+	CompressThreshold int
+	// MaxMessageSize bounds a received message, compressed and inflated (default 16 MiB; 1009).
+	MaxMessageSize int
+	// SendBudget bounds the bytes queued for a connection that the peer has not taken yet
+	// (default 1 MiB); past it Overflow applies to data messages.
+	SendBudget int
+	Overflow   OverflowPolicy
+	// PingInterval is how long a connection may be silent before the server pings it
+	// (default 30s); PongTimeout how long it then waits for any frame (default 10s).
+	PingInterval, PongTimeout time.Duration
+	// CloseTimeout bounds the wait for the peer's close frame after ours (default 5s).
+	CloseTimeout time.Duration
+}
+
+// wsRoute is a WebSocketHandler with defaults applied, shared by its connections.
+type wsRoute struct {
+	WebSocketHandler
+	rules ws.Rules
+}
+
+// WebSocket returns the Upgrader for a WebSocket route.
+func WebSocket(h WebSocketHandler) Upgrader {
+	if h.CompressThreshold <= 0 {
+		h.CompressThreshold = 256
+	}
+	if h.MaxMessageSize <= 0 {
+		h.MaxMessageSize = ws.DefaultMaxMessageSize
+	}
+	if h.SendBudget <= 0 {
+		h.SendBudget = 1 << 20
+	}
+	if h.PingInterval <= 0 {
+		h.PingInterval = 30 * time.Second
+	}
+	if h.PongTimeout <= 0 {
+		h.PongTimeout = 10 * time.Second
+	}
+	if h.CloseTimeout <= 0 {
+		h.CloseTimeout = 5 * time.Second
+	}
+	return &wsRoute{WebSocketHandler: h}
+}
+
+func (rt *wsRoute) Token() string { return "websocket" }
+
+// The rejections of RFC 6455 §4.2.1-§4.2.2, each saying what to fix.
+var (
+	errWSMethod = &Rejection{Status: 400, Reason: "WebSocket handshake: the method must be GET (RFC 6455 §4.2.1)."}
+	errWSKey    = &Rejection{Status: 400, Reason: "WebSocket handshake: Sec-WebSocket-Key is missing, repeated, or not the base64 of 16 bytes (RFC 6455 §4.2.1)."}
+	errWSVer    = &Rejection{Status: 426, Header: "Sec-WebSocket-Version: 13\r\n",
+		Reason: "WebSocket handshake: Sec-WebSocket-Version must be 13 (RFC 6455 §4.2.2); the server speaks only version 13."}
+	errWSOrigin = &Rejection{Status: 403, Reason: "WebSocket handshake: the Origin is not allowed to connect to this endpoint (cross-origin request)."}
+)
+
+// websocketGUID is the fixed string of RFC 6455 §1.3.
+const websocketGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+// Upgrade validates the opening handshake (RFC 6455 §4.2.1) and builds the 101's headers.
+func (rt *wsRoute) Upgrade(c *Conn, r *Request, hdr []byte) (Protocol, []byte, *Rejection) {
+	req := r.HTTP1()
+	if string(r.Method) != "GET" {
+		return nil, hdr, errWSMethod
+	}
+	if req.Count(parser.HeaderSecWebSocketVersion) != 1 || string(req.Get(parser.HeaderSecWebSocketVersion)) != "13" {
+		return nil, hdr, errWSVer
+	}
+	key := req.Get(parser.HeaderSecWebSocketKey)
+	var raw [18]byte
+	if req.Count(parser.HeaderSecWebSocketKey) != 1 || len(key) != 24 {
+		return nil, hdr, errWSKey
+	}
+	if n, err := base64.StdEncoding.Decode(raw[:], key); err != nil || n != 16 {
+		return nil, hdr, errWSKey
+	}
+	if !rt.originAllowed(r, req) {
+		return nil, hdr, errWSOrigin
+	}
+
+	hdr = append(hdr, "Sec-WebSocket-Accept: "...)
+	hdr = appendAcceptKey(hdr, key)
+	hdr = append(hdr, "\r\n"...)
+	w := &WSConn{c: c, rt: rt}
+	if sub := rt.chooseSubprotocol(req); sub != "" {
+		w.subprotocol = sub
+		hdr = append(hdr, "Sec-WebSocket-Protocol: "...)
+		hdr = append(hdr, sub...)
+		hdr = append(hdr, "\r\n"...)
+	}
+	if rt.Compression != nil && req.Count(parser.HeaderSecWebSocketExtensions) > 0 {
+		if params, ok := rt.Compression.Negotiate(extensionValues(req)...); ok {
+			w.deflate = &deflateState{params: params}
+			hdr = append(hdr, "Sec-WebSocket-Extensions: "...)
+			hdr = params.AppendResponse(hdr)
+			hdr = append(hdr, "\r\n"...)
+		}
+	}
+	w.asm = ws.Assembler{MaxMessageSize: rt.MaxMessageSize, Compression: w.deflate != nil}
+	w.rules = ws.ServerRules(w.deflate != nil)
+	return w, hdr, nil
+}
+
+// appendAcceptKey appends Sec-WebSocket-Accept for key (RFC 6455 §4.2.2 step 5.4).
+func appendAcceptKey(dst, key []byte) []byte {
+	var buf [24 + len(websocketGUID)]byte
+	copy(buf[copy(buf[:], key):], websocketGUID)
+	sum := sha1.Sum(buf[:])
+	return base64.StdEncoding.AppendEncode(dst, sum[:])
+}
+
+// extensionValues gathers every Sec-WebSocket-Extensions line, in order.
+func extensionValues(req *parser.Request) [][]byte {
+	var out [][]byte
+	for i := range req.Headers {
+		if req.Headers[i].ID == parser.HeaderSecWebSocketExtensions {
+			out = append(out, req.Headers[i].Value)
+		}
+	}
+	return out
+}
+
+func (rt *wsRoute) chooseSubprotocol(req *parser.Request) string {
+	if len(rt.Subprotocols) == 0 {
+		return ""
+	}
+	it := req.Tokens(parser.HeaderSecWebSocketProtocol)
+	for it.Next() {
+		for _, s := range rt.Subprotocols {
+			if string(it.Token()) == s { // subprotocol names are case-sensitive (RFC 6455 §11.5)
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+func (rt *wsRoute) originAllowed(r *Request, req *parser.Request) bool {
+	if rt.CheckOrigin != nil {
+		return rt.CheckOrigin(r)
+	}
+	origin := req.Get(parser.HeaderOrigin)
+	if req.Count(parser.HeaderOrigin) == 0 {
+		return true
+	}
+	if len(rt.AllowedOrigins) > 0 {
+		for _, o := range rt.AllowedOrigins {
+			if o == "*" || parser.EqualFold(origin, o) {
+				return true
+			}
+		}
+		return false
+	}
+	return sameOrigin(origin, req.Get(parser.HeaderHost))
+}
+
+// sameOrigin reports whether origin ("scheme://host[:port]") names host.
+func sameOrigin(origin, host []byte) bool {
+	for i := 0; i+2 < len(origin); i++ {
+		if origin[i] == ':' && origin[i+1] == '/' && origin[i+2] == '/' {
+			return parser.EqualFold(origin[i+3:], string(host))
+		}
+	}
+	return false
+}
+
+// AllowAnyOrigin is a CheckOrigin that accepts every origin, for public endpoints such as
+// `switchyard serve`'s echo (browsers send "Origin: null" from local files).
+func AllowAnyOrigin(*Request) bool { return true }

@@ -1,0 +1,320 @@
+package server
+
+import (
+	"context"
+	"sync"
+	"unsafe"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/switchyard-dev/switchyard/frame/ws"
+)
+
+// deflateState is a connection's permessage-deflate state. Its compressor and
+// decompressor are taken when first needed; without context takeover they hold no
+// memory between messages.
+type deflateState struct {
+	params ws.DeflateParams
+	def    *ws.Deflater
+	inf    *ws.Inflater
+}
+
+func (d *deflateState) inflater() *ws.Inflater {
+	if d.inf == nil {
+		d.inf = d.params.NewServerInflater()
+	}
+	return d.inf
+}
+
+func (d *deflateState) afterInflate() {}
+
+func (d *deflateState) deflater() *ws.Deflater {
+	if d.def == nil {
+		d.def = d.params.NewServerDeflater()
+	}
+	return d.def
+}
+
+func (d *deflateState) release() {
+	if d == nil {
+		return
+	}
+	if d.def != nil {
+		d.def.Release()
+	}
+	if d.inf != nil {
+		d.inf.Release()
+	}
+}
+
+// freshCompressionOK reports whether a message compressed on its own (no shared history)
+// may be sent: not when the server keeps context, because such a message would enter the
+// peer's window behind the back of the connection's compressor, nor with a window below
+// 15 bits, which only the connection's compressor honours.
+func (d *deflateState) freshCompressionOK() bool {
+	return d != nil && d.params.ServerNoContextTakeover && d.params.ServerMaxWindowBits >= 15
+}
+
+// Reply sends a message from a callback, on the loop: it joins the frames the current read
+// produces in one write. p is copied unless it is the payload OnMessage is delivering
+// (then it is written without a copy). Loop only: from other goroutines use Send.
+func (w *WSConn) Reply(op ws.OpCode, p []byte) error {
+	if w.state >= wsCloseSent {
+		return ErrClosed
+	}
+	c := w.c
+	if c.gc.OutboundBuffered()+c.loop.batch.n+len(p) > w.rt.SendBudget {
+		return w.overflow()
+	}
+	if d := w.deflate; d != nil && len(p) >= w.rt.CompressThreshold {
+		l := c.loop
+		l.scratch = d.deflater().Compress(l.scratch[:0], p)
+		b := ws.AppendHeader(c.AppendBuffer(), true, op, true, len(l.scratch))
+		c.Commit(append(b, l.scratch...))
+		return nil
+	}
+	c.Commit(ws.AppendHeader(c.AppendBuffer(), true, op, false, len(p)))
+	if len(p) > 0 && within(p, w.current) {
+		c.WriteRef(p)
+	} else {
+		c.Write(p)
+	}
+	return nil
+}
+
+// within reports whether p lies inside v.
+func within(p, v []byte) bool {
+	if len(v) == 0 || len(p) > len(v) {
+		return false
+	}
+	ps, vs := uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(unsafe.Pointer(unsafe.SliceData(v)))
+	return ps >= vs && ps+uintptr(len(p)) <= vs+uintptr(len(v))
+}
+
+// overflow applies the route's policy to a data message past the send budget.
+func (w *WSConn) overflow() error {
+	w.dropped.Add(1)
+	switch w.rt.Overflow {
+	case CloseTryAgainLater:
+		w.closeWith(ws.StatusTryAgainLater, "send budget exceeded")
+	case ClosePolicyViolation:
+		w.closeWith(ws.StatusPolicyViolation, "send budget exceeded")
+	}
+	return ErrDropped
+}
+
+// closeWith starts the close handshake from the server's side (RFC 6455 §7.1.2). Loop only.
+func (w *WSConn) closeWith(code ws.StatusCode, reason string) {
+	if w.state >= wsCloseSent {
+		return
+	}
+	var buf [ws.MaxControlPayload]byte
+	w.writeControl(ws.OpClose, ws.AppendClose(buf[:0], code, reason))
+	w.state = wsCloseSent
+	w.closing.Store(true)
+	w.c.SetDeadline(w.rt.CloseTimeout)
+}
+
+// Close starts the close handshake with code and reason. Safe from any goroutine.
+func (w *WSConn) Close(code ws.StatusCode, reason string) error {
+	if w.closing.Load() {
+		return nil
+	}
+	return w.c.Execute(func(*Conn) { w.closeWith(code, reason) })
+}
+
+// sendBuf is one message framed for Send; it carries its own completion callback so that
+// a pooled sendBuf costs no allocation per message.
+type sendBuf struct {
+	b    []byte
+	w    *WSConn
+	done gnet.AsyncCallback
+}
+
+var sendPool sync.Pool
+
+func init() { sendPool.New = newSendBuf }
+
+func newSendBuf() any {
+	s := &sendBuf{}
+	s.done = func(gc gnet.Conn, _ error) error {
+		w := s.w
+		w.queued.Add(-int64(len(s.b)))
+		if gc != nil {
+			w.backlog.Store(int64(gc.OutboundBuffered()))
+		}
+		s.w = nil
+		if cap(s.b) > 64<<10 {
+			s.b = nil
+		}
+		sendPool.Put(s)
+		return nil
+	}
+	return s
+}
+
+// Send sends a message from any goroutine; p is copied, so the caller may reuse it at once.
+// Past the send budget the route's Overflow policy applies and Send returns ErrDropped.
+func (w *WSConn) Send(op ws.OpCode, p []byte) error {
+	if w.closing.Load() {
+		return ErrClosed
+	}
+	if w.backlog.Load()+w.queued.Load()+int64(len(p)) > int64(w.rt.SendBudget) {
+		w.dropped.Add(1)
+		if w.rt.Overflow != DropMessages {
+			code := ws.StatusTryAgainLater
+			if w.rt.Overflow == ClosePolicyViolation {
+				code = ws.StatusPolicyViolation
+			}
+			_ = w.Close(code, "send budget exceeded")
+		}
+		return ErrDropped
+	}
+	s := sendPool.Get().(*sendBuf)
+	s.w = w
+	if w.deflate.freshCompressionOK() && len(p) >= w.rt.CompressThreshold {
+		s.b = appendCompressedFrame(s.b[:0], op, p, w.deflate.params.Level)
+	} else {
+		s.b = ws.AppendFrame(s.b[:0], true, op, false, p)
+	}
+	w.queued.Add(int64(len(s.b)))
+	if err := w.c.gc.AsyncWrite(s.b, s.done); err != nil {
+		_ = s.done(nil, err)
+		return ErrClosed
+	}
+	return nil
+}
+
+// appendCompressedFrame frames p compressed on its own by a pooled compressor.
+func appendCompressedFrame(dst []byte, op ws.OpCode, p []byte, level int) []byte {
+	d := ws.NewDeflater(level, 15, false)
+	var scratch []byte
+	scratch = d.Compress(scratch, p)
+	d.Release()
+	return ws.AppendFrame(dst, true, op, true, scratch)
+}
+
+// PreparedMessage is a message framed (and compressed) once, to be sent to many
+// connections without framing it again.
+type PreparedMessage struct {
+	plain      []byte
+	compressed []byte // nil when compression would not pay
+}
+
+// NewPreparedMessage frames p; compressed with level (0: BestSpeed) for connections that
+// negotiated permessage-deflate, when p is at least threshold bytes (0: 256).
+func NewPreparedMessage(op ws.OpCode, p []byte, level, threshold int) *PreparedMessage {
+	if threshold <= 0 {
+		threshold = 256
+	}
+	pm := &PreparedMessage{plain: ws.AppendFrame(nil, true, op, false, p)}
+	if len(p) >= threshold {
+		pm.compressed = appendCompressedFrame(nil, op, p, level)
+	}
+	return pm
+}
+
+func (pm *PreparedMessage) frameFor(w *WSConn) []byte {
+	if pm.compressed != nil && w.deflate.freshCompressionOK() {
+		return pm.compressed
+	}
+	return pm.plain
+}
+
+// writePrepared writes pm to w from w's loop, within the send budget.
+func (w *WSConn) writePrepared(pm *PreparedMessage) {
+	if w.state >= wsCloseSent {
+		return
+	}
+	frame := pm.frameFor(w)
+	if w.c.gc.OutboundBuffered()+len(frame) > w.rt.SendBudget {
+		_ = w.overflow()
+		if w.rt.Overflow != DropMessages && w.c.loop.flush(w.c) {
+			w.c.closeNow()
+		}
+		return
+	}
+	_, _ = w.c.gc.Write(frame) // gnet keeps what the socket does not take at once
+}
+
+// Hub is a set of WebSocket connections to broadcast to. Each event loop's members are
+// kept apart and touched only by that loop, so Add, Remove and the delivery of a
+// broadcast take no lock, and a broadcast costs one task per loop, not per connection.
+type Hub struct {
+	mu    sync.Mutex
+	parts map[*loop]*hubPart
+}
+
+type hubPart struct {
+	l     *loop
+	conns []*WSConn
+	index map[*WSConn]int
+}
+
+// NewHub returns an empty hub.
+func NewHub() *Hub { return &Hub{parts: make(map[*loop]*hubPart)} }
+
+func (h *Hub) part(l *loop) *hubPart {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p := h.parts[l]
+	if p == nil {
+		p = &hubPart{l: l, index: make(map[*WSConn]int)}
+		h.parts[l] = p
+	}
+	return p
+}
+
+// Add puts w in the hub. Loop only (typically in OnOpen).
+func (h *Hub) Add(w *WSConn) {
+	p := h.part(w.c.loop)
+	if _, ok := p.index[w]; ok {
+		return
+	}
+	p.index[w] = len(p.conns)
+	p.conns = append(p.conns, w)
+}
+
+// Remove takes w out of the hub. Loop only (typically in OnClose).
+func (h *Hub) Remove(w *WSConn) {
+	p := h.part(w.c.loop)
+	i, ok := p.index[w]
+	if !ok {
+		return
+	}
+	last := len(p.conns) - 1
+	p.conns[i] = p.conns[last]
+	p.index[p.conns[i]] = i
+	p.conns[last] = nil
+	p.conns = p.conns[:last]
+	delete(p.index, w)
+}
+
+// Broadcast sends pm to every member. Safe from any goroutine; delivery happens on each
+// member's loop, subject to each connection's send budget.
+func (h *Hub) Broadcast(pm *PreparedMessage) {
+	h.mu.Lock()
+	parts := make([]*hubPart, 0, len(h.parts))
+	for _, p := range h.parts {
+		parts = append(parts, p)
+	}
+	h.mu.Unlock()
+	for _, p := range parts {
+		_ = p.l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			for _, w := range p.conns {
+				w.writePrepared(pm)
+			}
+			return nil
+		}))
+	}
+}
+
+// Len counts the members. Loop-consistent only; for reports.
+func (h *Hub) Len() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, p := range h.parts {
+		n += len(p.conns)
+	}
+	return n
+}
