@@ -3,9 +3,9 @@ package server
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
