@@ -202,6 +202,7 @@ func (s *msgSource) Read(b []byte) (int, error) {
 // most limit+1 bytes are written. Corrupt data is ErrDeflateData (1007). On
 // error dst is returned with its original length.
 func (f *Inflater) Inflate(dst, compressed []byte, limit int) ([]byte, *Error) {
+	limit = max(limit, 0)
 	fr := readerPool.Get().(*flateReader)
 	fr.src = msgSource{p: compressed}
 	var dict []byte

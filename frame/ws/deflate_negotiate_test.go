@@ -155,3 +155,35 @@ func TestExtensionScanner(t *testing.T) {
 		t.Fatalf("Unquote = %q", got)
 	}
 }
+
+func TestExtensionScannerMalformed(t *testing.T) {
+	// RFC 6455 §9.1: elements before a syntax error are returned, then the
+	// scan stops and reports it.
+	cases := []struct {
+		name   string
+		in     string
+		before int
+	}{
+		{"§9.1 parameter without a name", "a, b; =1", 1},
+		{"§9.1 separator where a name belongs", "a, ;b", 1},
+		{"§9.1 unterminated quoted string", `a; x="1`, 0},
+		{"§9.1 garbage after a name", "a b", 0},
+		{"§9.1 equals without a value", "a; x=", 0},
+		{"§9.1 control character in a quoted string", "a; x=\"\x01\"", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := ScanExtensions([]byte(c.in))
+			n := 0
+			for {
+				if _, ok := s.Next(); !ok {
+					break
+				}
+				n++
+			}
+			if n != c.before || !s.Malformed() {
+				t.Fatalf("%d elements, malformed=%v; want %d, true", n, s.Malformed(), c.before)
+			}
+		})
+	}
+}

@@ -140,6 +140,9 @@ func TestInflateLimits(t *testing.T) {
 		{"§7.4.1 1009 deflate bomb stops at the limit", bomb, 1 << 20, ErrInflatedTooBig},
 		{"§7.4.1 output exactly at the limit", NewDeflater(1, 15, false).Compress(nil, make([]byte, 1000)), 1000, nil},
 		{"§7.4.1 one byte over the limit", NewDeflater(1, 15, false).Compress(nil, make([]byte, 1001)), 1000, ErrInflatedTooBig},
+		{"§7.4.1 limit 0 admits only the empty message", []byte{0x00}, 0, nil},
+		{"§7.4.1 limit 0 refuses one byte", NewDeflater(1, 15, false).Compress(nil, []byte("x")), 0, ErrInflatedTooBig},
+		{"§7.4.1 negative limit acts as 0", NewDeflater(1, 15, false).Compress(nil, []byte("x")), -5, ErrInflatedTooBig},
 		{"RFC 7692 §8 corrupt data is 1007", []byte{0xff, 0xff, 0xff, 0xff}, 1 << 20, ErrDeflateData},
 		{"RFC 7692 §8 truncated stream is 1007", bomb[:len(bomb)/2], 100 << 20, ErrDeflateData},
 	}
@@ -154,7 +157,7 @@ func TestInflateLimits(t *testing.T) {
 			if err != nil && string(out) != "keep" {
 				t.Fatalf("dst not restored on error: %d bytes", len(out))
 			}
-			if cap(out) > c.limit+c.limit/8+8192 { // allocator size classes round up a little
+			if cap(out) > max(c.limit, 0)*9/8+8192 { // allocator size classes round up a little
 				t.Fatalf("buffer grew to %d for limit %d", cap(out), c.limit)
 			}
 		})

@@ -3,10 +3,10 @@ package ws
 import "encoding/binary"
 
 // PutHeader writes an unmasked (server) frame header into dst and returns its
-// size, at most MaxServerHeaderSize; dst must be at least that long. rsv1
-// marks the first frame of a compressed message (RFC 7692 §6). The header and
-// the payload can then go out as two slices of one writev, so the payload is
-// never copied to sit behind its header.
+// size, at most MaxServerHeaderSize; dst must be at least that long and
+// length at least 0. rsv1 marks the first frame of a compressed message
+// (RFC 7692 §6). The header and the payload can then go out as two slices of
+// one writev, so the payload is never copied to sit behind its header.
 func PutHeader(dst []byte, fin bool, op OpCode, rsv1 bool, length int) int {
 	_ = dst[MaxServerHeaderSize-1]
 	b0 := byte(op) & 0x0f

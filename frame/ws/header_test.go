@@ -185,3 +185,13 @@ func TestDecodeHeaderFailsEarly(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeHeaderMaskAny(t *testing.T) {
+	// §5.1 relaxed for tools: MaskAny takes both forms.
+	for _, masked := range []bool{false, true} {
+		h, _, err := DecodeHeader(rawHeader(0x82, masked, 1), Rules{Mask: MaskAny})
+		if err != nil || h.Masked != masked {
+			t.Fatalf("masked=%v: %+v %v", masked, h, err)
+		}
+	}
+}
