@@ -33,6 +33,9 @@ type Config struct {
 	// Logger receives the reasons for rejected requests and failed upgrades at Debug level
 	// and server events at Info (default: slog.Default()).
 	Logger *slog.Logger
+	// ShutdownTimeout bounds the graceful shutdown Serve performs when its context ends
+	// (default 10s); what is still open then is closed.
+	ShutdownTimeout time.Duration
 	// ServerName is sent in the Server header of HTTP/1.1 responses (default "switchyard";
 	// "-" sends none).
 	ServerName string
@@ -54,6 +57,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = 60 * time.Second
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 10 * time.Second
 	}
 	if c.WorkerPoolSize <= 0 {
 		c.WorkerPoolSize = 4096

@@ -24,13 +24,13 @@ type Conn struct {
 	wprev, wnext *Conn
 	inWheel      bool
 
-	closing  bool // close once the batch is written
-	closed   bool
-	busy     bool // a worker-pool handler owns the current request
-	requests uint32
+	closing bool // close once the batch is written
+	closed  bool
+	busy    bool  // a worker-pool handler owns the current request
+	served  bool  // at least one request was answered
+	index   int32 // position in the loop's registry of connections
 
 	pending atomic.Pointer[poolJob] // a worker-pool response waiting for the loop
-	value   any
 }
 
 // errCloseConn makes the serve loop close the connection after writing what it queued.
@@ -71,12 +71,6 @@ func (c *Conn) SetDeadline(d time.Duration) {
 
 // RemoteAddr is the peer's address. Safe from any goroutine.
 func (c *Conn) RemoteAddr() net.Addr { return c.gc.RemoteAddr() }
-
-// Value returns the user value stored with SetValue. Loop only.
-func (c *Conn) Value() any { return c.value }
-
-// SetValue stores a user value with the connection. Loop only.
-func (c *Conn) SetValue(v any) { c.value = v }
 
 // Outbound returns how many bytes are queued in the kernel-side send path that the peer
 // has not yet taken: the measure of a send budget. Loop only.

@@ -17,6 +17,7 @@ func (e *engine) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	s := e.srv
 	c := &Conn{gc: gc, srv: s, loop: s.loopFor(gc.EventLoop())}
 	gc.SetContext(c)
+	c.loop.register(c)
 	s.open.Add(1)
 	// A new connection owes us a request head: the header timeout bounds clients that
 	// connect and send nothing.
@@ -51,6 +52,7 @@ func (e *engine) OnClose(gc gnet.Conn, err error) gnet.Action {
 		return gnet.None
 	}
 	c.closed = true
+	c.loop.unregister(c)
 	e.srv.open.Add(-1)
 	c.loop.wheel.remove(c)
 	if c.proto != nil {

@@ -173,7 +173,7 @@ func (c *Conn) finishBody(st *h1State) error {
 // dispatch answers one complete request: an upgrade, a handler's response or an error.
 // head is the request head's bytes, body its body (both views).
 func (c *Conn) dispatch(req *parser.Request, head, body []byte) error {
-	c.requests++
+	c.served = true
 	route := c.srv.route(req.Path)
 	hr := &c.loop.hreq
 	hr.fromHTTP1(c, req, body)
@@ -204,7 +204,7 @@ func (c *Conn) dispatch(req *parser.Request, head, body []byte) error {
 // closes the connection when the request asked for that.
 func (c *Conn) endRequest(req *parser.Request) error {
 	c.releaseHTTP1()
-	if !req.KeepAlive {
+	if !c.keepAlive(req) {
 		return errCloseConn
 	}
 	if !c.busy {
@@ -264,7 +264,7 @@ func (c *Conn) appendCommonHeaders(b []byte, keepAlive bool, minor int, opt stri
 	}
 	persist := ""
 	switch {
-	case !keepAlive:
+	case !keepAlive || c.srv.draining.Load():
 		persist = "close"
 	case minor == 0:
 		persist = "keep-alive"
@@ -298,6 +298,12 @@ func (c *Conn) reject(status int, extraHeader, reason string) {
 	c.srv.logReject(c, status, reason)
 }
 
+// keepAlive reports whether the connection stays open after req: not when the request
+// says close (RFC 9112 §9.3) nor while the server shuts down.
+func (c *Conn) keepAlive(req *parser.Request) bool {
+	return req.KeepAlive && !c.srv.draining.Load()
+}
+
 // timeoutHTTP1 handles an expired HTTP/1.1 deadline: a slow head or body gets 408, an idle
 // keep-alive connection is closed quietly (RFC 9112 §9.5).
 func (c *Conn) timeoutHTTP1() {
@@ -313,7 +319,7 @@ func (c *Conn) timeoutHTTP1() {
 
 // startPriorKnowledge hands a connection that opened with the HTTP/2 preface to HTTP/2.
 func (c *Conn) startPriorKnowledge() (int, error) {
-	if c.requests > 0 || c.srv.prior == nil {
+	if c.served || c.srv.prior == nil {
 		c.reject(505, "", "HTTP/2 with prior knowledge is not accepted here")
 		return 0, errCloseConn
 	}

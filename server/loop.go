@@ -20,6 +20,8 @@ type loop struct {
 	hreq  Request
 	resp  ResponseWriter
 	tick  gnet.Runnable
+	// conns registers the loop's open connections, for draining at shutdown.
+	conns []*Conn
 	// scratch holds a message being compressed.
 	scratch []byte
 	// upgradeHdr is scratch space for the extra header lines of a 101.
@@ -68,4 +70,22 @@ func (l *loop) flush(c *Conn) (closeNow bool) {
 		b.reset()
 	}
 	return c.closing && !c.closed
+}
+
+// register and unregister keep the loop's connection registry; O(1) each.
+func (l *loop) register(c *Conn) {
+	c.index = int32(len(l.conns))
+	l.conns = append(l.conns, c)
+}
+
+func (l *loop) unregister(c *Conn) {
+	i, last := int(c.index), len(l.conns)-1
+	if i < 0 || i > last || l.conns[i] != c {
+		return
+	}
+	l.conns[i] = l.conns[last]
+	l.conns[i].index = int32(i)
+	l.conns[last] = nil
+	l.conns = l.conns[:last]
+	c.index = -1
 }

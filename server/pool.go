@@ -54,7 +54,7 @@ func (job *poolJob) run() {
 		job.h(&job.resp, &job.hreq)
 		job.out = bytebufferpool.Get()
 		job.out.B = job.serialize(job.out.B[:0])
-		job.close = !job.req.KeepAlive
+		job.close = !c.keepAlive(&job.req)
 	}
 	c.pending.Store(job)
 	if err := c.gc.Wake(nil); err != nil {

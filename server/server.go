@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -27,12 +26,16 @@ type Server struct {
 	mu    sync.Mutex
 	loops atomic.Pointer[[]*loop]
 
-	ln      *net.TCPListener
-	cli     *gnet.Client
-	pool    *ants.Pool
-	stopped chan struct{}
-	stop    sync.Once
-	accept  sync.WaitGroup
+	ln       *net.TCPListener
+	cli      *gnet.Client
+	pool     *ants.Pool
+	reserve  *reserveFD
+	accept   sync.WaitGroup
+	running  chan struct{} // closed once Serve has started everything
+	draining atomic.Bool   // Shutdown has begun
+	stop     sync.Once
+	done     chan struct{} // closed when the server has stopped
+	stopErr  error
 }
 
 // PriorKnowledge builds the protocol for a connection whose first bytes are the HTTP/2
@@ -41,7 +44,8 @@ type PriorKnowledge func(c *Conn) Protocol
 
 // New returns a server with cfg's settings (zero fields take their defaults).
 func New(cfg Config) *Server {
-	s := &Server{cfg: cfg.withDefaults(), routes: make(map[string]*Route), stopped: make(chan struct{})}
+	s := &Server{cfg: cfg.withDefaults(), routes: make(map[string]*Route),
+		running: make(chan struct{}), done: make(chan struct{})}
 	s.clock.update(time.Now())
 	return s
 }
@@ -99,7 +103,8 @@ func (s *Server) Addr() net.Addr {
 // Open returns the number of open connections.
 func (s *Server) Open() int { return int(s.open.Load()) }
 
-// Serve runs the server until ctx is done or Close is called.
+// Serve runs the server until ctx is done, then shuts it down gracefully within
+// Config.ShutdownTimeout (see Shutdown). It returns when the server has stopped.
 func (s *Server) Serve(ctx context.Context) error {
 	if err := s.Listen(); err != nil {
 		return err
@@ -123,37 +128,28 @@ func (s *Server) Serve(ctx context.Context) error {
 		return fmt.Errorf("switchyard: event loops: %w", err)
 	}
 	s.cli = cli
-	reserve := openReserve()
+	s.reserve = openReserve()
 	for i := 0; i < s.cfg.Loops; i++ {
 		s.accept.Add(1)
-		go s.acceptLoop(reserve)
+		go s.acceptLoop(s.reserve)
 	}
+	close(s.running)
 	select {
 	case <-ctx.Done():
-	case <-s.stopped:
+		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+		defer cancel()
+		_ = s.Shutdown(sctx)
+	case <-s.done:
 	}
-	return s.shutdown(reserve)
+	<-s.done
+	return s.stopErr
 }
 
-// Close stops the server: it stops accepting and closes every connection.
+// Close stops the server at once: it stops accepting and closes every connection.
 func (s *Server) Close() error {
-	s.stop.Do(func() { close(s.stopped) })
-	return nil
-}
-
-func (s *Server) shutdown(reserve *reserveFD) error {
-	s.stop.Do(func() { close(s.stopped) })
-	err := s.ln.Close()
-	s.accept.Wait()
-	reserve.close()
-	if stopErr := s.cli.Stop(); stopErr != nil && !errors.Is(stopErr, net.ErrClosed) {
-		err = errors.Join(err, stopErr)
-	}
-	s.pool.Release()
-	if errors.Is(err, net.ErrClosed) {
-		err = nil
-	}
-	return err
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return s.Shutdown(ctx)
 }
 
 // loopFor returns the loop state of el, creating it on first sight. Loops are few and

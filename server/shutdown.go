@@ -1,0 +1,94 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+)
+
+// Drainer is implemented by protocols that can end a connection gracefully when the server
+// shuts down: WebSocket sends close 1001 (Going Away), HTTP/2 sends GOAWAY with the last
+// stream it will serve and lets open streams finish. Drain runs on the connection's loop;
+// the protocol closes the connection once it is done. A protocol without Drain is closed.
+type Drainer interface {
+	Drain(c *Conn)
+}
+
+// Shutdown stops the server gracefully: it stops accepting, lets HTTP/1.1 requests in
+// flight finish with "Connection: close" and closes idle HTTP/1.1 connections, drains
+// upgraded connections (see Drainer), and waits for them to go. When ctx ends first, the
+// rest are closed. It returns once the server has stopped; later calls wait for the same.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stop.Do(func() { go s.shutdown(ctx) })
+	<-s.done
+	return s.stopErr
+}
+
+func (s *Server) shutdown(ctx context.Context) {
+	defer close(s.done)
+	s.draining.Store(true)
+	select {
+	case <-s.running:
+	default:
+		// Serve never started the engine: only the listener, if any, is open.
+		if s.ln != nil {
+			_ = s.ln.Close()
+		}
+		return
+	}
+	err := s.ln.Close()
+	s.accept.Wait()
+	s.reserve.close()
+	if ctx.Err() == nil {
+		for _, l := range s.loopList() {
+			_ = l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+				l.drain()
+				return nil
+			}))
+		}
+		tick := time.NewTicker(10 * time.Millisecond)
+		for s.open.Load() > 0 && ctx.Err() == nil {
+			select {
+			case <-ctx.Done():
+			case <-tick.C:
+			}
+		}
+		tick.Stop()
+	}
+	if stopErr := s.cli.Stop(); stopErr != nil && !errors.Is(stopErr, net.ErrClosed) {
+		err = errors.Join(err, stopErr)
+	}
+	s.pool.Release()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	s.stopErr = err
+}
+
+// drain starts the graceful end of every connection on the loop.
+func (l *loop) drain() {
+	// Iterate over a copy: closing connections unregisters them.
+	conns := append([]*Conn(nil), l.conns...)
+	for _, c := range conns {
+		if c.closed {
+			continue
+		}
+		switch {
+		case c.proto != nil:
+			if d, ok := c.proto.(Drainer); ok {
+				d.Drain(c)
+			} else {
+				c.closing = true
+			}
+		case c.h1 == nil && !c.busy:
+			c.closing = true // idle between requests (RFC 9112 §9.5)
+		}
+		// An HTTP/1.1 request in progress ends with "Connection: close" (keepAlive).
+		if l.flush(c) {
+			c.closeNow()
+		}
+	}
+}

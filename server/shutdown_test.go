@@ -1,0 +1,108 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/frame/ws"
+)
+
+// runServer starts a server whose Serve the test controls.
+func runServer(t *testing.T, cfg Config, setup func(*Server)) (*Server, context.CancelFunc, chan error) {
+	t.Helper()
+	cfg.Addr, cfg.Loops = "127.0.0.1:0", 2
+	s := New(cfg)
+	setup(s)
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx) }()
+	t.Cleanup(func() { cancel(); _ = s.Close() })
+	return s, cancel, done
+}
+
+func waitServed(t *testing.T, done chan error) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return after shutdown")
+	}
+}
+
+func TestShutdownDrainsEveryProtocol(t *testing.T) {
+	release := make(chan struct{})
+	s, cancel, done := runServer(t, Config{ShutdownTimeout: 5 * time.Second}, func(s *Server) {
+		s.Route("/slow", Route{UseWorkerPool: true, HTTP: func(w *ResponseWriter, r *Request) {
+			<-release
+			_, _ = w.WriteString("finished")
+		}})
+		s.Route("/", Route{HTTP: okHandler("x")})
+		s.Route("/ws", Route{RequireUpgrade: true, Upgraders: []Upgrader{WebSocket(WebSocketHandler{})}})
+	})
+
+	idle := dial(t, s)
+	idleBr := bufio.NewReader(idle)
+	write(t, idle, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	readResponse(t, idleBr, "GET")
+
+	busy := dial(t, s)
+	busyBr := bufio.NewReader(busy)
+	write(t, busy, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+
+	wsc, wsBr := upgradeWS(t, s, "", nil)
+	time.Sleep(100 * time.Millisecond) // the slow request is in its handler
+
+	cancel() // SIGTERM in `switchyard serve`
+
+	// RFC 9112 §9.5: an idle keep-alive connection is simply closed.
+	expectClosed(t, idleBr)
+	// WebSocket: 1001 Going Away; the client answers and the server closes.
+	op, p := readFrame(t, wsBr)
+	if op != ws.OpClose || len(p) < 2 || ws.StatusCode(int(p[0])<<8|int(p[1])) != ws.StatusGoingAway {
+		t.Fatalf("websocket got %v %x, want close 1001", op, p)
+	}
+	write(t, wsc, string(clientFrame(ws.OpClose, true, ws.AppendClose(nil, ws.StatusGoingAway, ""))))
+	expectClosed(t, wsBr)
+	// New connections are refused while draining.
+	if c, err := net.DialTimeout("tcp", s.Addr().String(), time.Second); err == nil {
+		c.Close()
+		t.Fatalf("the listener still accepts during shutdown")
+	}
+	// The request in flight finishes, with Connection: close.
+	close(release)
+	resp, body := readResponse(t, busyBr, "GET")
+	if body != "finished" || !resp.Close {
+		t.Fatalf("in-flight request: %q close=%v", body, resp.Close)
+	}
+	expectClosed(t, busyBr)
+	waitServed(t, done)
+}
+
+func TestShutdownForcesWhatIsLeftAtTheDeadline(t *testing.T) {
+	s, _, done := runServer(t, Config{}, func(s *Server) {
+		s.Route("/ws", Route{RequireUpgrade: true, Upgraders: []Upgrader{WebSocket(WebSocketHandler{})}})
+	})
+	_, wsBr := upgradeWS(t, s, "", nil) // a client that never answers the close
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if op, _ := readFrame(t, wsBr); op != ws.OpClose {
+		t.Fatalf("got %v, want the 1001 close first", op)
+	}
+	expectClosed(t, wsBr)
+	waitServed(t, done)
+	if n := s.Open(); n != 0 {
+		t.Fatalf("%d connections still open", n)
+	}
+}
