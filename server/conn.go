@@ -28,6 +28,7 @@ type Conn struct {
 	closed  bool
 	busy    bool  // a worker-pool handler owns the current request
 	served  bool  // at least one request was answered
+	kind    uint8 // the protocol spoken, for the connection gauges
 	index   int32 // position in the loop's registry of connections
 
 	pending atomic.Pointer[poolJob] // a worker-pool response waiting for the loop
@@ -143,6 +144,13 @@ func (c *Conn) serve() int {
 		}
 	}
 	return total
+}
+
+// setKind moves the connection between the protocol gauges.
+func (c *Conn) setKind(k uint8) {
+	c.loop.stats.open[c.kind].Add(-1)
+	c.loop.stats.open[k].Add(1)
+	c.kind = k
 }
 
 // closeNow closes the connection from its own loop, outside gnet's event callbacks (timer

@@ -18,6 +18,7 @@ func (e *engine) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	c := &Conn{gc: gc, srv: s, loop: s.loopFor(gc.EventLoop())}
 	gc.SetContext(c)
 	c.loop.register(c)
+	c.loop.stats.open[kindHTTP1].Add(1)
 	s.open.Add(1)
 	// A new connection owes us a request head: the header timeout bounds clients that
 	// connect and send nothing.
@@ -53,6 +54,7 @@ func (e *engine) OnClose(gc gnet.Conn, err error) gnet.Action {
 	}
 	c.closed = true
 	c.loop.unregister(c)
+	c.loop.stats.open[c.kind].Add(-1)
 	e.srv.open.Add(-1)
 	c.loop.wheel.remove(c)
 	if c.proto != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/switchyard-dev/switchyard/parser"
 	"github.com/valyala/bytebufferpool"
@@ -23,6 +24,7 @@ type h1State struct {
 	bodyLeft  int64 // Content-Length bytes still to come
 	isChunked bool
 	started   bool // the header timeout is running
+	start     time.Time
 }
 
 var h1Pool = sync.Pool{New: func() any { return new(h1State) }}
@@ -61,7 +63,7 @@ func (c *Conn) serveHTTP1(in []byte) (int, error) {
 		return c.readBody(st, in)
 	}
 	if !st.started {
-		st.started = true
+		st.started, st.start = true, time.Now()
 		c.SetDeadline(c.srv.cfg.HeaderTimeout)
 	}
 	req := &c.loop.req
@@ -177,6 +179,7 @@ func (c *Conn) dispatch(req *parser.Request, head, body []byte) error {
 	route := c.srv.route(req.Path)
 	hr := &c.loop.hreq
 	hr.fromHTTP1(c, req, body)
+	c.loop.stats.requests.Add(1)
 	if route == nil {
 		c.respond(req, 404, "", "", "no route for this path")
 		return c.endRequest(req)
@@ -295,6 +298,11 @@ func (c *Conn) reject(status int, extraHeader, reason string) {
 	b = append(b, reason...)
 	b = append(b, '\n')
 	c.Commit(b)
+	kind := "malformed_request"
+	if status == 408 {
+		kind = "timeout"
+	}
+	c.loop.stats.outcome(status, kind)
 	c.srv.logReject(c, status, reason)
 }
 
@@ -325,6 +333,7 @@ func (c *Conn) startPriorKnowledge() (int, error) {
 	}
 	c.releaseHTTP1()
 	c.SetDeadline(0)
+	c.setKind(kindHTTP2)
 	c.proto = c.srv.prior(c)
 	c.proto.Start(c, nil)
 	return 0, nil

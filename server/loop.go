@@ -20,6 +20,7 @@ type loop struct {
 	hreq  Request
 	resp  ResponseWriter
 	tick  gnet.Runnable
+	stats loopStats
 	// conns registers the loop's open connections, for draining at shutdown.
 	conns []*Conn
 	// scratch holds a message being compressed.

@@ -39,6 +39,8 @@ type Rejection struct {
 	Header string
 	// Reason is the response body: which header was missing or wrong, and what to do.
 	Reason string
+	// Kind names the refusal in metrics ("websocket_version"); empty counts as "rejected".
+	Kind string
 }
 
 // Decline is the Rejection an Upgrader returns to let the request be served as if it had

@@ -179,3 +179,6 @@ func (s *Server) loopList() []*loop {
 	}
 	return nil
 }
+
+// Draining reports whether Shutdown has begun.
+func (s *Server) Draining() bool { return s.draining.Load() }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/switchyard-dev/switchyard/parser"
 )
@@ -64,6 +65,11 @@ func (c *Conn) switchTo(u Upgrader, p Protocol, hdr []byte, hr *Request) {
 	b = append(b, "\r\n"...)
 	c.Commit(b)
 	c.SetDeadline(0)
+	c.setKind(kindOf(u.Token()))
+	c.loop.stats.outcome(101, u.Token())
+	if c.h1 != nil && c.h1.started {
+		c.loop.stats.handshakes.observe(time.Since(c.h1.start))
+	}
 	c.proto = p
 	p.Start(c, hr)
 	c.releaseHTTP1() // after Start: hr may point into the request state's buffer
@@ -98,6 +104,11 @@ func protocolMatches(want string, got []byte) bool {
 // answerRejection sends an upgrader's refusal; the connection stays usable.
 func (c *Conn) answerRejection(req *parser.Request, rej *Rejection) {
 	c.respond(req, rej.Status, "", rej.Header, rej.Reason)
+	kind := rej.Kind
+	if kind == "" {
+		kind = "rejected"
+	}
+	c.loop.stats.outcome(rej.Status, kind)
 	c.srv.logReject(c, rej.Status, rej.Reason)
 }
 
@@ -111,23 +122,24 @@ func (c *Conn) answer426(route *Route, req *parser.Request) {
 		}
 		list.WriteString(u.Token())
 	}
-	reason := diagnose426(list.String(), req)
+	kind, reason := diagnose426(list.String(), req)
 	c.respond(req, 426, "Upgrade", "Upgrade: "+list.String()+"\r\n", reason)
+	c.loop.stats.outcome(426, kind)
 	c.srv.logReject(c, 426, reason)
 }
 
 // diagnose426 names what the request lacked, and the usual cause.
-func diagnose426(accepts string, req *parser.Request) string {
+func diagnose426(accepts string, req *parser.Request) (kind, reason string) {
 	upgrade := joinedValues(req, parser.HeaderUpgrade)
 	switch {
 	case upgrade == "":
-		return "426 Upgrade Required: this endpoint speaks " + accepts + ", but the request had no Upgrade header. " +
+		return "no_upgrade_header", "426 Upgrade Required: this endpoint speaks " + accepts + ", but the request had no Upgrade header. " +
 			"Send 'Upgrade: " + firstToken(accepts) + "' and 'Connection: Upgrade'. If the client did send them, " +
 			"a proxy or load balancer on the way removed them: Upgrade and Connection are hop-by-hop headers, which " +
 			"proxies drop unless configured to pass them on (nginx: proxy_http_version 1.1; " +
 			"proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection \"upgrade\")."
 	case req.ProtoMinor == 0:
-		return "426 Upgrade Required: the request asked for 'Upgrade: " + upgrade + "' over HTTP/1.0, which cannot " +
+		return "http10_upgrade", "426 Upgrade Required: the request asked for 'Upgrade: " + upgrade + "' over HTTP/1.0, which cannot " +
 			"upgrade (RFC 9110 §7.8). Send the request as HTTP/1.1; a proxy that talks HTTP/1.0 to its upstream " +
 			"(nginx's default proxy_http_version) causes this."
 	case !req.ConnUpgrade:
@@ -136,11 +148,11 @@ func diagnose426(accepts string, req *parser.Request) string {
 		if conn != "" {
 			had = "'Connection: " + conn + "'"
 		}
-		return "426 Upgrade Required: the request had 'Upgrade: " + upgrade + "' but " + had + ", which does not " +
+		return "connection_without_upgrade", "426 Upgrade Required: the request had 'Upgrade: " + upgrade + "' but " + had + ", which does not " +
 			"list 'upgrade', so no upgrade was requested (RFC 9110 §7.8). Send 'Connection: Upgrade' too. When the " +
 			"client did, a proxy that strips or rewrites hop-by-hop headers is the usual cause."
 	default:
-		return "426 Upgrade Required: the request asked for 'Upgrade: " + upgrade + "', but this endpoint speaks " +
+		return "unsupported_protocol", "426 Upgrade Required: the request asked for 'Upgrade: " + upgrade + "', but this endpoint speaks " +
 			accepts + " (or refused the request's other headers for it)."
 	}
 }

@@ -1,0 +1,79 @@
+package admin
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/switchyard-dev/switchyard/server"
+)
+
+// Collector exports server.Stats as Prometheus metrics. It reads the server's own
+// counters at scrape time, so the server's hot paths pay nothing for Prometheus.
+type Collector struct {
+	srv                                    *server.Server
+	open, requests, upgrades               *prometheus.Desc
+	messages, bytes, dropped               *prometheus.Desc
+	h2Streams, h2Errors, handshakeDuration *prometheus.Desc
+}
+
+// NewCollector returns a collector for srv.
+func NewCollector(srv *server.Server) *Collector {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc("switchyard_"+name, help, labels, nil)
+	}
+	return &Collector{
+		srv:               srv,
+		open:              d("connections_open", "Open connections by protocol.", "protocol"),
+		requests:          d("http_requests_total", "HTTP requests answered, over HTTP/1.1 and HTTP/2."),
+		upgrades:          d("upgrade_outcomes_total", "Upgrade outcomes and refusals: status 101 with the protocol, 426 and 4xx with the reason.", "status", "reason"),
+		messages:          d("websocket_messages_total", "WebSocket messages by direction.", "direction"),
+		bytes:             d("websocket_bytes_total", "WebSocket payload bytes by direction.", "direction"),
+		dropped:           d("websocket_messages_dropped_total", "WebSocket data messages dropped by the send budget's policy."),
+		h2Streams:         d("http2_streams_total", "HTTP/2 streams opened by clients."),
+		h2Errors:          d("http2_errors_total", "HTTP/2 error codes sent in RST_STREAM and GOAWAY.", "code"),
+		handshakeDuration: d("upgrade_handshake_seconds", "Time from an upgrade request's first byte to the 101."),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.open, c.requests, c.upgrades, c.messages, c.bytes,
+		c.dropped, c.h2Streams, c.h2Errors, c.handshakeDuration} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	st := c.srv.Stats()
+	gauge := func(d *prometheus.Desc, v float64, l ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, l...)
+	}
+	counter := func(d *prometheus.Desc, v uint64, l ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), l...)
+	}
+	for proto, n := range st.Open {
+		gauge(c.open, float64(n), proto)
+	}
+	counter(c.requests, st.Requests)
+	for o, n := range st.Outcomes {
+		counter(c.upgrades, n, strconv.Itoa(o.Status), o.Reason)
+	}
+	counter(c.messages, st.MessagesIn, "in")
+	counter(c.messages, st.MessagesOut, "out")
+	counter(c.bytes, st.BytesIn, "in")
+	counter(c.bytes, st.BytesOut, "out")
+	counter(c.dropped, st.Dropped)
+	counter(c.h2Streams, st.H2Streams)
+	for code, n := range st.H2Errors {
+		counter(c.h2Errors, n, code)
+	}
+	buckets := make(map[float64]uint64, len(st.HandshakeBuckets))
+	var total uint64
+	for i, ub := range st.HandshakeBuckets {
+		total += st.HandshakeCounts[i]
+		buckets[ub.Seconds()] = total
+	}
+	total += st.HandshakeCounts[len(st.HandshakeBuckets)]
+	ch <- prometheus.MustNewConstHistogram(c.handshakeDuration, total, st.HandshakeSum.Seconds(), buckets)
+}
