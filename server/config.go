@@ -36,6 +36,9 @@ type Config struct {
 	// ShutdownTimeout bounds the graceful shutdown Serve performs when its context ends
 	// (default 10s); what is still open then is closed.
 	ShutdownTimeout time.Duration
+	// LogRate bounds the per-connection log lines (why a request was refused) per second
+	// (default 20); the rest are counted and reported as suppressed.
+	LogRate int
 	// ServerName is sent in the Server header of HTTP/1.1 responses (default "switchyard";
 	// "-" sends none).
 	ServerName string
@@ -57,6 +60,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = 60 * time.Second
+	}
+	if c.LogRate <= 0 {
+		c.LogRate = 20
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 10 * time.Second

@@ -69,6 +69,7 @@ func (e *engine) OnClose(gc gnet.Conn, err error) gnet.Action {
 func (e *engine) OnTick() (time.Duration, gnet.Action) {
 	s := e.srv
 	s.clock.update(time.Now())
+	s.logs.flush(s.cfg.Logger)
 	for _, l := range s.loopList() {
 		_ = l.el.Execute(context.Background(), l.tick)
 	}

@@ -22,6 +22,7 @@ type Server struct {
 
 	clock clock
 	open  atomic.Int64
+	logs  logLimiter
 
 	mu    sync.Mutex
 	loops atomic.Pointer[[]*loop]

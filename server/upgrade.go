@@ -200,7 +200,8 @@ func (c *Conn) respond(req *parser.Request, status int, connOpt, header, text st
 // logReject records why a request was refused, at Debug level so a busy server pays
 // nothing unless asked.
 func (s *Server) logReject(c *Conn, status int, reason string) {
-	if !s.cfg.Logger.Enabled(context.Background(), slog.LevelDebug) {
+	if !s.cfg.Logger.Enabled(context.Background(), slog.LevelDebug) ||
+		!s.logs.allow(s.clock.now()/1e9, s.cfg.LogRate) {
 		return
 	}
 	s.cfg.Logger.Debug("switchyard: request refused", "status", status, "reason", reason,
