@@ -75,6 +75,9 @@ func (c *Conn) serveHTTP1(in []byte) (int, error) {
 	case errors.Is(err, parser.ErrPreface):
 		return c.startPriorKnowledge()
 	default:
+		if c.notHTTP1Preface(in) {
+			return len(in), errCloseConn
+		}
 		var perr *parser.Error
 		if !errors.As(err, &perr) {
 			perr = &parser.Error{Status: 400, Reason: err.Error()}
@@ -181,6 +184,16 @@ func (c *Conn) dispatch(req *parser.Request, head, body []byte) error {
 	hr.fromHTTP1(c, req, body)
 	c.loop.stats.requests.Add(1)
 	if route == nil {
+		// Server-wide upgraders (h2c) apply to paths without a route too, such as the
+		// "OPTIONS *" nghttp upgrades with (RFC 7540 §3.2 allows any request).
+		if hr.wantsUpgrade() && len(c.srv.global) > 0 {
+			switch c.negotiate(&noRoute, hr) {
+			case upgraded:
+				return nil
+			case answered:
+				return c.endRequest(req)
+			}
+		}
 		c.respond(req, 404, "", "", "no route for this path")
 		return c.endRequest(req)
 	}
@@ -227,7 +240,8 @@ func (c *Conn) writeResponse(req *parser.Request, w *ResponseWriter) {
 	b = append(b, "\r\n"...)
 	c.Commit(b)
 	if !bodyless(status) && !isHead(req.Method) {
-		c.WriteRef(w.body) // the loop's response buffer outlives the flush
+		// Copied: the loop reuses w for the next pipelined request before the flush.
+		c.Write(w.body)
 	}
 }
 

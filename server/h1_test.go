@@ -206,3 +206,21 @@ func TestWorkerPoolRouteKeepsPipelineOrder(t *testing.T) {
 		}
 	}
 }
+
+// Regression: responses large enough to be queued by reference were overwritten by the
+// next pipelined request's response before the batch was written.
+func TestPipelinedLargeResponsesKeepTheirBodies(t *testing.T) {
+	s := startServer(t, Config{}, func(s *Server) {
+		s.Route("", Route{HTTP: func(w *ResponseWriter, r *Request) {
+			_, _ = w.WriteString(strings.Repeat(string(r.Path[1:]), 5000))
+		}})
+	})
+	c := dial(t, s)
+	br := bufio.NewReader(c)
+	write(t, c, "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+	for _, want := range []string{"a", "b"} {
+		if _, body := readResponse(t, br, "GET"); body != strings.Repeat(want, 5000) {
+			t.Fatalf("body of /%s corrupted: %.20q...", want, body)
+		}
+	}
+}

@@ -16,9 +16,12 @@ type Route struct {
 	// preference (the order listed in a 426's Upgrade header). The client's order decides
 	// which one is used.
 	Upgraders []Upgrader
-	// RequireUpgrade answers plain requests with 426 Upgrade Required.
+	// RequireUpgrade answers plain HTTP/1.1 requests with 426 Upgrade Required. It applies
+	// only to HTTP/1.1: a request that arrives as an HTTP/2 stream is served by HTTP (or,
+	// without an HTTP handler, answered 404), since there is nothing left to upgrade to.
 	RequireUpgrade bool
-	// UseWorkerPool runs HTTP on the bounded worker pool, for handlers that block.
+	// UseWorkerPool runs HTTP on the bounded worker pool, for handlers that block. Only
+	// HTTP/1.1 honours it for now: HTTP/2 streams run their handler on the event loop.
 	UseWorkerPool bool
 }
 

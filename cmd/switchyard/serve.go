@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -22,7 +23,13 @@ func serve(args []string) error {
 		origins  = fs.String("origins", "", "comma-separated Origin values /echo accepts (default: any)")
 		logLevel = fs.String("log-level", "info", "log level: debug (shows why requests were refused), info, warn, error")
 	)
+	var h2cfg server.H2Config
 	fs.StringVar(&cfg.Addr, "addr", ":8080", "address to listen on")
+	fs.Func("h2-max-streams", "HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS (default 100)", func(v string) error {
+		n, err := strconv.ParseUint(v, 10, 32)
+		h2cfg.MaxConcurrentStreams = uint32(n)
+		return err
+	})
 	fs.IntVar(&cfg.Loops, "loops", 0, "event loops (0: one per CPU)")
 	fs.IntVar(&cfg.MaxConns, "max-conns", 0, "maximum open connections; more get 503 (0: no cap)")
 	fs.DurationVar(&cfg.HeaderTimeout, "header-timeout", 0, "time allowed for a request head (default 10s)")
@@ -44,7 +51,7 @@ func serve(args []string) error {
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	srv := server.New(cfg)
-	standaloneRoutes(srv, splitList(*origins))
+	standaloneRoutes(srv, splitList(*origins), h2cfg)
 	if err := srv.Listen(); err != nil {
 		return err
 	}

@@ -1,0 +1,106 @@
+package server
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/switchyard-dev/switchyard/frame/h2"
+	"golang.org/x/net/http2/hpack"
+)
+
+// h2Fake is an HTTP/2 connection on the fake gnet conn, past its preface, with the
+// connection window opened wide, plus the header block of a GET / that is fully indexed
+// in the server's HPACK table (what a client repeating a request sends, RFC 7541 §2.3).
+type h2Fake struct {
+	c     *Conn
+	fc    *fakeConn
+	block []byte
+	next  uint32
+	req   []byte
+}
+
+func newH2Fake(tb testing.TB, routes func(*Server)) *h2Fake {
+	_, c, fc := fakeServer(func(s *Server) {
+		routes(s)
+		s.EnableHTTP2(H2Config{})
+	})
+	var ebuf bytes.Buffer
+	enc := hpack.NewEncoder(&ebuf)
+	encode := func() []byte {
+		ebuf.Reset()
+		for _, f := range []hpack.HeaderField{{Name: ":method", Value: "GET"}, {Name: ":scheme", Value: "http"},
+			{Name: ":path", Value: "/"}, {Name: ":authority", Value: "bench.example"}, {Name: "user-agent", Value: "h2load nghttp2/1.52.0"}} {
+			_ = enc.WriteField(f)
+		}
+		return append([]byte(nil), ebuf.Bytes()...)
+	}
+	in := clientPreface()
+	in = h2.AppendWindowUpdate(in, 0, h2.MaxWindowSize-65535)
+	in = h2.AppendHeaders(in, 1, encode(), true, 0) // first: literals enter the table
+	fc.in = in
+	c.traffic()
+	if c.closing {
+		tb.Fatal("the server closed the connection during setup")
+	}
+	hf := &h2Fake{c: c, fc: fc, block: encode(), next: 3}
+	hf.req = h2.AppendHeaders(nil, 0, hf.block, true, 0)
+	return hf
+}
+
+// request feeds one request on the next stream and runs one OnTraffic.
+func (hf *h2Fake) request() {
+	id := hf.next
+	hf.next += 2
+	hf.req[5], hf.req[6], hf.req[7], hf.req[8] = byte(id>>24), byte(id>>16), byte(id>>8), byte(id)
+	hf.fc.in = hf.req
+	hf.c.traffic()
+}
+
+// A repeated HTTP/2 request, served on the loop from HEADERS to the response's DATA,
+// allocates nothing once HPACK's tables hold its fields.
+func TestH2RequestAllocatesNothing(t *testing.T) {
+	hf := newH2Fake(t, helloRoutes)
+	before := hf.fc.written
+	allocs := testing.AllocsPerRun(500, hf.request)
+	if hf.c.closing {
+		t.Fatal("connection closed")
+	}
+	if hf.fc.written == before {
+		t.Fatal("no response written")
+	}
+	if allocs != 0 {
+		t.Fatalf("%v allocations per request, want 0", allocs)
+	}
+}
+
+func BenchmarkH2Request(b *testing.B) {
+	hf := newH2Fake(b, helloRoutes)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(hf.req)))
+	for b.Loop() {
+		hf.request()
+	}
+	if hf.c.closing {
+		b.Fatal("connection closed")
+	}
+}
+
+// Ten requests in one read (as h2load -m 10 sends them), answered in one write.
+func BenchmarkH2Request10PerRead(b *testing.B) {
+	hf := newH2Fake(b, helloRoutes)
+	in := make([]byte, 0, 10*len(hf.req))
+	b.ReportAllocs()
+	for b.Loop() {
+		in = in[:0]
+		for range 10 {
+			id := hf.next
+			hf.next += 2
+			in = h2.AppendHeaders(in, id, hf.block, true, 0)
+		}
+		hf.fc.in = in
+		hf.c.traffic()
+	}
+	if hf.c.closing {
+		b.Fatal("connection closed")
+	}
+}

@@ -1,0 +1,190 @@
+package server
+
+import (
+	"bytes"
+	"strconv"
+	"unsafe"
+
+	"github.com/switchyard-dev/switchyard/frame/h2"
+)
+
+// serveStream runs the route's handler for a complete request and sends its response.
+// Handlers run on the event loop, as over HTTP/1.1; over HTTP/2 a route's UseWorkerPool
+// is not honoured yet (the handler runs on the loop too). RequireUpgrade applies only to
+// HTTP/1.1: over HTTP/2 the route's HTTP handler serves, and a route without one answers
+// 404.
+func (h *h2Conn) serveStream(s *h2Stream, head *h2.RequestHead, body []byte) {
+	c := h.c
+	c.loop.stats.requests.Add(1)
+	hr := &c.loop.hreq
+	h.fillRequest(hr, s.id, head, body)
+	h.runHandler(s, hr)
+}
+
+// serveUpgradeRequest answers the h2c upgrade request on stream 1 (RFC 7540 §3.2). r is
+// the HTTP/1.1 request, already marked as HTTP/2 stream 1 by Start.
+func (h *h2Conn) serveUpgradeRequest(s *h2Stream, r *Request) {
+	s.isHead = string(r.Method) == "HEAD"
+	h.c.loop.stats.requests.Add(1)
+	h.runHandler(s, r)
+}
+
+func (h *h2Conn) runHandler(s *h2Stream, hr *Request) {
+	c := h.c
+	route := c.srv.route(hr.Path)
+	w := &c.loop.resp
+	w.reset()
+	switch {
+	case route == nil:
+		h.textResponse(w, 404, "no route for this path")
+	case route.HTTP == nil:
+		h.textResponse(w, 404, "this path serves only protocol upgrades over HTTP/1.1 (Upgrade), not HTTP/2 requests")
+	default:
+		route.HTTP(w, hr)
+	}
+	h.writeResponse(s, w)
+}
+
+func (h *h2Conn) textResponse(w *ResponseWriter, status int, text string) {
+	w.WriteHeader(status)
+	w.Header("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.WriteString(text)
+	_, _ = w.WriteString("\n")
+}
+
+// answerText answers a stream with a server-generated status and text, without a handler.
+func (h *h2Conn) answerText(s *h2Stream, status int, text string) {
+	w := &h.c.loop.resp
+	w.reset()
+	h.textResponse(w, status, text)
+	h.writeResponse(s, w)
+	h.c.srv.logReject(h.c, status, text)
+}
+
+// bytesOf views a string's bytes without copying: the strings of a RequestHead are
+// immutable, so handlers get read-only views of them like the HTTP/1.1 views of gnet's
+// buffer.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// fillRequest builds the handler's view of a request from its HTTP/2 head (§8.3.1):
+// Path and Query split from :path, Host from :authority (or a host field).
+func (h *h2Conn) fillRequest(r *Request, id uint32, head *h2.RequestHead, body []byte) {
+	target := bytesOf(head.Path)
+	path, query := target, []byte(nil)
+	if i := bytes.IndexByte(target, '?'); i >= 0 {
+		path, query = target[:i], target[i+1:]
+	}
+	hdrs := h.hdrs[:0]
+	var host []byte
+	if head.Authority != "" {
+		host = bytesOf(head.Authority)
+	}
+	for i := range head.Fields {
+		f := &head.Fields[i]
+		hdrs = append(hdrs, Header{Name: bytesOf(f.Name), Value: bytesOf(f.Value), ID: parserHeaderOther})
+		if host == nil && f.Name == "host" {
+			host = bytesOf(f.Value)
+		}
+	}
+	h.hdrs = hdrs
+	*r = Request{
+		Method: bytesOf(head.Method), Target: target, Path: path, Query: query, Host: host,
+		ProtoMajor: 2, Header: hdrs, Body: body, StreamID: id, conn: h.c,
+	}
+}
+
+// writeResponse encodes w as HEADERS (and CONTINUATION) then DATA within the windows
+// (§8.3.2): lowercase field names (§8.2.1), connection-specific fields dropped (§8.2.2),
+// content-length added, and no body for HEAD or statuses that have none.
+func (h *h2Conn) writeResponse(s *h2Stream, w *ResponseWriter) {
+	c := h.c
+	s.responded = true
+	status := w.Status()
+	enc := h.henc
+	enc.Reset()
+	enc.WriteStatus(status)
+	for i, n := 0, w.NumFields(); i < n; i++ {
+		name, value := w.Field(i)
+		if connectionSpecific(name) {
+			continue
+		}
+		enc.WriteField(h.fields.get(name, value))
+	}
+	enc.WriteField(h.fields.get(bytesOf("date"), c.srv.clock.dateHeader()))
+	if name := c.srv.cfg.ServerName; name != "" {
+		enc.WriteField(h.fields.get(bytesOf("server"), bytesOf(name)))
+	}
+	body := w.Body()
+	if bodyless(status) {
+		body = nil
+	} else {
+		enc.WriteField(h.fields.get(bytesOf("content-length"), strconv.AppendInt(h.scratch[:0], int64(len(body)), 10)))
+	}
+	if s.isHead {
+		body = nil
+	}
+	end := len(body) == 0
+	c.Commit(enc.AppendHeaders(c.AppendBuffer(), s.id, end, h.peer.MaxFrameSize))
+	if end {
+		h.finishResponse(s)
+		return
+	}
+	h.sendBody(s, body)
+}
+
+// connectionSpecific reports the fields RFC 9113 §8.2.2 forbids in HTTP/2 (ResponseWriter
+// already drops Connection and Transfer-Encoding).
+func connectionSpecific(name []byte) bool {
+	for _, n := range [...]string{"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"} {
+		if equalFoldBytes(name, n) {
+			return true
+		}
+	}
+	return false
+}
+
+func equalFoldBytes(b []byte, lower string) bool {
+	if len(b) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// fieldCache holds the response fields a connection sent recently as stable strings.
+// hpack.Encoder keeps the strings of every field it indexes in its dynamic table, so it
+// must not be given views of the ResponseWriter's reused buffer; converting each field
+// would allocate per response. Responses on one connection repeat their fields, so a
+// small cache, checked before converting, makes a repeated response allocate nothing.
+type fieldCache struct {
+	ents [16]struct{ name, value string }
+	next uint8
+}
+
+// get returns the field with its name lowercased (§8.2.1), from the cache when it is there.
+func (fc *fieldCache) get(name, value []byte) (string, string) {
+	for i := range fc.ents {
+		e := &fc.ents[i]
+		if e.value == string(value) && equalFoldBytes(name, e.name) && e.name != "" {
+			return e.name, e.value
+		}
+	}
+	e := &fc.ents[fc.next%uint8(len(fc.ents))]
+	fc.next++
+	lower := []byte(string(name))
+	for i, c := range lower {
+		if 'A' <= c && c <= 'Z' {
+			lower[i] = c + 'a' - 'A'
+		}
+	}
+	e.name, e.value = string(lower), string(value)
+	return e.name, e.value
+}
