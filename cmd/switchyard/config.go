@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/parser"
+	"github.com/switchyard-dev/switchyard/server"
+)
+
+// serveConfig is everything `switchyard serve` can be told, from a JSON config file
+// (-config) and from flags, which win over the file. Zero values mean the server's
+// defaults.
+type serveConfig struct {
+	Addr     string         `json:"addr"`
+	Admin    string         `json:"admin"` // admin listener for /metrics, /debug/pprof/, /healthz; off when empty
+	Loops    int            `json:"loops"`
+	MaxConns int            `json:"max_conns"`
+	LogLevel string         `json:"log_level"`
+	Timeouts timeoutsConfig `json:"timeouts"`
+	Limits   limitsConfig   `json:"limits"`
+	HTTP2    http2Config    `json:"http2"`
+	Routes   []routeConfig  `json:"routes"`
+}
+
+type timeoutsConfig struct {
+	Header   duration `json:"header"`
+	Body     duration `json:"body"`
+	Idle     duration `json:"idle"`
+	Shutdown duration `json:"shutdown"`
+}
+
+type limitsConfig struct {
+	MaxRequestLine int   `json:"max_request_line"`
+	MaxHeaderBytes int   `json:"max_header_bytes"`
+	MaxHeaders     int   `json:"max_headers"`
+	MaxBody        int64 `json:"max_body"`
+	AllowBareLF    bool  `json:"allow_bare_lf"`
+}
+
+type http2Config struct {
+	Disabled             bool   `json:"disabled"`
+	MaxConcurrentStreams uint32 `json:"max_concurrent_streams"`
+}
+
+// routeConfig is one route. Kinds: "text" answers 200 with Text; "echo" echoes WebSocket
+// messages and, over HTTP/2, request bodies; "broadcast" sends every WebSocket message it
+// receives to all the route's clients.
+type routeConfig struct {
+	Path           string           `json:"path"`
+	Kind           string           `json:"kind"`
+	Text           string           `json:"text"`
+	RequireUpgrade *bool            `json:"require_upgrade"` // default: true for echo and broadcast
+	WebSocket      *websocketConfig `json:"websocket"`
+}
+
+type websocketConfig struct {
+	Compression       *bool    `json:"compression"` // default true
+	CompressThreshold int      `json:"compress_threshold"`
+	MaxMessageSize    int      `json:"max_message_size"`
+	SendBudget        int      `json:"send_budget"`
+	Overflow          string   `json:"overflow"` // drop | close-1013 | close-1008
+	Origins           []string `json:"origins"`  // empty: any origin
+	Subprotocols      []string `json:"subprotocols"`
+	PingInterval      duration `json:"ping_interval"`
+	CloseTimeout      duration `json:"close_timeout"`
+}
+
+// duration reads "10s"-style strings.
+type duration time.Duration
+
+func (d *duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return errors.New(`want a duration string such as "10s"`)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 {
+		return fmt.Errorf("invalid duration %q", s)
+	}
+	*d = duration(v)
+	return nil
+}
+
+// defaultRoutes are the standalone routes: GET / and the /echo endpoint.
+var defaultRoutes = []routeConfig{
+	{Path: "/", Kind: "text", Text: rootText},
+	{Path: "/echo", Kind: "echo"},
+}
+
+// loadConfigFile reads a JSON config, naming the key at fault in any error.
+func loadConfigFile(path string, into *serveConfig) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		var syntaxErr *json.SyntaxError
+		switch {
+		case errors.As(err, &typeErr):
+			return fmt.Errorf("%s: key %q: want %s", path, typeErr.Field, typeErr.Type)
+		case errors.As(err, &syntaxErr):
+			return fmt.Errorf("%s: JSON syntax error at byte %d: %v", path, syntaxErr.Offset, err)
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			return fmt.Errorf("%s: unknown key %s", path, strings.TrimPrefix(err.Error(), "json: unknown field "))
+		}
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// validate checks what JSON types cannot, naming the key.
+func (c *serveConfig) validate() error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return fmt.Errorf("log_level: %q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	for key, v := range map[string]int{"loops": c.Loops, "max_conns": c.MaxConns,
+		"limits.max_request_line": c.Limits.MaxRequestLine, "limits.max_header_bytes": c.Limits.MaxHeaderBytes,
+		"limits.max_headers": c.Limits.MaxHeaders} {
+		if v < 0 {
+			return fmt.Errorf("%s: must not be negative", key)
+		}
+	}
+	if c.Limits.MaxBody < 0 {
+		return errors.New("limits.max_body: must not be negative")
+	}
+	seen := map[string]bool{}
+	for i, r := range c.Routes {
+		key := fmt.Sprintf("routes[%d]", i)
+		if !strings.HasPrefix(r.Path, "/") {
+			return fmt.Errorf("%s.path: %q must start with /", key, r.Path)
+		}
+		if seen[r.Path] {
+			return fmt.Errorf("%s.path: %q is listed twice", key, r.Path)
+		}
+		seen[r.Path] = true
+		switch r.Kind {
+		case "text":
+			if r.WebSocket != nil {
+				return fmt.Errorf("%s.websocket: a text route has no WebSocket settings", key)
+			}
+		case "echo", "broadcast":
+		default:
+			return fmt.Errorf("%s.kind: %q is not one of text, echo, broadcast", key, r.Kind)
+		}
+		if w := r.WebSocket; w != nil {
+			if _, err := overflowPolicy(w.Overflow); err != nil {
+				return fmt.Errorf("%s.websocket.overflow: %v", key, err)
+			}
+			if w.MaxMessageSize < 0 || w.SendBudget < 0 || w.CompressThreshold < 0 {
+				return fmt.Errorf("%s.websocket: sizes must not be negative", key)
+			}
+		}
+	}
+	return nil
+}
+
+func overflowPolicy(s string) (server.OverflowPolicy, error) {
+	switch s {
+	case "", "drop":
+		return server.DropMessages, nil
+	case "close-1013":
+		return server.CloseTryAgainLater, nil
+	case "close-1008":
+		return server.ClosePolicyViolation, nil
+	}
+	return 0, fmt.Errorf("%q is not one of drop, close-1013, close-1008", s)
+}
+
+// serverConfig turns the validated config into the server's.
+func (c *serveConfig) serverConfig() server.Config {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.LogLevel))
+	limits := parser.Limits{
+		MaxRequestLine: c.Limits.MaxRequestLine, MaxHeaderBytes: c.Limits.MaxHeaderBytes,
+		MaxHeaders: c.Limits.MaxHeaders, MaxBodyBytes: c.Limits.MaxBody, AllowBareLF: c.Limits.AllowBareLF,
+	}
+	return server.Config{
+		Addr: c.Addr, Loops: c.Loops, MaxConns: c.MaxConns, Limits: limits,
+		HeaderTimeout: time.Duration(c.Timeouts.Header), BodyTimeout: time.Duration(c.Timeouts.Body),
+		IdleTimeout: time.Duration(c.Timeouts.Idle), ShutdownTimeout: time.Duration(c.Timeouts.Shutdown),
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+	}
+}

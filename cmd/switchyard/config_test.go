@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/server"
+)
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "switchyard.json")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestConfigErrorsNameTheBadKey(t *testing.T) {
+	cases := []struct {
+		name, file, wantErr string
+	}{
+		{"unknown key", `{"adr": ":1"}`, `unknown key "adr"`},
+		{"nested unknown key", `{"timeouts": {"hedaer": "1s"}}`, `unknown key "hedaer"`},
+		{"wrong type", `{"loops": "two"}`, `key "loops"`},
+		{"bad duration", `{"timeouts": {"idle": "soon"}}`, `invalid duration "soon"`},
+		{"bad log level", `{"log_level": "loud"}`, `log_level`},
+		{"negative limit", `{"limits": {"max_headers": -1}}`, `limits.max_headers`},
+		{"route path", `{"routes": [{"path": "echo", "kind": "echo"}]}`, `routes[0].path`},
+		{"route kind", `{"routes": [{"path": "/", "kind": "text"}, {"path": "/x", "kind": "mirror"}]}`, `routes[1].kind`},
+		{"duplicate path", `{"routes": [{"path": "/", "kind": "text"}, {"path": "/", "kind": "echo"}]}`, `routes[1].path`},
+		{"overflow policy", `{"routes": [{"path": "/ws", "kind": "echo", "websocket": {"overflow": "panic"}}]}`, `routes[0].websocket.overflow`},
+		{"syntax", `{"addr": }`, `JSON syntax error`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseServeArgs([]string{"-config", writeConfig(t, tc.file)})
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("error %v, want one naming %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestFlagsOverrideTheConfigFile(t *testing.T) {
+	p := writeConfig(t, `{"addr": ":1111", "max_conns": 5, "timeouts": {"idle": "3s"}, "limits": {"max_body": 100}}`)
+	cfg, err := parseServeArgs([]string{"-config", p, "-addr", "127.0.0.1:2222", "-idle-timeout", "7s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := cfg.serverConfig()
+	if sc.Addr != "127.0.0.1:2222" || sc.IdleTimeout != 7*time.Second {
+		t.Fatalf("flags did not win: addr %q idle %v", sc.Addr, sc.IdleTimeout)
+	}
+	if sc.MaxConns != 5 || sc.Limits.MaxBodyBytes != 100 {
+		t.Fatalf("file values lost: max_conns %d max_body %d", sc.MaxConns, sc.Limits.MaxBodyBytes)
+	}
+}
+
+// A configured server serves its routes: a text route, an echo route that does not require
+// an upgrade, and the limit from the file.
+func TestConfiguredRoutesServe(t *testing.T) {
+	p := writeConfig(t, `{
+		"addr": "127.0.0.1:0", "limits": {"max_body": 10},
+		"routes": [
+			{"path": "/hi", "kind": "text", "text": "hello from config"},
+			{"path": "/open-echo", "kind": "echo", "require_upgrade": false}
+		]}`)
+	cfg, err := parseServeArgs([]string{"-config", p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(cfg.serverConfig())
+	installRoutes(srv, cfg)
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = srv.Serve(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	c, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	br := bufio.NewReader(c)
+	get := func(raw string) (*http.Response, string) {
+		t.Helper()
+		if _, err := c.Write([]byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sb strings.Builder
+		_, _ = bufio.NewReader(resp.Body).WriteTo(&sb)
+		return resp, sb.String()
+	}
+	if resp, body := get("GET /hi HTTP/1.1\r\nHost: x\r\n\r\n"); resp.StatusCode != 200 || body != "hello from config" {
+		t.Fatalf("/hi: %d %q", resp.StatusCode, body)
+	}
+	if resp, body := get("POST /open-echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nping"); resp.StatusCode != 200 || body != "ping" {
+		t.Fatalf("/open-echo: %d %q", resp.StatusCode, body)
+	}
+	if resp, _ := get("POST /open-echo HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n"); resp.StatusCode != 413 {
+		t.Fatalf("limits.max_body not applied: %d", resp.StatusCode)
+	}
+}
