@@ -59,6 +59,14 @@ var hostTable = func() (t [256]bool) {
 	return t
 }()
 
+// regNameTable: the characters of a reg-name or IPv4address (RFC 3986
+// §3.2.2), that is hostTable without ':' and the brackets.
+var regNameTable = func() (t [256]bool) {
+	t = hostTable
+	t[':'], t['['], t[']'] = false, false, false
+	return t
+}()
+
 // hexValue maps hex digits to their value and everything else to 0xff.
 var hexValue = func() (t [256]byte) {
 	for i := range t {

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 
 	"github.com/switchyard-dev/switchyard/parser/parsertest"
@@ -87,6 +88,9 @@ func FuzzParse(f *testing.F) {
 		if err := viewsInside(in[:n], &req); err != nil {
 			t.Fatal(err)
 		}
+		if err := wellFormed(&req); err != nil {
+			t.Fatalf("accepted %q: %v", in[:n], err)
+		}
 		// Writing the request back and parsing it again gives the same request.
 		out := serialize(&req)
 		rlim := Limits{MaxHeaders: lim.MaxHeaders, MaxBodyBytes: lim.MaxBodyBytes, MaxRequestLine: len(out), MaxHeaderBytes: len(out)}
@@ -141,4 +145,42 @@ func FuzzChunked(f *testing.F) {
 			t.Fatalf("unexpected error %v", err)
 		}
 	})
+}
+
+// wellFormed checks, independently of how the parser got there, that what it
+// accepted obeys the grammar: token method and names, target characters,
+// values without CTLs (but HTAB) and without surrounding OWS.
+func wellFormed(req *Request) error {
+	if len(req.Method) == 0 || len(req.Target) == 0 {
+		return fmt.Errorf("empty method or target")
+	}
+	for _, c := range req.Method {
+		if !tcharTable[c] {
+			return fmt.Errorf("method %q", req.Method)
+		}
+	}
+	for _, c := range req.Target {
+		if !targetTable[c] {
+			return fmt.Errorf("target %q", req.Target)
+		}
+	}
+	for _, h := range req.Headers {
+		if len(h.Name) == 0 || h.ID != headerID(h.Name) {
+			return fmt.Errorf("header name %q id %v", h.Name, h.ID)
+		}
+		for _, c := range h.Name {
+			if !tcharTable[c] {
+				return fmt.Errorf("header name %q", h.Name)
+			}
+		}
+		for _, c := range h.Value {
+			if !fieldValueTable[c] {
+				return fmt.Errorf("header value %q", h.Value)
+			}
+		}
+		if len(h.Value) > 0 && (isOWS(h.Value[0]) || isOWS(h.Value[len(h.Value)-1])) {
+			return fmt.Errorf("header value %q not trimmed", h.Value)
+		}
+	}
+	return nil
 }

@@ -53,10 +53,11 @@ type Header struct {
 	ID          HeaderID
 }
 
-// foldEq compares a field name with a lower-case known name. Names reaching it
-// are already validated tchars and every known name is letters, digits and
-// '-', so OR-ing 0x20 folds case without a table: no other tchar maps onto a
-// letter, digit or '-' that way.
+// foldEq compares a field name (or a token of a field value) with a
+// lower-case constant made of letters, digits and '-'. OR-ing 0x20 folds case
+// without a table; the only other bytes it maps onto those are CTLs (0x0D ->
+// '-', 0x10-0x19 -> digits), which names and values never hold once
+// validated.
 func foldEq(name []byte, lower string) bool {
 	if len(name) != len(lower) {
 		return false

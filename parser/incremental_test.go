@@ -96,3 +96,33 @@ func TestParseStaleStateIgnored(t *testing.T) {
 		t.Fatalf("after stale state: n=%d err=%v path=%q", n, err, req.Path)
 	}
 }
+
+// A broken field line is answered as soon as it ends, while the head is
+// still arriving, not only once the empty line comes.
+func TestParseIncrementalErrorAtLineEnd(t *testing.T) {
+	cases := []struct {
+		name string
+		in   string
+	}{
+		{"CTL in value (RFC 9110 §5.5)", "GET / HTTP/1.1\r\nHost: a\r\nX: \x01\r\n"},
+		{"whitespace before colon (RFC 9112 §5.1)", "GET / HTTP/1.1\r\nHost: a\r\nX : y\r\n"},
+		{"bare CR (RFC 9112 §2.2)", "GET / HTTP/1.1\r\nHost: a\r\nX: y\rz"},
+		{"bad request-line (RFC 9112 §3)", "GET  / HTTP/1.1\r\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			in := []byte(tc.in)
+			var p Parser
+			var req Request
+			var err error
+			for k := 1; k <= len(in); k++ {
+				if _, err = p.Parse(in[:k], &req); err != ErrIncomplete {
+					break
+				}
+			}
+			if statusOf(err) != 400 {
+				t.Fatalf("byte by byte: err = %v, want 400 before the head ends", err)
+			}
+		})
+	}
+}

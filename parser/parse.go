@@ -10,9 +10,10 @@ const maxLeadingEmptyLines = 4
 // Parser parses request heads. Reuse one per connection.
 //
 // When a head is incomplete the Parser remembers how far it got, and the next
-// call (with a longer buffer holding the same prefix) only searches the new
-// bytes for the end of the head, as picohttpparser does with last_len; the
-// full parse then runs once, when the end is there. A head arriving one byte
+// call (with a longer buffer holding the same prefix) only looks at the new
+// bytes: it searches them for the end of the head, as picohttpparser does with
+// last_len, and validates the field lines they complete; the full parse then
+// runs once, when the end is there. A head arriving one byte
 // at a time therefore costs O(n) in total, not O(n²). Parse forgets this state
 // by itself after a success or an error; call Reset when abandoning a partial
 // head or handing over a buffer that does not extend the previous one.
@@ -41,7 +42,8 @@ func (p *Parser) Reset() {
 //
 // On success n is the length of the head (request-line, field lines, the
 // empty line, and any empty lines skipped before the request-line); the body,
-// or the next request, starts at buf[n]. req's views point into buf.
+// or the next request, starts at buf[n]. req's views point into buf. After
+// an error or ErrIncomplete, req's contents are unspecified.
 //
 // ErrIncomplete asks for more bytes: call again with a longer buf that starts
 // with the same bytes. ErrPreface reports that buf starts with the complete
@@ -221,12 +223,7 @@ func (p *Parser) parseHead(buf []byte, start int, req *Request, lim *Limits) (in
 
 	ts := i + 1
 	i = ts
-	for i+8 <= len(w) && !hasNonTarget(load64(w[i:])) {
-		i += 8
-	}
-	for i < len(w) && targetTable[w[i]] {
-		i++
-	}
+	i += skipTarget(w[i:])
 	if i == len(w) {
 		return p.moreLine(buf, len(w) >= lineWindow, start)
 	}
@@ -277,7 +274,39 @@ func (p *Parser) parseHead(buf []byte, start int, req *Request, lim *Limits) (in
 		w = w[:headWindow]
 	}
 	pos := end
+	maxHeaders := lim.maxHeaders()
 	for {
+		// Fast path for the common well-formed line "Name: value\r\n",
+		// inlined; anything else (the empty line, errors, running out of
+		// input, a HTAB in the value) goes to emptyLine/fieldLine below,
+		// which decide with the same rules.
+		i := pos
+		for i+4 <= len(w) && tcharTable[w[i]] && tcharTable[w[i+1]] && tcharTable[w[i+2]] && tcharTable[w[i+3]] {
+			i += 4
+		}
+		for i < len(w) && tcharTable[w[i]] {
+			i++
+		}
+		if i > pos && i < len(w) && w[i] == ':' && len(req.Headers) < maxHeaders {
+			nameEnd := i
+			i++
+			for i < len(w) && w[i] == ' ' {
+				i++
+			}
+			vs := i
+			i += skipNonCTL(w[i:])
+			if i+1 < len(w) && w[i] == '\r' && w[i+1] == '\n' {
+				ve := i
+				for ve > vs && w[ve-1] == ' ' {
+					ve--
+				}
+				name := w[pos:nameEnd]
+				req.addHeader(name, w[vs:ve], headerID(name))
+				pos = i + 2
+				continue
+			}
+		}
+
 		var name, value []byte
 		var next int
 		var err error
@@ -297,7 +326,7 @@ func (p *Parser) parseHead(buf []byte, start int, req *Request, lim *Limits) (in
 		if err != nil {
 			return 0, err
 		}
-		if len(req.Headers) == lim.maxHeaders() {
+		if len(req.Headers) == maxHeaders {
 			return 0, errTooManyHeaders
 		}
 		req.addHeader(name, value, headerID(name))
@@ -366,25 +395,12 @@ func fieldLine(w []byte, pos int, first, bareLF bool) (name, value []byte, next 
 		pos++
 	}
 	valStart := pos
-value:
 	for {
-		for pos+16 <= len(w) && ctlMask(load64(w[pos:]))|ctlMask(load64(w[pos+8:])) == 0 {
-			pos += 16
+		pos += skipNonCTL(w[pos:])
+		if pos == len(w) || w[pos] != '\t' { // HTAB is the one CTL a value may hold
+			break
 		}
-		if pos+8 <= len(w) && !hasCTL(load64(w[pos:])) {
-			pos += 8
-		}
-		// The flagged word (or the tail) byte by byte; a HTAB is a CTL
-		// that values may hold, so after eight good bytes go back to words.
-		stop := min(pos+8, len(w))
-		for ; pos < stop; pos++ {
-			if !fieldValueTable[w[pos]] {
-				break value
-			}
-		}
-		if pos == len(w) {
-			return nil, nil, 0, ErrIncomplete
-		}
+		pos++
 	}
 	if pos == len(w) {
 		return nil, nil, 0, ErrIncomplete

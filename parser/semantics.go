@@ -46,17 +46,19 @@ func applySemantics(req *Request, lim *Limits) error {
 
 	req.KeepAlive = req.ProtoMinor == 1
 	if req.count[HeaderConnection] > 0 {
+		// foldEq is exact here: values hold no CTL, the only bytes that
+		// OR 0x20 could alias onto the letters, digits and '-' compared.
 		closeSeen, keepAlive := false, false
 		it := req.Tokens(HeaderConnection)
 		for it.Next() {
 			t := it.Token()
 			switch len(t) {
 			case 5:
-				closeSeen = closeSeen || EqualFold(t, "close")
+				closeSeen = closeSeen || foldEq(t, "close")
 			case 7:
-				req.ConnUpgrade = req.ConnUpgrade || EqualFold(t, "upgrade")
+				req.ConnUpgrade = req.ConnUpgrade || foldEq(t, "upgrade")
 			case 10:
-				keepAlive = keepAlive || EqualFold(t, "keep-alive")
+				keepAlive = keepAlive || foldEq(t, "keep-alive")
 			}
 		}
 		if closeSeen {

@@ -1,14 +1,17 @@
 package parser
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // SWAR ("SIMD within a register") checks of eight bytes at once. Header values
-// make up most of a request head; validating them a word at a time and
-// dropping to the byte tables only for the word that holds the line end is
-// what lets the parser run at a few hundred picoseconds per byte without
-// assembly. The tricks are the classic bit hacks (hasless / haszero), which
-// are exact about whether some byte matches, not about which one, so callers
-// re-examine a flagged word byte by byte.
+// make up most of a request head; validating them a word at a time is what
+// lets the parser keep up without assembly (BenchmarkParse). The tricks are
+// the classic bit hacks (hasless / haszero). A mask may also flag lanes above
+// a true match, because borrows run upwards, but never below one: so "is
+// there a match" is exact, and so is the lowest flagged lane, which gives the
+// position of the first offending byte with one TrailingZeros64.
 
 const (
 	ones  = 0x0101010101010101
@@ -27,16 +30,56 @@ func ctlMask(x uint64) uint64 {
 	return (lt | del) & highs
 }
 
-// hasCTL reports whether some byte of x is a CTL (see ctlMask).
-func hasCTL(x uint64) bool { return ctlMask(x) != 0 }
-
-// hasNonTarget reports whether some byte of x is outside targetTable: below
-// 0x21, 0x7F and up, or '#'.
-func hasNonTarget(x uint64) bool {
+// nonTargetMask flags the lanes of x outside targetTable: below 0x21, 0x7F
+// and up, or '#'. Like ctlMask, its lowest flagged lane is exact.
+func nonTargetMask(x uint64) uint64 {
 	lt := (x - ones*0x21) &^ x
 	y := x ^ (ones * 0x7f)
 	del := (y - ones) &^ y
 	z := x ^ (ones * '#')
 	hash := (z - ones) &^ z
-	return (lt|x|del|hash)&highs != 0
+	return (lt | x | del | hash) & highs
+}
+
+// skipTarget returns the length of the longest prefix of v in targetTable.
+func skipTarget(v []byte) int {
+	n := len(v)
+	for len(v) >= 8 {
+		if m := nonTargetMask(load64(v)); m != 0 {
+			return n - len(v) + bits.TrailingZeros64(m)>>3
+		}
+		v = v[8:]
+	}
+	for len(v) > 0 && targetTable[v[0]] {
+		v = v[1:]
+	}
+	return n - len(v)
+}
+
+// skipNonCTL returns the length of the longest prefix of v without a CTL
+// (see ctlMask). The lowest flagged lane of a mask is always a true match
+// (borrows only run upwards from one), so the first CTL's position is read
+// off the mask instead of re-scanning the word.
+func skipNonCTL(v []byte) int {
+	n := len(v)
+	for len(v) >= 16 {
+		m1, m2 := ctlMask(load64(v)), ctlMask(load64(v[8:]))
+		if m1|m2 != 0 {
+			if m1 != 0 {
+				return n - len(v) + bits.TrailingZeros64(m1)>>3
+			}
+			return n - len(v) + 8 + bits.TrailingZeros64(m2)>>3
+		}
+		v = v[16:]
+	}
+	if len(v) >= 8 {
+		if m := ctlMask(load64(v)); m != 0 {
+			return n - len(v) + bits.TrailingZeros64(m)>>3
+		}
+		v = v[8:]
+	}
+	for len(v) > 0 && v[0] >= 0x20 && v[0] != 0x7f {
+		v = v[1:]
+	}
+	return n - len(v)
 }

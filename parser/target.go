@@ -103,10 +103,7 @@ func validHost(h []byte) bool {
 		}
 		i = j + 1
 	} else {
-		for i < len(h) && h[i] != ':' {
-			if !hostTable[h[i]] || h[i] == '[' || h[i] == ']' {
-				return false
-			}
+		for i < len(h) && regNameTable[h[i]] {
 			i++
 		}
 	}

@@ -61,6 +61,21 @@ func (it *TokenIter) Token() []byte { return it.tok }
 // listElementEnd returns the index of the comma ending the first element of
 // b, or len(b), stepping over quoted-strings (RFC 9110 §5.6.4).
 func listElementEnd(b []byte) int {
+	// List elements are short and quoted-strings rare: a plain loop beats
+	// the call overhead of vectorised searches here.
+	for i, c := range b {
+		if c == ',' {
+			return i
+		}
+		if c == '"' {
+			return i + quotedListElementEnd(b[i:])
+		}
+	}
+	return len(b)
+}
+
+// quotedListElementEnd is listElementEnd for b starting at a '"'.
+func quotedListElementEnd(b []byte) int {
 	quoted := false
 	for i := 0; i < len(b); i++ {
 		switch c := b[i]; {
