@@ -56,7 +56,9 @@ type WebSocketHandler struct {
 	// MaxMessageSize bounds a received message, compressed and inflated (default 16 MiB; 1009).
 	MaxMessageSize int
 	// SendBudget bounds the bytes queued for a connection that the peer has not taken yet
-	// (default 1 MiB); past it Overflow applies to data messages.
+	// (default 1 MiB); past it Overflow applies to data messages. A message larger than the
+	// whole budget is still sent when the queue is under the budget, so the backlog stays
+	// below SendBudget plus one message.
 	SendBudget int
 	Overflow   OverflowPolicy
 	// PingInterval is how long a connection may be silent before the server pings it

@@ -96,11 +96,11 @@ func (w *WSConn) Serve(c *Conn, in []byte) (int, error) {
 			w.fail(asWSError(err))
 			break
 		}
-		if !h.OpCode.IsControl() {
-			if e := w.asm.Check(h); e != nil {
-				w.fail(e)
-				break
-			}
+		// Control frames too: RSV1 is legal only on the first frame of a data message
+		// (RFC 7692 §6.1), and DecodeHeader allows it on any frame once deflate is on.
+		if e := w.asm.Check(h); e != nil {
+			w.fail(e)
+			break
 		}
 		total := int64(n) + h.Length
 		if int64(len(in)-pos) >= total {

@@ -62,7 +62,7 @@ func (w *WSConn) Reply(op ws.OpCode, p []byte) error {
 		return ErrClosed
 	}
 	c := w.c
-	if c.gc.OutboundBuffered()+c.loop.batch.n+len(p) > w.rt.SendBudget {
+	if overBudget(int64(c.gc.OutboundBuffered()+c.loop.batch.n), int64(len(p)), int64(w.rt.SendBudget)) {
 		return w.overflow()
 	}
 	if d := w.deflate; d != nil && len(p) >= w.rt.CompressThreshold {
@@ -88,6 +88,18 @@ func within(p, v []byte) bool {
 	}
 	ps, vs := uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(unsafe.Pointer(unsafe.SliceData(v)))
 	return ps >= vs && ps+uintptr(len(p)) <= vs+uintptr(len(v))
+}
+
+// overBudget reports whether a data message of n bytes, joining queued bytes the peer has
+// not taken yet, would go past the send budget. A message larger than the whole budget
+// could never fit, so it is admitted whenever the queue is under the budget: otherwise an
+// echo could never return a message between SendBudget and MaxMessageSize. The backlog
+// thus stays below the budget plus one message.
+func overBudget(queued, n, budget int64) bool {
+	if n > budget {
+		return queued >= budget
+	}
+	return queued+n > budget
 }
 
 // overflow applies the route's policy to a data message past the send budget.
@@ -158,7 +170,7 @@ func (w *WSConn) Send(op ws.OpCode, p []byte) error {
 	if w.closing.Load() {
 		return ErrClosed
 	}
-	if w.backlog.Load()+w.queued.Load()+int64(len(p)) > int64(w.rt.SendBudget) {
+	if overBudget(w.backlog.Load()+w.queued.Load(), int64(len(p)), int64(w.rt.SendBudget)) {
 		w.dropped.Add(1)
 		if w.rt.Overflow != DropMessages {
 			code := ws.StatusTryAgainLater
@@ -226,7 +238,7 @@ func (w *WSConn) writePrepared(pm *PreparedMessage) {
 		return
 	}
 	frame := pm.frameFor(w)
-	if w.c.gc.OutboundBuffered()+len(frame) > w.rt.SendBudget {
+	if overBudget(int64(w.c.gc.OutboundBuffered()), int64(len(frame)), int64(w.rt.SendBudget)) {
 		_ = w.overflow()
 		if w.rt.Overflow != DropMessages && w.c.loop.flush(w.c) {
 			w.c.closeNow()
