@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/panjf2000/gnet/v2"
+	"github.com/switchyard-dev/switchyard/frame/ws"
 	"github.com/switchyard-dev/switchyard/parser"
 )
 
@@ -21,6 +22,11 @@ type loop struct {
 	resp  ResponseWriter
 	tick  gnet.Runnable
 	stats loopStats
+	// wsAsm assembles the WebSocket messages that arrive as single frames, for every
+	// connection of the loop (see WSConn.assembler); wsCurrent is the payload OnMessage is
+	// being handed when it is a view of the input, which Reply may send without a copy.
+	wsAsm     ws.Assembler
+	wsCurrent []byte
 	// conns registers the loop's open connections, for draining at shutdown.
 	conns []*Conn
 	// scratch holds a message being compressed.

@@ -85,6 +85,12 @@ func WebSocket(h WebSocketHandler) Upgrader {
 	if h.SendBudget <= 0 {
 		h.SendBudget = 1 << 20
 	}
+	// The send accounting is 32-bit (it keeps WSConn small): at most one message beyond
+	// the budget is ever queued, so both stay within 1 GiB.
+	h.MaxMessageSize, h.SendBudget = min(h.MaxMessageSize, 1<<30), min(h.SendBudget, 1<<30)
+	if len(h.Subprotocols) > 255 {
+		h.Subprotocols = h.Subprotocols[:255]
+	}
 	if h.PingInterval <= 0 {
 		h.PingInterval = 30 * time.Second
 	}
@@ -136,10 +142,10 @@ func (rt *wsRoute) Upgrade(c *Conn, r *Request, hdr []byte) (Protocol, []byte, *
 	hdr = appendAcceptKey(hdr, key)
 	hdr = append(hdr, "\r\n"...)
 	w := &WSConn{c: c, rt: rt}
-	if sub := rt.chooseSubprotocol(req); sub != "" {
-		w.subprotocol = sub
+	if i := rt.chooseSubprotocol(req); i >= 0 {
+		w.subprotocol = uint8(i + 1)
 		hdr = append(hdr, "Sec-WebSocket-Protocol: "...)
-		hdr = append(hdr, sub...)
+		hdr = append(hdr, rt.Subprotocols[i]...)
 		hdr = append(hdr, "\r\n"...)
 	}
 	if rt.Compression != nil && req.Count(parser.HeaderSecWebSocketExtensions) > 0 {
@@ -150,8 +156,6 @@ func (rt *wsRoute) Upgrade(c *Conn, r *Request, hdr []byte) (Protocol, []byte, *
 			hdr = append(hdr, "\r\n"...)
 		}
 	}
-	w.asm = ws.Assembler{MaxMessageSize: rt.MaxMessageSize, Compression: w.deflate != nil}
-	w.rules = ws.ServerRules(w.deflate != nil)
 	return w, hdr, nil
 }
 
@@ -174,19 +178,21 @@ func extensionValues(req *parser.Request) [][]byte {
 	return out
 }
 
-func (rt *wsRoute) chooseSubprotocol(req *parser.Request) string {
+// chooseSubprotocol returns the index in rt.Subprotocols of the first protocol in the
+// client's order the route speaks, or -1.
+func (rt *wsRoute) chooseSubprotocol(req *parser.Request) int {
 	if len(rt.Subprotocols) == 0 {
-		return ""
+		return -1
 	}
 	it := req.Tokens(parser.HeaderSecWebSocketProtocol)
 	for it.Next() {
-		for _, s := range rt.Subprotocols {
+		for i, s := range rt.Subprotocols {
 			if string(it.Token()) == s { // subprotocol names are case-sensitive (RFC 6455 §11.5)
-				return s
+				return i
 			}
 		}
 	}
-	return ""
+	return -1
 }
 
 func (rt *wsRoute) originAllowed(r *Request, req *parser.Request) bool {

@@ -13,6 +13,7 @@ import (
 	"compress/flate"
 	"fmt"
 	"testing"
+	"unsafe"
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/switchyard-dev/switchyard/frame/ws"
@@ -67,8 +68,7 @@ func newFakeWS(tb testing.TB, compression bool) *fakeWS {
 		h.Compression = &ws.DeflateConfig{ServerNoContextTakeover: true}
 	}
 	rt := WebSocket(h).(*wsRoute)
-	w := &WSConn{c: c, rt: rt, rules: ws.ServerRules(compression)}
-	w.asm = ws.Assembler{MaxMessageSize: rt.MaxMessageSize, Compression: compression}
+	w := &WSConn{c: c, rt: rt}
 	if compression {
 		params, ok := rt.Compression.Negotiate([]byte("permessage-deflate; client_no_context_takeover"))
 		if !ok {
@@ -189,5 +189,17 @@ func BenchmarkWSEcho(b *testing.B) {
 				f.roundTrip(in)
 			}
 		})
+	}
+}
+
+// An idle upgraded connection holds only its small structs: the bar for idle
+// memory per connection depends on it (the assembler, large-frame and compressor state are
+// pooled while a message is in flight).
+func TestIdleWSConnIsSmall(t *testing.T) {
+	if size := unsafe.Sizeof(WSConn{}); size > 96 {
+		t.Fatalf("WSConn is %d bytes, budget 96", size)
+	}
+	if size := unsafe.Sizeof(Conn{}); size > 112 {
+		t.Fatalf("Conn is %d bytes, budget 112", size)
 	}
 }

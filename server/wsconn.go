@@ -2,42 +2,52 @@ package server
 
 import (
 	"errors"
+	"sync"
 	"sync/atomic"
 
 	"github.com/switchyard-dev/switchyard/frame/ws"
-	"github.com/valyala/bytebufferpool"
 )
 
 // WSConn is an upgraded WebSocket connection. Methods documented as safe from any
 // goroutine may be called anywhere; the rest only from its callbacks (on the loop).
+//
+// Memory: an idle WSConn is this struct alone (96 bytes). The message assembler, a large
+// frame's buffer and the compressor state are taken from pools while in use: single-frame
+// messages go through the loop's assembler, and only a connection with a fragmented
+// message in flight holds one of its own.
 type WSConn struct {
-	c     *Conn
-	rt    *wsRoute
-	rules ws.Rules
-	asm   ws.Assembler
-
-	// A frame too large to wait for in gnet's buffer is collected (unmasked) here.
-	big     *bytebufferpool.ByteBuffer
-	bigHdr  ws.Header
-	bigLeft int64
-
+	c       *Conn
+	rt      *wsRoute
+	asm     *ws.Assembler // a fragmented message in progress; nil otherwise
+	big     *bigFrame     // a frame too large to wait for in gnet's buffer; nil otherwise
 	deflate *deflateState // nil unless permessage-deflate was negotiated
 
-	state       wsState
-	closeCode   ws.StatusCode
 	closeReason string
-	// current is the payload being delivered to OnMessage when it is a view of the input,
-	// which Reply may then send without copying.
-	current []byte
-
-	closing atomic.Bool  // our close frame is queued, or the connection is gone
-	queued  atomic.Int64 // bytes handed to AsyncWrite not yet written
-	backlog atomic.Int64 // the connection's outbound backlog as the loop last saw it
-	dropped atomic.Uint64
-
-	subprotocol string
 	value       any
+
+	closing     atomic.Bool  // our close frame is queued, or the connection is gone
+	queued      atomic.Int32 // bytes handed to AsyncWrite not yet written
+	backlog     atomic.Int32 // the connection's outbound backlog as the loop last saw it
+	dropped     atomic.Uint32
+	closeCode   ws.StatusCode
+	state       wsState
+	subprotocol uint8 // 1 + the index of the chosen one in the route's Subprotocols; 0: none
 }
+
+// bigFrame collects, unmasked, the payload of a frame too large to wait for whole.
+type bigFrame struct {
+	buf  []byte
+	hdr  ws.Header
+	left int64
+}
+
+var (
+	bigFramePool = sync.Pool{New: func() any { return new(bigFrame) }}
+	asmPool      = sync.Pool{New: func() any { return new(ws.Assembler) }}
+)
+
+// maxRetainedBigFrame bounds the buffer a pooled bigFrame keeps after a large message.
+const maxRetainedBigFrame = 1 << 20
 
 type wsState uint8
 
@@ -75,20 +85,24 @@ func (w *WSConn) Serve(c *Conn, in []byte) (int, error) {
 	if w.state == wsOpen {
 		c.SetDeadline(w.rt.PingInterval)
 	}
-	w.backlog.Store(int64(c.gc.OutboundBuffered()))
+	w.backlog.Store(int32(c.gc.OutboundBuffered()))
+	rules := ws.ServerRules(w.deflate != nil)
 	for pos < len(in) && w.state != wsClosed {
-		if w.big != nil {
-			pos += w.collect(in[pos:])
-			if w.bigLeft > 0 {
+		if big := w.big; big != nil {
+			pos += big.collect(in[pos:])
+			if big.left > 0 {
 				break
 			}
-			payload := w.big.B
-			w.frame(w.bigHdr, payload)
-			bytebufferpool.Put(w.big)
+			w.frame(big.hdr, big.buf)
 			w.big = nil
+			if cap(big.buf) > maxRetainedBigFrame {
+				big.buf = nil
+			}
+			big.buf = big.buf[:0]
+			bigFramePool.Put(big)
 			continue
 		}
-		h, n, err := ws.DecodeHeader(in[pos:], w.rules)
+		h, n, err := ws.DecodeHeader(in[pos:], rules)
 		if err == ws.ErrIncomplete {
 			break
 		}
@@ -98,7 +112,7 @@ func (w *WSConn) Serve(c *Conn, in []byte) (int, error) {
 		}
 		// Control frames too: RSV1 is legal only on the first frame of a data message
 		// (RFC 7692 §6.1), and DecodeHeader allows it on any frame once deflate is on.
-		if e := w.asm.Check(h); e != nil {
+		if e := w.assembler().Check(h); e != nil {
 			w.fail(e)
 			break
 		}
@@ -114,9 +128,9 @@ func (w *WSConn) Serve(c *Conn, in []byte) (int, error) {
 			break // wait for the rest in gnet's buffer
 		}
 		pos += n
-		w.big = bytebufferpool.Get()
-		w.big.B = w.big.B[:0]
-		w.bigHdr, w.bigLeft = h, h.Length
+		big := bigFramePool.Get().(*bigFrame)
+		big.hdr, big.left = h, h.Length
+		w.big = big
 	}
 	if w.state == wsClosed {
 		return len(in), errCloseConn
@@ -125,13 +139,45 @@ func (w *WSConn) Serve(c *Conn, in []byte) (int, error) {
 }
 
 // collect appends the next bytes of a large frame's payload, unmasked.
-func (w *WSConn) collect(in []byte) int {
-	n := int(min(int64(len(in)), w.bigLeft))
-	start := len(w.big.B)
-	w.big.B = append(w.big.B, in[:n]...)
-	ws.Unmask(w.big.B[start:], w.bigHdr.Mask, start)
-	w.bigLeft -= int64(n)
+func (b *bigFrame) collect(in []byte) int {
+	n := int(min(int64(len(in)), b.left))
+	start := len(b.buf)
+	b.buf = append(b.buf, in[:n]...)
+	ws.Unmask(b.buf[start:], b.hdr.Mask, start)
+	b.left -= int64(n)
 	return n
+}
+
+// assembler returns the Assembler for the next frame: the connection's own while a
+// fragmented message is in progress, else the loop's, which serves every connection's
+// single-frame messages so that idle connections hold none.
+func (w *WSConn) assembler() *ws.Assembler {
+	if w.asm != nil {
+		return w.asm
+	}
+	a := &w.c.loop.wsAsm
+	a.MaxMessageSize, a.Compression = w.rt.MaxMessageSize, w.deflate != nil
+	return a
+}
+
+// keepFragments moves a message left in progress on the loop's Assembler into one of the
+// connection's own, since the loop's serves other connections next.
+func (w *WSConn) keepFragments(a *ws.Assembler) {
+	if w.asm == nil && a.InProgress() {
+		own := asmPool.Get().(*ws.Assembler)
+		*own = *a // takes over the fragment buffer
+		*a = ws.Assembler{}
+		w.asm = own
+	}
+}
+
+// dropAssembler returns the connection's own Assembler once its message is done.
+func (w *WSConn) dropAssembler() {
+	if a := w.asm; a != nil && !a.InProgress() {
+		a.Reset()
+		w.asm = nil
+		asmPool.Put(a)
+	}
 }
 
 func asWSError(err error) *ws.Error {
@@ -165,30 +211,38 @@ func (w *WSConn) frame(h ws.Header, payload []byte) {
 	if w.state == wsCloseSent {
 		return // after our close frame, data is ignored (RFC 6455 §1.4)
 	}
-	msg, complete, err := w.asm.Frame(h, payload)
+	a := w.assembler()
+	msg, complete, err := a.Frame(h, payload)
 	if err != nil {
+		w.dropAssembler()
 		w.fail(err)
 		return
 	}
 	if !complete {
+		w.keepFragments(a)
 		return
 	}
 	fromInput := !msg.Compressed && w.big == nil && h.OpCode != ws.OpContinuation
 	if msg.Compressed {
-		if msg, err = w.asm.Inflate(msg, w.deflate.inflater()); err != nil {
+		if msg, err = a.Inflate(msg, w.deflate.inflater()); err != nil {
+			w.dropAssembler()
 			w.fail(err)
 			return
 		}
 		w.deflate.afterInflate()
 	}
+	ls := &w.c.loop.stats
+	ls.msgsIn.Add(1)
+	ls.bytesIn.Add(uint64(len(msg.Payload)))
 	if w.rt.OnMessage != nil {
 		if fromInput {
-			w.current = msg.Payload
+			w.c.loop.wsCurrent = msg.Payload
 		}
 		w.rt.OnMessage(w, Message{Op: msg.Op, Payload: msg.Payload})
-		w.current = nil
+		w.c.loop.wsCurrent = nil
 	}
-	w.asm.Release()
+	a.Release()
+	w.dropAssembler()
 }
 
 // peerClosed answers the peer's close frame (RFC 6455 §5.5.1, §7.4) and closes the TCP
@@ -251,9 +305,14 @@ func (w *WSConn) Closed(c *Conn, err error) {
 		code = ws.StatusAbnormalClosure
 	}
 	w.state = wsClosed
-	w.asm.Reset()
+	if w.asm != nil {
+		w.asm.Reset()
+		asmPool.Put(w.asm)
+		w.asm = nil
+	}
 	if w.big != nil {
-		bytebufferpool.Put(w.big)
+		w.big.buf = w.big.buf[:0]
+		bigFramePool.Put(w.big)
 		w.big = nil
 	}
 	w.deflate.release()
@@ -263,7 +322,12 @@ func (w *WSConn) Closed(c *Conn, err error) {
 }
 
 // Subprotocol is the negotiated subprotocol, or "".
-func (w *WSConn) Subprotocol() string { return w.subprotocol }
+func (w *WSConn) Subprotocol() string {
+	if w.subprotocol == 0 {
+		return ""
+	}
+	return w.rt.Subprotocols[w.subprotocol-1]
+}
 
 // Compressed reports whether permessage-deflate was negotiated.
 func (w *WSConn) Compressed() bool { return w.deflate != nil }
@@ -278,4 +342,4 @@ func (w *WSConn) SetValue(v any) { w.value = v }
 func (w *WSConn) Conn() *Conn { return w.c }
 
 // Dropped counts the messages the send budget's policy dropped. Safe from any goroutine.
-func (w *WSConn) Dropped() uint64 { return w.dropped.Load() }
+func (w *WSConn) Dropped() uint64 { return uint64(w.dropped.Load()) }

@@ -65,6 +65,8 @@ func (w *WSConn) Reply(op ws.OpCode, p []byte) error {
 	if overBudget(int64(c.gc.OutboundBuffered()+c.loop.batch.n), int64(len(p)), int64(w.rt.SendBudget)) {
 		return w.overflow()
 	}
+	c.loop.stats.msgsOut.Add(1)
+	c.loop.stats.bytesOut.Add(uint64(len(p)))
 	if d := w.deflate; d != nil && len(p) >= w.rt.CompressThreshold {
 		l := c.loop
 		l.scratch = d.deflater().Compress(l.scratch[:0], p)
@@ -73,7 +75,7 @@ func (w *WSConn) Reply(op ws.OpCode, p []byte) error {
 		return nil
 	}
 	c.Commit(ws.AppendHeader(c.AppendBuffer(), true, op, false, len(p)))
-	if len(p) > 0 && within(p, w.current) {
+	if len(p) > 0 && within(p, c.loop.wsCurrent) {
 		c.WriteRef(p)
 	} else {
 		c.Write(p)
@@ -105,6 +107,7 @@ func overBudget(queued, n, budget int64) bool {
 // overflow applies the route's policy to a data message past the send budget.
 func (w *WSConn) overflow() error {
 	w.dropped.Add(1)
+	w.c.loop.stats.dropped.Add(1)
 	switch w.rt.Overflow {
 	case CloseTryAgainLater:
 		w.closeWith(ws.StatusTryAgainLater, "send budget exceeded")
@@ -150,9 +153,9 @@ func newSendBuf() any {
 	s := &sendBuf{}
 	s.done = func(gc gnet.Conn, _ error) error {
 		w := s.w
-		w.queued.Add(-int64(len(s.b)))
+		w.queued.Add(-int32(len(s.b)))
 		if gc != nil {
-			w.backlog.Store(int64(gc.OutboundBuffered()))
+			w.backlog.Store(int32(gc.OutboundBuffered()))
 		}
 		s.w = nil
 		if cap(s.b) > 64<<10 {
@@ -170,8 +173,9 @@ func (w *WSConn) Send(op ws.OpCode, p []byte) error {
 	if w.closing.Load() {
 		return ErrClosed
 	}
-	if overBudget(w.backlog.Load()+w.queued.Load(), int64(len(p)), int64(w.rt.SendBudget)) {
+	if overBudget(int64(w.backlog.Load())+int64(w.queued.Load()), int64(len(p)), int64(w.rt.SendBudget)) {
 		w.dropped.Add(1)
+		w.c.loop.stats.dropped.Add(1)
 		if w.rt.Overflow != DropMessages {
 			code := ws.StatusTryAgainLater
 			if w.rt.Overflow == ClosePolicyViolation {
@@ -188,7 +192,9 @@ func (w *WSConn) Send(op ws.OpCode, p []byte) error {
 	} else {
 		s.b = ws.AppendFrame(s.b[:0], true, op, false, p)
 	}
-	w.queued.Add(int64(len(s.b)))
+	w.queued.Add(int32(len(s.b)))
+	w.c.loop.stats.msgsOut.Add(1)
+	w.c.loop.stats.bytesOut.Add(uint64(len(p)))
 	if err := w.c.gc.AsyncWrite(s.b, s.done); err != nil {
 		_ = s.done(nil, err)
 		return ErrClosed
@@ -208,6 +214,7 @@ func appendCompressedFrame(dst []byte, op ws.OpCode, p []byte, level int) []byte
 // PreparedMessage is a message framed (and compressed) once, to be sent to many
 // connections without framing it again.
 type PreparedMessage struct {
+	size       int // payload bytes
 	plain      []byte
 	compressed []byte // nil when compression would not pay
 }
@@ -218,7 +225,7 @@ func NewPreparedMessage(op ws.OpCode, p []byte, level, threshold int) *PreparedM
 	if threshold <= 0 {
 		threshold = 256
 	}
-	pm := &PreparedMessage{plain: ws.AppendFrame(nil, true, op, false, p)}
+	pm := &PreparedMessage{size: len(p), plain: ws.AppendFrame(nil, true, op, false, p)}
 	if len(p) >= threshold {
 		pm.compressed = appendCompressedFrame(nil, op, p, level)
 	}
@@ -246,6 +253,8 @@ func (w *WSConn) writePrepared(pm *PreparedMessage) {
 		return
 	}
 	_, _ = w.c.gc.Write(frame) // gnet keeps what the socket does not take at once
+	w.c.loop.stats.msgsOut.Add(1)
+	w.c.loop.stats.bytesOut.Add(uint64(pm.size))
 }
 
 // Hub is a set of WebSocket connections to broadcast to. Each event loop's members are

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard-dev/switchyard/frame/ws"
 	"github.com/switchyard-dev/switchyard/server"
 )
 
@@ -75,6 +76,7 @@ func TestMetricsCountKnownTraffic(t *testing.T) {
 	exchange(t, srv, ws+"Sec-WebSocket-Version: 13\r\n\r\n", 1)                      // 101
 	exchange(t, srv, ws+"Sec-WebSocket-Version: 13\r\n\r\n", 1)                      // 101
 	exchange(t, srv, "GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 1)              // 400
+	echoMessages(t, srv, ws+"Sec-WebSocket-Version: 13\r\n\r\n", "hello", "world!")  // 101, 2 messages each way
 	deadline := time.Now().Add(5 * time.Second)
 	var body string
 	for {
@@ -85,12 +87,16 @@ func TestMetricsCountKnownTraffic(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	for _, want := range []string{
-		"switchyard_http_requests_total 7", // 3 GETs, two 426s, two upgrades; the 400 is a parse error, not a request
+		"switchyard_http_requests_total 8", // 3 GETs, two 426s, three upgrades; the 400 is a parse error, not a request
 		`switchyard_upgrade_outcomes_total{reason="no_upgrade_header",status="426"} 1`,
 		`switchyard_upgrade_outcomes_total{reason="connection_without_upgrade",status="426"} 1`,
-		`switchyard_upgrade_outcomes_total{reason="websocket",status="101"} 2`,
+		`switchyard_upgrade_outcomes_total{reason="websocket",status="101"} 3`,
+		`switchyard_websocket_messages_total{direction="in"} 2`,
+		`switchyard_websocket_messages_total{direction="out"} 2`,
+		`switchyard_websocket_bytes_total{direction="in"} 11`,
+		`switchyard_websocket_bytes_total{direction="out"} 11`,
 		`switchyard_upgrade_outcomes_total{reason="malformed_request",status="400"} 1`,
-		"switchyard_upgrade_handshake_seconds_count 2",
+		"switchyard_upgrade_handshake_seconds_count 3",
 		`switchyard_connections_open{protocol="websocket"} 0`,
 		`switchyard_connections_open{protocol="http1"} 0`,
 	} {
@@ -121,6 +127,34 @@ func TestHealthAndProfiler(t *testing.T) {
 		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
 		if rec.Code != want {
 			t.Errorf("%s: %d, want %d", path, rec.Code, want)
+		}
+	}
+}
+
+// echoMessages upgrades with raw and sends each message as a masked text frame, reading
+// its echo.
+func echoMessages(t *testing.T, srv *server.Server, raw string, msgs ...string) {
+	t.Helper()
+	c, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	br := bufio.NewReader(c)
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 101 {
+		t.Fatalf("upgrade: %v %v", resp, err)
+	}
+	for _, m := range msgs {
+		if _, err := c.Write(ws.AppendMaskedFrame(nil, true, ws.OpText, 0, [4]byte{7, 7, 7, 7}, []byte(m))); err != nil {
+			t.Fatal(err)
+		}
+		echo := make([]byte, 2+len(m))
+		if _, err := io.ReadFull(br, echo); err != nil || string(echo[2:]) != m {
+			t.Fatalf("echo of %q: %q %v", m, echo, err)
 		}
 	}
 }
