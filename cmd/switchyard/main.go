@@ -10,6 +10,8 @@ const usage = `usage: switchyard <command> [flags]
 
 commands:
   serve   run the standalone server (switchyard serve -h for its flags)
+  bench   compare switchyard with its peers (switchyard bench -h; make bench)
+  probe   diagnose an endpoint's upgrades: WebSocket, h2c, HTTP/2 (switchyard probe -h)
 `
 
 func main() {
@@ -21,6 +23,10 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		err = serve(os.Args[2:])
+	case "bench":
+		err = benchCmd(os.Args[2:])
+	case "probe":
+		os.Exit(probeCmd(os.Args[2:]))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

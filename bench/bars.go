@@ -1,0 +1,106 @@
+package bench
+
+import "fmt"
+
+// Bar is one of issue 5's targets checked against the medians.
+type Bar struct {
+	Name     string `json:"name"`
+	Scenario string `json:"scenario"`
+	Want     string `json:"want"`
+	Got      string `json:"got"`
+	Met      bool   `json:"met"`
+	Checked  bool   `json:"checked"` // false when the scenario or a server did not run
+}
+
+// peersOf returns the usable rows of scenario other than switchyard's.
+func (r *Report) peersOf(scenario string) (sy *Summary, peers []*Summary) {
+	for i := range r.Summaries {
+		s := &r.Summaries[i]
+		if s.Scenario != scenario || s.Runs == s.Failed {
+			continue
+		}
+		if s.Server == "switchyard" {
+			sy = s
+		} else {
+			peers = append(peers, s)
+		}
+	}
+	return sy, peers
+}
+
+func best(peers []*Summary, better func(a, b *Summary) bool) *Summary {
+	var b *Summary
+	for _, p := range peers {
+		if b == nil || better(p, b) {
+			b = p
+		}
+	}
+	return b
+}
+
+func byRate(a, b *Summary) bool { return a.Rate > b.Rate }
+func byCPU(a, b *Summary) bool  { return a.ServerUsPer < b.ServerUsPer }
+func byKiB(a, b *Summary) bool  { return a.KiBPerConn < b.KiBPerConn }
+
+// evaluateBars checks issue 5's bars (and issue 4's HTTP/2 bar) where the suite ran the
+// scenarios they need, under the default suite's names.
+func evaluateBars(r *Report) []Bar {
+	var bars []Bar
+	check := func(name, scenario, want string, f func(sy *Summary, peers []*Summary) (string, bool)) {
+		b := Bar{Name: name, Scenario: scenario, Want: want}
+		sy, peers := r.peersOf(scenario)
+		if sy != nil && len(peers) > 0 {
+			b.Checked = true
+			b.Got, b.Met = f(sy, peers)
+		} else {
+			b.Got = "not measured"
+		}
+		bars = append(bars, b)
+	}
+	for _, sc := range []string{"ws-echo-64B-c1000", "ws-echo-64B-c10000"} {
+		check("echo CPU per message", sc, "≤ 0.8× the best peer's server µs/msg", func(sy *Summary, peers []*Summary) (string, bool) {
+			p := best(peers, byCPU)
+			x := ratio(sy.ServerUsPer, p.ServerUsPer)
+			return fmt.Sprintf("%.2f µs vs %s %.2f µs = %.2f×", sy.ServerUsPer, p.Server, p.ServerUsPer, x), x <= 0.8
+		})
+		check("echo messages/s", sc, "≥ 1.1× the best peer's msgs/s", func(sy *Summary, peers []*Summary) (string, bool) {
+			p := best(peers, byRate)
+			x := ratio(sy.Rate, p.Rate)
+			return fmt.Sprintf("%.0f vs %s %.0f = %.2f×", sy.Rate, p.Server, p.Rate, x), x >= 1.1
+		})
+	}
+	check("idle memory per connection", "ws-hold-19000", "< 0.75 KiB, lowest of all, at ≥ 15,000 connections", func(sy *Summary, peers []*Summary) (string, bool) {
+		p := best(peers, byKiB)
+		return fmt.Sprintf("%.2f KiB at %d conns vs %s %.2f KiB", sy.KiBPerConn, sy.Conns, p.Server, p.KiBPerConn),
+			sy.KiBPerConn < 0.75 && sy.KiBPerConn < p.KiBPerConn && sy.Conns >= 15000
+	})
+	check("handshakes/s", "ws-handshake", "≥ 1.2× the best peer, lowest server CPU per upgrade", func(sy *Summary, peers []*Summary) (string, bool) {
+		p, c := best(peers, byRate), best(peers, byCPU)
+		x := ratio(sy.Rate, p.Rate)
+		return fmt.Sprintf("%.0f/s vs %s %.0f/s = %.2f×; %.1f µs/upgrade vs %s %.1f µs", sy.Rate, p.Server, p.Rate, x,
+			sy.ServerUsPer, c.Server, c.ServerUsPer), x >= 1.2 && sy.ServerUsPer < c.ServerUsPer
+	})
+	check("HTTP/1.1 GET / requests/s", "h1-get", "≥ 1.2× fasthttp's", func(sy *Summary, peers []*Summary) (string, bool) {
+		for _, p := range peers {
+			if p.Server == "fasthttp" {
+				x := ratio(sy.Rate, p.Rate)
+				return fmt.Sprintf("%.0f vs fasthttp %.0f = %.2f×", sy.Rate, p.Rate, x), x >= 1.2
+			}
+		}
+		return "fasthttp not measured", false
+	})
+	check("HTTP/2 GET / requests/s (issue 4)", "h2-get", "≥ 4× x/net h2c and ≥ 0.7× nghttpd", func(sy *Summary, peers []*Summary) (string, bool) {
+		var h2c, ng float64
+		for _, p := range peers {
+			switch p.Server {
+			case "h2c":
+				h2c = p.Rate
+			case "nghttpd":
+				ng = p.Rate
+			}
+		}
+		a, b := ratio(sy.Rate, h2c), ratio(sy.Rate, ng)
+		return fmt.Sprintf("%.0f: %.2f× h2c, %.2f× nghttpd", sy.Rate, a, b), a >= 4 && b >= 0.7 && sy.Errors == 0
+	})
+	return bars
+}

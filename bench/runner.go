@@ -1,0 +1,148 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+)
+
+// Options configure RunSuite.
+type Options struct {
+	Scenarios []Scenario
+	Rounds    int      // alternations of every server (at least 3 for medians)
+	Only      []string // server names to keep (empty: all)
+	Bins      Bins
+	OutDir    string    // results root; a dated directory is made under it
+	Progress  io.Writer // live progress line (nil: quiet)
+	Log       io.Writer // one line per run (nil: quiet)
+	Profile   bool      // profile switchyard where it misses a bar
+}
+
+// Run is one measurement.
+type Run struct {
+	Scenario string  `json:"scenario"`
+	Server   string  `json:"server"`
+	Round    int     `json:"round"`
+	Metrics  Metrics `json:"metrics"`
+	Err      string  `json:"error,omitempty"`
+}
+
+// RunSuite measures every scenario against each of its servers, Rounds times, in the
+// order A B C A B C ... with a fresh server process per run, and writes the report.
+func RunSuite(ctx context.Context, o Options) (*Report, error) {
+	if o.Rounds <= 0 {
+		o.Rounds = 3
+	}
+	bins, err := FindBins(o.Bins)
+	if err != nil {
+		return nil, err
+	}
+	rep := newReport(o, bins)
+	total := 0
+	for _, sc := range o.Scenarios {
+		total += len(keep(sc.Servers, o.Only)) * o.Rounds
+	}
+	prog := newProgress(o.Progress)
+	defer prog.done()
+	n := 0
+	for _, sc := range o.Scenarios {
+		servers := keep(sc.Servers, o.Only)
+		for round := 1; round <= o.Rounds; round++ {
+			for _, name := range servers {
+				if ctx.Err() != nil {
+					return rep, ctx.Err()
+				}
+				n++
+				live := &Live{}
+				prog.start(fmt.Sprintf("[%d/%d] %s · %s · round %d/%d", n, total, sc.Name, name, round, o.Rounds), sc.Unit(), live)
+				m, err := measure(ctx, sc, name, bins, live)
+				prog.stop()
+				r := Run{Scenario: sc.Name, Server: name, Round: round, Metrics: m}
+				if err != nil {
+					r.Err = err.Error()
+				}
+				rep.Runs = append(rep.Runs, r)
+				if o.Log != nil {
+					fmt.Fprintln(o.Log, runLine(sc, r))
+				}
+			}
+		}
+	}
+	rep.summarize()
+	if o.Profile {
+		profileMisses(ctx, rep, bins, o.Log)
+	}
+	return rep, nil
+}
+
+// measure starts the server, runs the scenario once and stops the server.
+func measure(ctx context.Context, sc Scenario, name string, bins Bins, live *Live) (Metrics, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return Metrics{}, err
+	}
+	argv, err := bins.serverCmd(name, sc.Kind, addr)
+	if err != nil {
+		return Metrics{}, err
+	}
+	p, err := startServer(argv, addr)
+	if err != nil {
+		return Metrics{}, err
+	}
+	defer p.stop()
+	ctx, cancel := context.WithTimeout(ctx, runTimeout)
+	defer cancel()
+	m, err := sc.run(ctx, env{
+		addr: addr, pid: p.Pid(), srcs: sourceAddrs(2, 8), live: live,
+		self: bins.Switchyard, childArgs: []string{"bench", "-hold-child"},
+	})
+	if err == nil && !p.alive() {
+		err = fmt.Errorf("server exited during the run: %s", lastLines(p.out.Bytes(), 3))
+	}
+	return m, err
+}
+
+// runTimeout bounds one run, so a server that crawls cannot take the suite past its budget.
+const runTimeout = 60 * time.Second
+
+func keep(servers, only []string) []string {
+	if len(only) == 0 {
+		return servers
+	}
+	var out []string
+	for _, s := range servers {
+		for _, o := range only {
+			if s == o {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+func runLine(sc Scenario, r Run) string {
+	m := r.Metrics
+	s := fmt.Sprintf("%-26s %-10s r%d  %10.0f %s/s  srv %6.2f µs/op  cli %6.2f µs/op  p50 %7.0fµs p99 %7.0fµs  err %d",
+		sc.Name, r.Server, r.Round, m.Rate, sc.Unit(), m.ServerUsPer, m.ClientUsPer, m.Latency.P50, m.Latency.P99, m.Errors)
+	if sc.Kind == KindHold {
+		s += fmt.Sprintf("  %d conns %.2f KiB/conn", m.Conns, m.KiBPerConn)
+	}
+	if r.Err != "" {
+		s += "  ERROR: " + r.Err
+	}
+	return s
+}
+
+// resultDir is OutDir/YYYY-MM-DD-HHMM.
+func resultDir(root string, t time.Time) string {
+	return filepath.Join(root, t.Format("2006-01-02-1504"))
+}
+
+func machine() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s, %d CPUs, %s/%s, %s", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+}

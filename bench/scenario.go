@@ -1,0 +1,147 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"time"
+)
+
+// Scenario kinds.
+const (
+	KindEcho      = "ws-echo"
+	KindHandshake = "ws-handshake"
+	KindHold      = "ws-hold"
+	KindBroadcast = "ws-broadcast"
+	KindH1        = "h1"
+	KindH2        = "h2"
+)
+
+// Scenario is one comparison: a kind, its parameters, and the servers that take part.
+// Exactly one of the parameter fields matching Kind is set.
+type Scenario struct {
+	Name      string           `json:"name"`
+	Kind      string           `json:"kind"`
+	Servers   []string         `json:"servers"`
+	Echo      *EchoParams      `json:"echo,omitempty"`
+	Handshake *HandshakeParams `json:"handshake,omitempty"`
+	Hold      *HoldParams      `json:"hold,omitempty"`
+	Broadcast *BroadcastParams `json:"broadcast,omitempty"`
+	Wrk       *WrkParams       `json:"wrk,omitempty"`
+	H2        *H2Params        `json:"h2,omitempty"`
+}
+
+// The servers of each kind. The HTTP/1.1-only peers have no WebSocket; gobwas and the
+// gnet example have no compression.
+var (
+	wsServers      = []string{"switchyard", "gnet", "gws", "gobwas", "gorilla", "nbio"}
+	deflateServers = []string{"switchyard", "gws", "gorilla", "nbio"}
+	h1Servers      = []string{"switchyard", "fasthttp", "nethttp"}
+	h2Servers      = []string{"switchyard", "h2c", "nghttpd"}
+)
+
+// DefaultSuite is what `make bench` runs: issue 5's comparisons, sized so that three
+// alternating rounds of everything finish in under ten minutes on two cores.
+func DefaultSuite() []Scenario {
+	const d, warm = 2 * time.Second, 300 * time.Millisecond
+	return []Scenario{
+		{Name: "ws-echo-64B-c1000", Kind: KindEcho, Servers: wsServers,
+			Echo: &EchoParams{Conns: 1000, InFlight: 1, Size: 64, Duration: d, Warmup: warm}},
+		{Name: "ws-echo-64B-c10000", Kind: KindEcho, Servers: wsServers,
+			Echo: &EchoParams{Conns: 10000, InFlight: 1, Size: 64, Duration: d, Warmup: warm}},
+		{Name: "ws-echo-1KiB-c100-deflate", Kind: KindEcho, Servers: deflateServers,
+			Echo: &EchoParams{Conns: 100, InFlight: 4, Size: 1024, Duration: 1500 * time.Millisecond, Warmup: warm, Deflate: true}},
+		{Name: "ws-handshake", Kind: KindHandshake, Servers: wsServers,
+			Handshake: &HandshakeParams{Par: 32, Duration: d, Warmup: warm}},
+		{Name: "ws-hold-19000", Kind: KindHold, Servers: wsServers,
+			Hold: &HoldParams{Conns: 19000, PerChild: 9500, Settle: 700 * time.Millisecond}},
+		{Name: "ws-broadcast-c1000", Kind: KindBroadcast, Servers: wsServers,
+			Broadcast: &BroadcastParams{Subs: 1000, Size: 64, Window: 4, Duration: d, Warmup: warm}},
+		{Name: "h1-get", Kind: KindH1, Servers: h1Servers,
+			Wrk: &WrkParams{Threads: 1, Conns: 100, Duration: 5 * time.Second}},
+		{Name: "h2-get", Kind: KindH2, Servers: h2Servers,
+			H2: &H2Params{Requests: 200000, Conns: 100, Streams: 10}},
+	}
+}
+
+// QuickSuite is a seconds-long version of every kind, for trying the harness out.
+func QuickSuite() []Scenario {
+	s := DefaultSuite()
+	for i := range s {
+		sc := &s[i]
+		switch {
+		case sc.Echo != nil:
+			sc.Echo.Duration, sc.Echo.Warmup = time.Second, 200*time.Millisecond
+			sc.Echo.Conns = min(sc.Echo.Conns, 1000)
+		case sc.Handshake != nil:
+			sc.Handshake.Duration, sc.Handshake.Warmup = time.Second, 200*time.Millisecond
+		case sc.Hold != nil:
+			sc.Hold.Conns, sc.Hold.Settle = 2000, 300*time.Millisecond
+		case sc.Broadcast != nil:
+			sc.Broadcast.Duration, sc.Broadcast.Warmup = time.Second, 200*time.Millisecond
+		case sc.Wrk != nil:
+			sc.Wrk.Duration = time.Second
+		case sc.H2 != nil:
+			sc.H2.Requests = 20000
+		}
+	}
+	return s
+}
+
+// env is what a scenario needs to reach its server and itself.
+type env struct {
+	addr      string
+	pid       int
+	srcs      []net.IP // source addresses for the load client
+	self      string   // binary for ws-hold children
+	childArgs []string
+	live      *Live
+}
+
+// run measures sc once against the server described by e.
+func (sc *Scenario) run(ctx context.Context, e env) (Metrics, error) {
+	switch sc.Kind {
+	case KindEcho:
+		return RunEcho(ctx, e.addr, e.pid, *sc.Echo, e.srcs, e.live)
+	case KindHandshake:
+		return RunHandshake(ctx, e.addr, e.pid, *sc.Handshake, e.srcs, e.live)
+	case KindHold:
+		return RunHold(ctx, e.addr, e.pid, *sc.Hold, e.self, e.childArgs, e.live)
+	case KindBroadcast:
+		return RunBroadcast(ctx, e.addr, e.pid, *sc.Broadcast, e.srcs, e.live)
+	case KindH1:
+		return RunWrk(ctx, e.addr, e.pid, *sc.Wrk)
+	case KindH2:
+		return RunH2load(ctx, e.addr, e.pid, *sc.H2)
+	}
+	return Metrics{}, fmt.Errorf("unknown scenario kind %q", sc.Kind)
+}
+
+// Unit names what Ops counts in a scenario.
+func (sc *Scenario) Unit() string {
+	switch sc.Kind {
+	case KindEcho:
+		return "msgs"
+	case KindHandshake:
+		return "upgrades"
+	case KindHold:
+		return "conns"
+	case KindBroadcast:
+		return "deliveries"
+	}
+	return "reqs"
+}
+
+// Select keeps the scenarios whose name or kind is in names.
+func Select(suite []Scenario, names []string) []Scenario {
+	var out []Scenario
+	for _, sc := range suite {
+		for _, n := range names {
+			if sc.Name == n || sc.Kind == n {
+				out = append(out, sc)
+				break
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,14 @@
+// Package probe is the diagnostic client behind `switchyard probe URL`: it asks an HTTP
+// endpoint, one fresh connection per question, whether and how it upgrades (RFC 9110 §7.8)
+// to WebSocket (RFC 6455) and HTTP/2 (RFC 7540 §3.2, RFC 9113 §3.3), and explains what it
+// saw: the answer to each probe, a verdict per probe, and a diagnosis naming the likely
+// cause of a 426 or a failed handshake (a proxy that strips hop-by-hop headers, a server
+// that requires another protocol, a version mismatch, an endpoint that speaks only
+// HTTP/1.1).
+//
+// It is a client tool, not a server path: it favours clear code over speed, writes its
+// requests by hand so that it can send exactly the malformed variants it needs, and parses
+// responses with net/http's ReadResponse. Every read and write is bounded by the probe's
+// timeout and every body read by a byte limit, so a hostile or broken endpoint can make a
+// probe fail but not hang or exhaust memory.
+package probe
