@@ -11,6 +11,8 @@ ADDR      ?= :8080
 export PATH := $(BIN):$(PATH)
 
 .PHONY: all build run test check vet fmt-check unit race fuzz fuzz-brief bench tools apt-tools peers-test clean
+.PHONY: bench-suite bench-peers bench-tools
+.PHONY: soak
 
 all: build
 
@@ -51,9 +53,37 @@ fuzz-brief:
 fuzz:
 	$(MAKE) fuzz-brief FUZZTIME=$(or $(FUZZLONG),2m)
 
+## soak: the soak and fault test (server/soak) for 2 minutes; `make test` runs it briefly.
+soak:
+	$(GO) test -v -run TestSoak -count=1 -timeout 5m ./server/soak -soak.duration=2m
+
+## bench: Go benchmarks of the hot paths, then the comparison suite (bench-suite).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	cd bench/peers && $(GO) test -run '^$$' -bench . -benchmem ./...
+	$(MAKE) bench-suite
+
+PEER := $(BIN)/peer
+BENCHFLAGS ?=
+
+## bench-suite: switchyard against its peers, alternating, medians of 3 rounds (under 10
+## minutes); writes bench/results/YYYY-MM-DD-HHMM/{report.md,results.json,chart.svg}.
+## `make bench-suite BENCHFLAGS="-quick -rounds 1"` tries it in a minute.
+bench-suite: build bench-peers bench-tools
+	$(SWITCHYARD) bench -out bench/results $(BENCHFLAGS)
+
+bench-peers:
+	cd bench/peers && $(GO) build -o $(PEER) ./cmd/peer
+
+## bench-tools: wrk (h1), h2load (h2) and nghttpd (the HTTP/2 peer) from Debian.
+bench-tools:
+	@missing=""; \
+	for t in wrk h2load nghttpd; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages for:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nghttp2-client nghttp2-server >/dev/null; \
+	fi; \
+	for t in wrk h2load nghttpd; do command -v $$t >/dev/null 2>&1 || { echo "missing tool: $$t (apt-get install wrk nghttp2-client nghttp2-server)"; exit 1; }; done
 
 ## tools: what the tests need beyond Go. A tool that cannot be installed fails the build.
 tools: apt-tools $(H2SPEC)

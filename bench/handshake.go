@@ -139,10 +139,10 @@ func (h *rawHandshake) once(sa *syscall.SockaddrInet4, buf []byte) error {
 		_ = syscall.Close(fd)
 	}()
 	_ = syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &syscall.Timeval{Sec: 5})
-	if err := syscall.Connect(fd, sa); err != nil {
+	if err := connect(fd, sa); err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
-	if _, err := syscall.Write(fd, h.req); err != nil {
+	if _, err := retryEINTR(func() (int, error) { return syscall.Write(fd, h.req) }); err != nil {
 		return fmt.Errorf("write: %w", err)
 	}
 	n := 0
@@ -150,7 +150,7 @@ func (h *rawHandshake) once(sa *syscall.SockaddrInet4, buf []byte) error {
 		if n == len(buf) {
 			return errors.New("handshake: response head too large")
 		}
-		m, err := syscall.Read(fd, buf[n:])
+		m, err := retryEINTR(func() (int, error) { return syscall.Read(fd, buf[n:]) })
 		if err != nil {
 			return fmt.Errorf("read: %w", err)
 		}
@@ -167,4 +167,29 @@ func (h *rawHandshake) once(sa *syscall.SockaddrInet4, buf []byte) error {
 	}
 	_, _ = syscall.Write(fd, closeFrame)
 	return nil
+}
+
+// Blocking system calls on goroutines get EINTR when the Go runtime preempts the thread
+// (SIGURG): that is the harness's business, not an error of the server under test.
+func retryEINTR(f func() (int, error)) (int, error) {
+	for {
+		n, err := f()
+		if err != syscall.EINTR {
+			return n, err
+		}
+	}
+}
+
+// connect is connect(2) that survives EINTR: the connection attempt goes on in the
+// kernel, so calling again reports EALREADY while it is pending and EISCONN once done.
+func connect(fd int, sa syscall.Sockaddr) error {
+	err := syscall.Connect(fd, sa)
+	for err == syscall.EINTR || err == syscall.EALREADY {
+		time.Sleep(10 * time.Microsecond)
+		err = syscall.Connect(fd, sa)
+	}
+	if err == syscall.EISCONN {
+		return nil
+	}
+	return err
 }

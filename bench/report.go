@@ -88,8 +88,11 @@ func (r *Report) Markdown() string {
 				continue
 			}
 			note := s.Note
-			if s.Failed > 0 || s.Errors > 0 {
+			switch {
+			case s.Failed > 0:
 				note = strings.TrimSpace(fmt.Sprintf("%s %d/%d runs failed; e.g. %s", note, s.Failed, s.Runs, s.ErrorSample))
+			case s.Errors > 0:
+				note = strings.TrimSpace(fmt.Sprintf("%s e.g. %s", note, s.ErrorSample))
 			}
 			note = strings.ReplaceAll(note, "|", "/")
 			if sc.Kind == KindHold {

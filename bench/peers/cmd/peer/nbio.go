@@ -1,0 +1,56 @@
+package main
+
+import (
+	"net/http"
+	"sync"
+
+	"github.com/lesismal/nbio/nbhttp"
+	"github.com/lesismal/nbio/nbhttp/websocket"
+)
+
+// serveNbio is lesismal/nbio in non-blocking mode: connections are served by nbio's
+// poller goroutines, not one goroutine each, the mode its authors recommend for a
+// million connections.
+func serveNbio(addr string) error {
+	var (
+		mu   sync.Mutex
+		subs = map[*websocket.Conn]struct{}{}
+	)
+	echo := websocket.NewUpgrader()
+	echo.EnableCompression(true)
+	echo.CheckOrigin = func(*http.Request) bool { return true }
+	echo.OnMessage(func(c *websocket.Conn, mt websocket.MessageType, data []byte) {
+		_ = c.WriteMessage(mt, data)
+	})
+	sub := websocket.NewUpgrader()
+	sub.CheckOrigin = echo.CheckOrigin
+	sub.OnOpen(func(c *websocket.Conn) { mu.Lock(); subs[c] = struct{}{}; mu.Unlock() })
+	sub.OnClose(func(c *websocket.Conn, _ error) { mu.Lock(); delete(subs, c); mu.Unlock() })
+	pub := websocket.NewUpgrader()
+	pub.CheckOrigin = echo.CheckOrigin
+	pub.OnMessage(func(_ *websocket.Conn, mt websocket.MessageType, data []byte) {
+		mu.Lock()
+		for s := range subs {
+			_ = s.WriteMessage(mt, data)
+		}
+		mu.Unlock()
+	})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(rootText)) })
+	for p, u := range map[string]*websocket.Upgrader{"/echo": echo, "/sub": sub, "/pub": pub} {
+		u := u
+		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) { _, _ = u.Upgrade(w, r, nil) })
+	}
+	engine := nbhttp.NewEngine(nbhttp.Config{
+		Network:                 "tcp",
+		Addrs:                   []string{addr},
+		MaxLoad:                 1000000,
+		ReleaseWebsocketPayload: true,
+		Handler:                 mux,
+		IOMod:                   nbhttp.IOModNonBlocking,
+	})
+	if err := engine.Start(); err != nil {
+		return err
+	}
+	select {}
+}
