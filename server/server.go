@@ -119,7 +119,10 @@ func (s *Server) Serve(ctx context.Context) error {
 		gnet.WithMulticore(true),
 		gnet.WithNumEventLoop(s.cfg.Loops),
 		gnet.WithTicker(true),
-		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+		// No WithTCPNoDelay: Go's accept already set TCP_NODELAY on the socket, which the
+		// descriptor gnet gets from Enroll shares; setting it again is one more syscall per
+		// connection.
+		gnet.WithTCPNoDelay(gnet.TCPDelay),
 		gnet.WithLogger(gnetLogger{s.cfg.Logger}),
 	)
 	if err != nil {
