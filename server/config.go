@@ -36,6 +36,14 @@ type Config struct {
 	// ShutdownTimeout bounds the graceful shutdown Serve performs when its context ends
 	// (default 10s); what is still open then is closed.
 	ShutdownTimeout time.Duration
+	// SendBudget bounds the HTTP/1.1 responses queued for a client that does not read them
+	// (default 1 MiB): past it the server reads no further pipelined request from that
+	// client until it catches up, and closes it if it stays stuck for IdleTimeout or sends
+	// more than this much meanwhile.
+	SendBudget int
+	// LingerTimeout bounds how long a connection that is done waits for its queued output
+	// to reach the client before it is closed anyway (default 5s).
+	LingerTimeout time.Duration
 	// LogRate bounds the per-connection log lines (why a request was refused) per second
 	// (default 20); the rest are counted and reported as suppressed.
 	LogRate int
@@ -60,6 +68,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = 60 * time.Second
+	}
+	if c.SendBudget <= 0 {
+		c.SendBudget = 1 << 20
+	}
+	if c.LingerTimeout <= 0 {
+		c.LingerTimeout = 5 * time.Second
 	}
 	if c.LogRate <= 0 {
 		c.LogRate = 20

@@ -29,7 +29,11 @@ type Conn struct {
 	busy    bool  // a worker-pool handler owns the current request
 	served  bool  // at least one request was answered
 	kind    uint8 // the protocol spoken, for the connection gauges
-	index   int32 // position in the loop's registry of connections
+	paused  bool  // HTTP/1.1 input waits until the client reads its responses
+	// waitTicks counts the wheel ticks spent lingering (closing with output still queued)
+	// or paused, to bound both.
+	waitTicks uint16
+	index     int32 // position in the loop's registry of connections
 
 	pending atomic.Pointer[poolJob] // a worker-pool response waiting for the loop
 }
@@ -104,7 +108,7 @@ func (c *Conn) Execute(fn func(c *Conn)) error {
 			return nil
 		}
 		fn(c)
-		if c.loop.flush(c) {
+		if c.loop.flush(c) && c.endAfterSend() {
 			c.closeNow()
 		}
 		return nil
@@ -124,6 +128,10 @@ func (c *Conn) serve() int {
 	buf, _ := c.gc.Peek(-1)
 	total := 0
 	for !c.closing && !c.busy && total < len(buf) {
+		if c.proto == nil && c.overSendBudget() {
+			c.pause()
+			break
+		}
 		var (
 			n      int
 			err    error
@@ -151,6 +159,78 @@ func (c *Conn) setKind(k uint8) {
 	c.loop.stats.open[c.kind].Add(-1)
 	c.loop.stats.open[k].Add(1)
 	c.kind = k
+}
+
+// process is one round of work on buffered input, as gnet's OnTraffic calls for: serve it,
+// write the batch, then discard what was consumed (only then: the batch may reference it).
+// It reports whether the connection should close now.
+func (c *Conn) process() (closeNow bool) {
+	consumed := c.serve()
+	closeNow = c.loop.flush(c)
+	if c.closed { // the write failed and gnet has closed the connection already
+		return false
+	}
+	if consumed > 0 {
+		_, _ = c.gc.Discard(consumed)
+	}
+	return closeNow && c.endAfterSend()
+}
+
+// endAfterSend decides how a connection that is done ends. gnet's close writes what the
+// socket takes at once and drops the rest, which would cut a response or a close frame
+// short; so while output is still queued the connection lingers instead: its input is
+// discarded and the wheel looks again every tick, until the output has gone or
+// LingerTimeout has passed. It reports whether the caller should close now.
+func (c *Conn) endAfterSend() bool {
+	if c.gc.OutboundBuffered() == 0 {
+		return true
+	}
+	c.closing, c.paused, c.waitTicks = true, false, 1
+	c.SetDeadline(wheelTick)
+	return false
+}
+
+func (c *Conn) lingering() bool { return c.closing && c.waitTicks > 0 }
+
+// lingerTick reports whether a lingering connection may close now.
+func (c *Conn) lingerTick() bool {
+	if c.gc.OutboundBuffered() == 0 || time.Duration(c.waitTicks)*wheelTick >= c.srv.cfg.LingerTimeout {
+		return true
+	}
+	c.waitTicks++
+	c.SetDeadline(wheelTick)
+	return false
+}
+
+// overSendBudget reports whether the responses queued for an HTTP/1.1 client, which it has
+// not read yet, have reached the send budget: then the server reads no further pipelined
+// request until the client catches up, so a client that never reads cannot make it buffer
+// without bound.
+func (c *Conn) overSendBudget() bool {
+	return c.gc.OutboundBuffered()+c.loop.batch.n >= c.srv.cfg.SendBudget
+}
+
+func (c *Conn) pause() {
+	if !c.paused {
+		c.paused, c.waitTicks = true, 0
+	}
+	c.SetDeadline(wheelTick)
+}
+
+// resumeTick runs a paused connection again once its client has read half the budget's
+// worth, and gives up on one that stays stuck for IdleTimeout. It reports whether to close.
+func (c *Conn) resumeTick() bool {
+	if c.gc.OutboundBuffered() > c.srv.cfg.SendBudget/2 {
+		c.waitTicks++
+		if time.Duration(c.waitTicks)*wheelTick >= c.srv.cfg.IdleTimeout {
+			return true // a client that reads nothing for so long is gone
+		}
+		c.SetDeadline(wheelTick)
+		return false
+	}
+	c.paused, c.waitTicks = false, 0
+	c.SetDeadline(c.srv.cfg.IdleTimeout)
+	return c.process()
 }
 
 // closeNow closes the connection from its own loop, outside gnet's event callbacks (timer

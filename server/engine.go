@@ -31,17 +31,19 @@ func (e *engine) OnTraffic(gc gnet.Conn) gnet.Action {
 	if !ok || c.closed {
 		return gnet.Close
 	}
-	consumed := c.serve()
-	closeNow := c.loop.flush(c)
-	if c.closed { // the write failed and gnet has closed the connection already
+	switch {
+	case c.lingering():
+		_, _ = gc.Discard(-1) // nothing more is read from a connection that is ending
+		return gnet.None
+	case c.paused:
+		// The input waits for the client to read its responses; it may not pile up
+		// meanwhile.
+		if gc.InboundBuffered() > c.srv.cfg.SendBudget {
+			return gnet.Close
+		}
 		return gnet.None
 	}
-	if consumed > 0 {
-		// Only now: gnet may hand the consumed bytes' memory to another loop, and the
-		// batch just written could reference them.
-		_, _ = gc.Discard(consumed)
-	}
-	if closeNow {
+	if c.process() {
 		return gnet.Close
 	}
 	return gnet.None

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestKeepAliveServesSeveralRequestsOnOneConnection(t *testing.T) {
@@ -223,4 +224,31 @@ func TestPipelinedLargeResponsesKeepTheirBodies(t *testing.T) {
 			t.Fatalf("body of /%s corrupted: %.20q...", want, body)
 		}
 	}
+}
+
+// Regression: a connection ending with responses still queued (the client had not read
+// them yet) lost their tail, because gnet's close drops what the socket does not take at
+// once. The connection now lingers until its output has gone.
+func TestCloseWaitsForQueuedResponsesToBeRead(t *testing.T) {
+	big := strings.Repeat("z", 12<<20) // more than loopback's socket buffers hold
+	s := startServer(t, Config{}, func(s *Server) {
+		s.Route("", Route{HTTP: func(w *ResponseWriter, r *Request) { _, _ = w.WriteString(big) }})
+	})
+	c := dial(t, s)
+	var reqs strings.Builder
+	reqs.WriteString("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	reqs.WriteString("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	write(t, c, reqs.String())
+	time.Sleep(300 * time.Millisecond) // let the server queue what the client has not read
+	br := bufio.NewReader(c)
+	for i := 0; i < 2; i++ {
+		resp, body := readResponse(t, br, "GET")
+		if body != big {
+			t.Fatalf("response %d cut short: %d of %d bytes", i, len(body), len(big))
+		}
+		if i == 1 && !resp.Close {
+			t.Fatalf("the last response should say Connection: close")
+		}
+	}
+	expectClosed(t, br)
 }

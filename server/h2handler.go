@@ -25,7 +25,7 @@ func (h *h2Conn) serveStream(s *h2Stream, head *h2.RequestHead, body []byte) {
 // the HTTP/1.1 request, already marked as HTTP/2 stream 1 by Start.
 func (h *h2Conn) serveUpgradeRequest(s *h2Stream, r *Request) {
 	s.isHead = string(r.Method) == "HEAD"
-	h.c.loop.stats.requests.Add(1)
+	// Not counted in Stats.Requests: dispatch counted it as the HTTP/1.1 request it came as.
 	h.runHandler(s, r)
 }
 

@@ -50,12 +50,23 @@ func (l *loop) expire(c *Conn) {
 		return
 	}
 	c.deadline = 0
-	if c.proto != nil {
+	switch {
+	case c.lingering():
+		if c.lingerTick() {
+			c.closeNow()
+		}
+		return
+	case c.paused:
+		if c.resumeTick() {
+			c.closeNow()
+		}
+		return
+	case c.proto != nil:
 		c.proto.Timeout(c)
-	} else {
+	default:
 		c.timeoutHTTP1()
 	}
-	if l.flush(c) {
+	if l.flush(c) && c.endAfterSend() {
 		c.closeNow()
 	}
 }

@@ -87,7 +87,7 @@ func (l *loop) drain() {
 			c.closing = true // idle between requests (RFC 9112 §9.5)
 		}
 		// An HTTP/1.1 request in progress ends with "Connection: close" (keepAlive).
-		if l.flush(c) {
+		if l.flush(c) && c.endAfterSend() {
 			c.closeNow()
 		}
 	}

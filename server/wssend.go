@@ -247,7 +247,7 @@ func (w *WSConn) writePrepared(pm *PreparedMessage) {
 	frame := pm.frameFor(w)
 	if overBudget(int64(w.c.gc.OutboundBuffered()), int64(len(frame)), int64(w.rt.SendBudget)) {
 		_ = w.overflow()
-		if w.rt.Overflow != DropMessages && w.c.loop.flush(w.c) {
+		if w.rt.Overflow != DropMessages && w.c.loop.flush(w.c) && w.c.endAfterSend() {
 			w.c.closeNow()
 		}
 		return
