@@ -70,6 +70,41 @@ func foldEq(name []byte, lower string) bool {
 	return true
 }
 
+// foldEqLong is foldEq for lengths of 8 and more, eight bytes at a time, the
+// last word overlapping the one before it (folding is per byte, so bytes
+// compared twice do no harm). headerID and connectionOptions run it on most
+// requests (BenchmarkParse).
+func foldEqLong(name []byte, lower string) bool {
+	n := len(lower)
+	if len(name) != n || n < 8 {
+		return false
+	}
+	for i := 0; i+8 < n; i += 8 {
+		if load64(name[i:])|ones*0x20 != strLoad64(lower[i:]) {
+			return false
+		}
+	}
+	return load64(name[n-8:])|ones*0x20 == strLoad64(lower[n-8:])
+}
+
+// strLoad64 is load64 for a string of at least 8 bytes.
+func strLoad64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// knownFirst[len(name)] has bit c&31 set for the first letter c of each known
+// name of that length, so the field loop can skip the call to headerID for
+// most lines: of the nine in parsertest.Pico703 only Host and Connection
+// pass (BenchmarkParse).
+var knownFirst = func() (t [32]uint32) {
+	for _, n := range headerNames[1:] {
+		t[len(n)] |= 1 << (n[0] & 31) // &31 drops the case bit
+	}
+	return t
+}()
+
 // headerID identifies a known field name: a switch on the length picks at most
 // two candidates, the first byte separates those, and one comparison decides.
 func headerID(name []byte) HeaderID {
@@ -98,41 +133,41 @@ func headerID(name []byte) HeaderID {
 			return HeaderUpgrade
 		}
 	case 10:
-		if c == 'c' && foldEq(name, "connection") {
+		if c == 'c' && foldEqLong(name, "connection") {
 			return HeaderConnection
 		}
 	case 14:
 		switch c {
 		case 'c':
-			if foldEq(name, "content-length") {
+			if foldEqLong(name, "content-length") {
 				return HeaderContentLength
 			}
 		case 'h':
-			if foldEq(name, "http2-settings") {
+			if foldEqLong(name, "http2-settings") {
 				return HeaderHTTP2Settings
 			}
 		}
 	case 17:
 		switch c {
 		case 't':
-			if foldEq(name, "transfer-encoding") {
+			if foldEqLong(name, "transfer-encoding") {
 				return HeaderTransferEncoding
 			}
 		case 's':
-			if foldEq(name, "sec-websocket-key") {
+			if foldEqLong(name, "sec-websocket-key") {
 				return HeaderSecWebSocketKey
 			}
 		}
 	case 21:
-		if c == 's' && foldEq(name, "sec-websocket-version") {
+		if c == 's' && foldEqLong(name, "sec-websocket-version") {
 			return HeaderSecWebSocketVersion
 		}
 	case 22:
-		if c == 's' && foldEq(name, "sec-websocket-protocol") {
+		if c == 's' && foldEqLong(name, "sec-websocket-protocol") {
 			return HeaderSecWebSocketProtocol
 		}
 	case 24:
-		if c == 's' && foldEq(name, "sec-websocket-extensions") {
+		if c == 's' && foldEqLong(name, "sec-websocket-extensions") {
 			return HeaderSecWebSocketExtensions
 		}
 	}

@@ -30,6 +30,11 @@ type Parser struct {
 
 	// examined counts bytes looked at, for the linear-work test.
 	examined int
+
+	// found is parseHead's scratch for the fast path's field lines. Kept
+	// here rather than on parseHead's stack, which would zero it on every
+	// call (about 2% of a Parse of parsertest.Pico703, BenchmarkParse).
+	found [16]fieldBounds
 }
 
 // Reset forgets the scan state of a partially received head.
@@ -222,8 +227,11 @@ func (p *Parser) parseHead(buf []byte, start int, req *Request, lim *Limits) (in
 	req.Method = w[start:i]
 
 	ts := i + 1
-	i = ts
-	i += skipTarget(w[i:])
+	if useAVX2 && len(w) >= 32 {
+		i = skipTargetAVX2(w, ts)
+	} else {
+		i = skipTargetGeneric(w, ts)
+	}
 	if i == len(w) {
 		return p.moreLine(buf, len(w) >= lineWindow, start)
 	}
@@ -275,36 +283,38 @@ func (p *Parser) parseHead(buf []byte, start int, req *Request, lim *Limits) (in
 	}
 	pos := end
 	maxHeaders := lim.maxHeaders()
+	simd := useAVX2 && len(w) >= 32
+	lines := &p.found
 	for {
-		// Fast path for the common well-formed line "Name: value\r\n",
-		// inlined; anything else (the empty line, errors, running out of
-		// input, a HTAB in the value) goes to emptyLine/fieldLine below,
-		// which decide with the same rules.
-		i := pos
-		for i+4 <= len(w) && tcharTable[w[i]] && tcharTable[w[i+1]] && tcharTable[w[i+2]] && tcharTable[w[i+3]] {
-			i += 4
-		}
-		for i < len(w) && tcharTable[w[i]] {
-			i++
-		}
-		if i > pos && i < len(w) && w[i] == ':' && len(req.Headers) < maxHeaders {
-			nameEnd := i
-			i++
-			for i < len(w) && w[i] == ' ' {
-				i++
+		// Fast path for runs of the common well-formed line
+		// "Name: value\r\n" (scan.go; AVX2 where available); anything
+		// else (the empty line, errors, running out of input, a HTAB in
+		// the value, the MaxHeaders limit) goes to emptyLine/fieldLine
+		// below, which decide with the same rules.
+		if m := min(len(lines), maxHeaders-len(req.Headers)); m > 0 {
+			var k, next int
+			if simd {
+				k, next = fieldLinesAVX2(w, pos, lines[:m])
+			} else {
+				k, next = fieldLinesGeneric(w, pos, lines[:m])
 			}
-			vs := i
-			i += skipNonCTL(w[i:])
-			if i+1 < len(w) && w[i] == '\r' && w[i+1] == '\n' {
-				ve := i
-				for ve > vs && w[ve-1] == ' ' {
-					ve--
+			for j := range lines[:k] {
+				l := &lines[j]
+				name := w[pos:l.nameEnd]
+				id := HeaderOther
+				if n := len(name); n < len(knownFirst) && knownFirst[n]&(1<<(name[0]&31)) != 0 {
+					id = headerID(name)
+					if id == HeaderHost && simd && req.count[HeaderHost] == 0 && l.ve >= 32 {
+						req.hostRegName = skipClassAVX2(w[:l.ve], l.vs, &regNameNibbles) - l.vs
+					}
 				}
-				name := w[pos:nameEnd]
-				req.addHeader(name, w[vs:ve], headerID(name))
-				pos = i + 2
+				req.addHeader(name, w[l.vs:l.ve], id)
+				pos = l.next
+			}
+			if k == m {
 				continue
 			}
+			pos = next
 		}
 
 		var name, value []byte

@@ -33,6 +33,10 @@ type Request struct {
 	// Get, Count and Tokens need no search.
 	first [numHeaderIDs]int32
 	count [numHeaderIDs]int32
+
+	// hostRegName counts the bytes at the start of the first Host value
+	// already known to be reg-name characters (see validHostFrom).
+	hostRegName int
 }
 
 // Reset clears r for reuse, keeping the Headers backing array.

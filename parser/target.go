@@ -89,7 +89,12 @@ func parseAbsolute(req *Request, t []byte) error {
 // validHost checks uri-host [":" port] (RFC 3986 §3.2.2-3): an IP-literal in
 // brackets or a reg-name/IPv4address, then an optional all-digit port. An
 // empty value is valid: a Host header may be empty (RFC 9110 §7.2).
-func validHost(h []byte) bool {
+func validHost(h []byte) bool { return validHostFrom(h, 0) }
+
+// validHostFrom is validHost when the first known bytes of h are already
+// known to be reg-name characters (parseHead checks a Host value with AVX2
+// while it is in a long enough window; BenchmarkParse).
+func validHostFrom(h []byte, known int) bool {
 	i := 0
 	if len(h) > 0 && h[0] == '[' {
 		j := bytes.IndexByte(h, ']')
@@ -103,9 +108,16 @@ func validHost(h []byte) bool {
 		}
 		i = j + 1
 	} else {
-		for i < len(h) && regNameTable[h[i]] {
-			i++
+		// Four table lookups per test and branch: a Host value is
+		// checked on every request (BenchmarkParse).
+		r := h[min(known, len(h)):]
+		for len(r) >= 4 && regNameTable[r[0]] && regNameTable[r[1]] && regNameTable[r[2]] && regNameTable[r[3]] {
+			r = r[4:]
 		}
+		for len(r) > 0 && regNameTable[r[0]] {
+			r = r[1:]
+		}
+		i = len(h) - len(r)
 	}
 	if i == len(h) {
 		return true
