@@ -53,6 +53,9 @@ func DefaultSuite() []Scenario {
 			Echo: &EchoParams{Conns: 100, InFlight: 4, Size: 1024, Duration: 1500 * time.Millisecond, Warmup: warm, Deflate: true}},
 		{Name: "ws-handshake", Kind: KindHandshake, Servers: wsServers,
 			Handshake: &HandshakeParams{Par: 32, Duration: d, Warmup: warm}},
+		// The WebSocket issue's figure: idle memory at 10,000 connections next to gws and nbio.
+		{Name: "ws-hold-10000", Kind: KindHold, Servers: []string{"switchyard", "gws", "nbio"},
+			Hold: &HoldParams{Conns: 10000, PerChild: 5000, Settle: 700 * time.Millisecond}},
 		{Name: "ws-hold-19000", Kind: KindHold, Servers: wsServers,
 			Hold: &HoldParams{Conns: 19000, PerChild: 9500, Settle: 700 * time.Millisecond}},
 		{Name: "ws-broadcast-c1000", Kind: KindBroadcast, Servers: wsServers,
