@@ -221,3 +221,22 @@ func describe(err error, timeout time.Duration) string {
 	}
 	return err.Error()
 }
+
+// exchange dials (offering alpn over TLS), sends the request head built from lines and
+// records the response, or what went wrong, in pr. It returns the session for the caller
+// to go on with and close, or nil when the exchange failed.
+func (p *prober) exchange(ctx context.Context, pr *Probe, alpn, lines []string) *session {
+	s, err := p.dial(ctx, alpn)
+	if err != nil {
+		pr.Error, pr.dialErr = describe(err, p.o.Timeout), err
+		return nil
+	}
+	_, resp, err := s.roundTrip(p.requestHead(lines))
+	if err != nil {
+		s.close()
+		pr.Error = describe(err, p.o.Timeout)
+		return nil
+	}
+	pr.Response = resp
+	return s
+}

@@ -42,18 +42,12 @@ func (p *prober) probeH2C(ctx context.Context) Probe {
 		pr.Verdict = Verdict{LevelInfo, "skipped", "not tried: h2c is for cleartext connections only; over TLS HTTP/2 is chosen with ALPN (see the h2 probe)"}
 		return pr
 	}
-	s, err := p.dial(ctx, nil)
-	if err != nil {
-		pr.Error, pr.dialErr = describe(err, p.o.Timeout), err
+	s := p.exchange(ctx, &pr, nil, lines)
+	if s == nil {
 		return pr
 	}
 	defer s.close()
-	_, resp, err := s.roundTrip(p.requestHead(lines))
-	if err != nil {
-		pr.Error = describe(err, p.o.Timeout)
-		return pr
-	}
-	pr.Response = resp
+	resp := pr.Response
 	if resp.Status == 101 && hasToken(resp.Upgrade, "h2c") {
 		pr.H2 = &H2Result{}
 		preface := h2.AppendSettings([]byte(h2.ClientPreface), clientSettings...)

@@ -47,17 +47,8 @@ func Run(ctx context.Context, rawURL string, opts Options) (Report, error) {
 func (p *prober) probeGET(ctx context.Context) Probe {
 	lines := []string{"Accept: */*"}
 	pr := Probe{ID: "get", Title: "plain GET", Sent: p.sent(lines)}
-	s, err := p.dial(ctx, []string{"http/1.1"})
-	if err != nil {
-		pr.Error, pr.dialErr = describe(err, p.o.Timeout), err
-		return pr
+	if s := p.exchange(ctx, &pr, []string{"http/1.1"}, lines); s != nil {
+		s.close()
 	}
-	defer s.close()
-	_, resp, err := s.roundTrip(p.requestHead(lines))
-	if err != nil {
-		pr.Error = describe(err, p.o.Timeout)
-		return pr
-	}
-	pr.Response = resp
 	return pr
 }

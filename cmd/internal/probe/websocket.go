@@ -74,18 +74,12 @@ func (p *prober) probeWS(ctx context.Context, v wsVariant) Probe {
 		lines = append(lines, "Origin: "+p.o.Origin)
 	}
 	pr := Probe{ID: v.id, Title: v.title, Sent: p.sent(lines)}
-	s, err := p.dial(ctx, []string{"http/1.1"})
-	if err != nil {
-		pr.Error, pr.dialErr = describe(err, p.o.Timeout), err
+	s := p.exchange(ctx, &pr, []string{"http/1.1"}, lines)
+	if s == nil {
 		return pr
 	}
 	defer s.close()
-	_, resp, err := s.roundTrip(p.requestHead(lines))
-	if err != nil {
-		pr.Error = describe(err, p.o.Timeout)
-		return pr
-	}
-	pr.Response = resp
+	resp := pr.Response
 	if resp.Status == 101 {
 		switch got := resp.WSAccept; {
 		case got == "":
