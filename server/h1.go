@@ -63,7 +63,7 @@ func (c *Conn) serveHTTP1(in []byte) (int, error) {
 		return c.readBody(st, in)
 	}
 	if !st.started {
-		st.started, st.start = true, time.Now()
+		st.started = true
 		c.SetDeadline(c.srv.cfg.HeaderTimeout)
 	}
 	req := &c.loop.req
@@ -71,6 +71,11 @@ func (c *Conn) serveHTTP1(in []byte) (int, error) {
 	switch {
 	case err == nil:
 	case errors.Is(err, parser.ErrIncomplete):
+		if st.start.IsZero() {
+			// The head spans reads: its first byte came now. (A head that arrives whole,
+			// the usual case, is timed from its parse, so plain requests pay no clock read.)
+			st.start = time.Now()
+		}
 		return 0, nil
 	case errors.Is(err, parser.ErrPreface):
 		return c.startPriorKnowledge()

@@ -147,10 +147,7 @@ func (h *h2Conn) onSettings(f *h2.Frame) error {
 	if f.IsAck() {
 		return nil
 	}
-	if err := h.def.control(h); err != nil {
-		return err
-	}
-	if err := h.def.reply(h); err != nil {
+	if err := h.def.ack(h); err != nil {
 		return err
 	}
 	grew := false
@@ -187,10 +184,7 @@ func (h *h2Conn) onPing(f *h2.Frame) error {
 	if f.IsAck() {
 		return nil
 	}
-	if err := h.def.control(h); err != nil {
-		return err
-	}
-	if err := h.def.reply(h); err != nil {
+	if err := h.def.ack(h); err != nil {
 		return err
 	}
 	h.c.Commit(h2.AppendPing(h.c.AppendBuffer(), true, f.PingData()))

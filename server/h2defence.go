@@ -61,6 +61,14 @@ func (d *defence) control(h *h2Conn) error {
 	return nil
 }
 
+// ack applies both checks to a control frame the server must acknowledge (SETTINGS, PING).
+func (d *defence) ack(h *h2Conn) error {
+	if err := d.control(h); err != nil {
+		return err
+	}
+	return d.reply(h)
+}
+
 // reply checks, before queuing an ACK, that the client reads what it is sent.
 func (d *defence) reply(h *h2Conn) error {
 	if h.c.Outbound() > replyBacklog {

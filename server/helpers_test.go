@@ -14,6 +14,19 @@ import (
 
 // startServer runs a server on a loopback port for the test's duration.
 func startServer(t testing.TB, cfg Config, setup func(*Server)) *Server {
+	s, _, _ := runServer(t, cfg, setup)
+	return s
+}
+
+// served is the outcome of a Serve call, once done is closed.
+type served struct {
+	done chan struct{}
+	err  error
+}
+
+// runServer starts a server on a loopback port and lets the test end it: cancel is Serve's
+// context (graceful shutdown), waitServed waits for Serve to return. Cleanup does both.
+func runServer(t testing.TB, cfg Config, setup func(*Server)) (*Server, context.CancelFunc, *served) {
 	t.Helper()
 	cfg.Addr = "127.0.0.1:0"
 	if cfg.Loops == 0 {
@@ -27,20 +40,33 @@ func startServer(t testing.TB, cfg Config, setup func(*Server)) *Server {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx) }()
+	sv := &served{done: make(chan struct{})}
+	go func() { sv.err = s.Serve(ctx); close(sv.done) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
+		case <-sv.done:
+			if sv.err != nil {
+				t.Errorf("Serve: %v", sv.err)
 			}
 		case <-time.After(10 * time.Second):
 			t.Errorf("Serve did not return after cancel")
 		}
 	})
-	return s
+	return s, cancel, sv
+}
+
+// waitServed waits for Serve to return without error.
+func waitServed(t testing.TB, sv *served) {
+	t.Helper()
+	select {
+	case <-sv.done:
+		if sv.err != nil {
+			t.Fatalf("Serve: %v", sv.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return after shutdown")
+	}
 }
 
 // dial opens a raw connection to s with a generous deadline so a bug hangs no test.

@@ -11,34 +11,6 @@ import (
 	"github.com/switchyard-dev/switchyard/frame/ws"
 )
 
-// runServer starts a server whose Serve the test controls.
-func runServer(t *testing.T, cfg Config, setup func(*Server)) (*Server, context.CancelFunc, chan error) {
-	t.Helper()
-	cfg.Addr, cfg.Loops = "127.0.0.1:0", 2
-	s := New(cfg)
-	setup(s)
-	if err := s.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx) }()
-	t.Cleanup(func() { cancel(); _ = s.Close() })
-	return s, cancel, done
-}
-
-func waitServed(t *testing.T, done chan error) {
-	t.Helper()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Serve: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Serve did not return after shutdown")
-	}
-}
-
 func TestShutdownDrainsEveryProtocol(t *testing.T) {
 	release := make(chan struct{})
 	s, cancel, done := runServer(t, Config{ShutdownTimeout: 5 * time.Second}, func(s *Server) {

@@ -122,7 +122,8 @@ type Stats struct {
 	// H2Streams counts HTTP/2 streams opened by clients; H2Errors the error codes sent.
 	H2Streams uint64
 	H2Errors  map[string]uint64
-	// Handshake latency of successful upgrades, from the request's first byte to the 101.
+	// Handshake latency of successful upgrades to the 101: from the first read of a request
+	// head that spans reads, else from the parse of one that arrived whole.
 	HandshakeBuckets []time.Duration // upper bounds; the last count is for larger ones
 	HandshakeCounts  []uint64
 	HandshakeSum     time.Duration

@@ -29,6 +29,9 @@ func (r *Request) wantsUpgrade() bool {
 func (c *Conn) negotiate(route *Route, hr *Request) outcome {
 	req := hr.h1
 	if req.ProtoMinor == 1 && req.ConnUpgrade {
+		if st := c.h1; st != nil && st.start.IsZero() {
+			st.start = time.Now() // for the handshake latency metric
+		}
 		it := req.Tokens(parser.HeaderUpgrade)
 		for it.Next() {
 			u := c.srv.upgraderFor(route, it.Token())
@@ -67,7 +70,7 @@ func (c *Conn) switchTo(u Upgrader, p Protocol, hdr []byte, hr *Request) {
 	c.SetDeadline(0)
 	c.setKind(kindOf(u.Token()))
 	c.loop.stats.outcome(101, u.Token())
-	if c.h1 != nil && c.h1.started {
+	if c.h1 != nil && !c.h1.start.IsZero() {
 		c.loop.stats.handshakes.observe(time.Since(c.h1.start))
 	}
 	c.proto = p

@@ -143,6 +143,11 @@ type sendBuf struct {
 	b    []byte
 	w    *WSConn
 	done gnet.AsyncCallback
+	// comp and def compress a message on its own (no context takeover), reused with the
+	// sendBuf so that a compressed Send makes no compressor or buffer per message.
+	comp []byte
+	def  *ws.Deflater
+	lvl  int
 }
 
 var sendPool sync.Pool
@@ -159,7 +164,7 @@ func newSendBuf() any {
 		}
 		s.w = nil
 		if cap(s.b) > 64<<10 {
-			s.b = nil
+			s.b, s.comp = nil, nil
 		}
 		sendPool.Put(s)
 		return nil
@@ -188,7 +193,11 @@ func (w *WSConn) Send(op ws.OpCode, p []byte) error {
 	s := sendPool.Get().(*sendBuf)
 	s.w = w
 	if w.deflate.freshCompressionOK() && len(p) >= w.rt.CompressThreshold {
-		s.b = appendCompressedFrame(s.b[:0], op, p, w.deflate.params.Level)
+		if s.def == nil || s.lvl != w.deflate.params.Level {
+			s.def, s.lvl = ws.NewDeflater(w.deflate.params.Level, 15, false), w.deflate.params.Level
+		}
+		s.comp = s.def.Compress(s.comp[:0], p)
+		s.b = ws.AppendFrame(s.b[:0], true, op, true, s.comp)
 	} else {
 		s.b = ws.AppendFrame(s.b[:0], true, op, false, p)
 	}

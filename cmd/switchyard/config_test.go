@@ -117,3 +117,21 @@ func TestConfiguredRoutesServe(t *testing.T) {
 		t.Fatalf("limits.max_body not applied: %d", resp.StatusCode)
 	}
 }
+
+func TestConfigArgForms(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-config", "a.json"}, "a.json"},
+		{[]string{"-addr", ":1", "--config=b.json"}, "b.json"},
+		{[]string{"-config=c.json", "-addr", ":1"}, "c.json"},
+		{[]string{"-addr", ":1"}, ""},
+		{[]string{"-config"}, ""},
+	}
+	for _, tc := range cases {
+		if got := configArg(tc.args); got != tc.want {
+			t.Errorf("configArg(%q) = %q, want %q", tc.args, got, tc.want)
+		}
+	}
+}

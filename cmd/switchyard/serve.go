@@ -16,78 +16,40 @@ import (
 	"github.com/switchyard-dev/switchyard/server/admin"
 )
 
-// parseServeArgs reads -config, then lets the flags given on the command line override it.
+// parseServeArgs loads -config first, then parses the flags straight into the loaded
+// config: a flag given on the command line overrides the file, one not given leaves it.
 func parseServeArgs(args []string) (*serveConfig, error) {
 	cfg := &serveConfig{Addr: ":8080", LogLevel: "info"}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	configPath := fs.String("config", "", "JSON config file (routes, limits, timeouts, policies); flags override it")
-	origins := fs.String("origins", "", "comma-separated Origin values the default /echo accepts (default: any)")
-	var f serveConfig // flag values, applied only where given
-	fs.StringVar(&f.Addr, "addr", cfg.Addr, "address to listen on")
-	fs.StringVar(&f.Admin, "admin", "", "admin listener for /metrics, /debug/pprof/ and /healthz, e.g. 127.0.0.1:9090 (off by default)")
-	fs.StringVar(&f.LogLevel, "log-level", cfg.LogLevel, "debug (shows why requests were refused), info, warn, error")
-	fs.IntVar(&f.Loops, "loops", 0, "event loops (0: one per CPU)")
-	fs.IntVar(&f.MaxConns, "max-conns", 0, "maximum open connections; more get 503 (0: no cap)")
-	durationFlag(fs, &f.Timeouts.Header, "header-timeout", "time allowed for a request head (default 10s)")
-	durationFlag(fs, &f.Timeouts.Body, "body-timeout", "time a request body may go without progress (default 30s)")
-	durationFlag(fs, &f.Timeouts.Idle, "idle-timeout", "keep-alive idle timeout (default 60s)")
-	durationFlag(fs, &f.Timeouts.Shutdown, "shutdown-timeout", "graceful shutdown limit on SIGINT/SIGTERM (default 10s)")
-	fs.IntVar(&f.Limits.MaxRequestLine, "max-request-line", 0, "request line limit in bytes (414; default 8192)")
-	fs.IntVar(&f.Limits.MaxHeaderBytes, "max-header-bytes", 0, "header block limit in bytes (431; default 16384)")
-	fs.IntVar(&f.Limits.MaxHeaders, "max-headers", 0, "header field count limit (431; default 100)")
-	fs.Int64Var(&f.Limits.MaxBody, "max-body", 0, "request body limit in bytes (413; default 4 MiB)")
-	fs.BoolVar(&f.Limits.AllowBareLF, "allow-bare-lf", false, "accept bare LF line endings (RFC 9112 §2.2 leniency)")
-	fs.Func("h2-max-streams", "HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS (default 100)", func(v string) error {
-		var n uint32
-		_, err := fmt.Sscan(v, &n)
-		f.HTTP2.MaxConcurrentStreams = n
-		return err
-	})
-	fs.BoolVar(&f.HTTP2.Disabled, "no-http2", false, "do not accept HTTP/2 (h2c upgrade or prior knowledge)")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if *configPath != "" {
-		if err := loadConfigFile(*configPath, cfg); err != nil {
+	if path := configArg(args); path != "" {
+		if err := loadConfigFile(path, cfg); err != nil {
 			return nil, err
 		}
 	}
-	fs.Visit(func(fl *flag.Flag) {
-		switch fl.Name {
-		case "addr":
-			cfg.Addr = f.Addr
-		case "admin":
-			cfg.Admin = f.Admin
-		case "log-level":
-			cfg.LogLevel = f.LogLevel
-		case "loops":
-			cfg.Loops = f.Loops
-		case "max-conns":
-			cfg.MaxConns = f.MaxConns
-		case "header-timeout":
-			cfg.Timeouts.Header = f.Timeouts.Header
-		case "body-timeout":
-			cfg.Timeouts.Body = f.Timeouts.Body
-		case "idle-timeout":
-			cfg.Timeouts.Idle = f.Timeouts.Idle
-		case "shutdown-timeout":
-			cfg.Timeouts.Shutdown = f.Timeouts.Shutdown
-		case "max-request-line":
-			cfg.Limits.MaxRequestLine = f.Limits.MaxRequestLine
-		case "max-header-bytes":
-			cfg.Limits.MaxHeaderBytes = f.Limits.MaxHeaderBytes
-		case "max-headers":
-			cfg.Limits.MaxHeaders = f.Limits.MaxHeaders
-		case "max-body":
-			cfg.Limits.MaxBody = f.Limits.MaxBody
-		case "allow-bare-lf":
-			cfg.Limits.AllowBareLF = f.Limits.AllowBareLF
-		case "h2-max-streams":
-			cfg.HTTP2.MaxConcurrentStreams = f.HTTP2.MaxConcurrentStreams
-		case "no-http2":
-			cfg.HTTP2.Disabled = f.HTTP2.Disabled
-		}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.String("config", "", "JSON config file (routes, limits, timeouts, policies); flags override it")
+	origins := fs.String("origins", "", "comma-separated Origin values the default /echo accepts (default: any)")
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "address to listen on")
+	fs.StringVar(&cfg.Admin, "admin", cfg.Admin, "admin listener for /metrics, /debug/pprof/ and /healthz, e.g. 127.0.0.1:9090 (off by default)")
+	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug (shows why requests were refused), info, warn, error")
+	fs.IntVar(&cfg.Loops, "loops", cfg.Loops, "event loops (0: one per CPU)")
+	fs.IntVar(&cfg.MaxConns, "max-conns", cfg.MaxConns, "maximum open connections; more get 503 (0: no cap)")
+	durationFlag(fs, &cfg.Timeouts.Header, "header-timeout", "time allowed for a request head (default 10s)")
+	durationFlag(fs, &cfg.Timeouts.Body, "body-timeout", "time a request body may go without progress (default 30s)")
+	durationFlag(fs, &cfg.Timeouts.Idle, "idle-timeout", "keep-alive idle timeout (default 60s)")
+	durationFlag(fs, &cfg.Timeouts.Shutdown, "shutdown-timeout", "graceful shutdown limit on SIGINT/SIGTERM (default 10s)")
+	fs.IntVar(&cfg.Limits.MaxRequestLine, "max-request-line", cfg.Limits.MaxRequestLine, "request line limit in bytes (414; 0: 8192)")
+	fs.IntVar(&cfg.Limits.MaxHeaderBytes, "max-header-bytes", cfg.Limits.MaxHeaderBytes, "header block limit in bytes (431; 0: 16384)")
+	fs.IntVar(&cfg.Limits.MaxHeaders, "max-headers", cfg.Limits.MaxHeaders, "header field count limit (431; 0: 100)")
+	fs.Int64Var(&cfg.Limits.MaxBody, "max-body", cfg.Limits.MaxBody, "request body limit in bytes (413; 0: 4 MiB)")
+	fs.BoolVar(&cfg.Limits.AllowBareLF, "allow-bare-lf", cfg.Limits.AllowBareLF, "accept bare LF line endings (RFC 9112 §2.2 leniency)")
+	fs.Func("h2-max-streams", "HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS (default 100)", func(v string) error {
+		_, err := fmt.Sscan(v, &cfg.HTTP2.MaxConcurrentStreams)
+		return err
 	})
+	fs.BoolVar(&cfg.HTTP2.Disabled, "no-http2", cfg.HTTP2.Disabled, "do not accept HTTP/2 (h2c upgrade or prior knowledge)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
 	if o := splitList(*origins); len(o) > 0 {
 		if len(cfg.Routes) > 0 {
 			return nil, errors.New("-origins applies to the default routes; set websocket.origins per route in the config file")
@@ -95,6 +57,24 @@ func parseServeArgs(args []string) (*serveConfig, error) {
 		cfg.Routes = []routeConfig{defaultRoutes[0], {Path: "/echo", Kind: "echo", WebSocket: &websocketConfig{Origins: o}}}
 	}
 	return cfg, cfg.validate()
+}
+
+// configArg finds -config's value in args ("-config f", "-config=f", or with "--"), so
+// the file can be loaded before the flags that override it are parsed.
+func configArg(args []string) string {
+	for i, a := range args {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "config" {
+			continue
+		}
+		if hasValue {
+			return value
+		}
+		if i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
 }
 
 func durationFlag(fs *flag.FlagSet, d *duration, name, usage string) {

@@ -31,7 +31,7 @@ func NewCollector(srv *server.Server) *Collector {
 		dropped:           d("websocket_messages_dropped_total", "WebSocket data messages dropped by the send budget's policy."),
 		h2Streams:         d("http2_streams_total", "HTTP/2 streams opened by clients."),
 		h2Errors:          d("http2_errors_total", "HTTP/2 error codes sent in RST_STREAM and GOAWAY.", "code"),
-		handshakeDuration: d("upgrade_handshake_seconds", "Time from an upgrade request's first byte to the 101."),
+		handshakeDuration: d("upgrade_handshake_seconds", "Time from an upgrade request (its first read, or its parse when it arrived whole) to the 101."),
 	}
 }
 
