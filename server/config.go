@@ -25,7 +25,7 @@ type Config struct {
 	IdleTimeout time.Duration
 	// MaxConns caps open connections; past it new ones are answered 503 and closed
 	// (default 0: no cap other than the process's file descriptor limit, which never
-	// stops the server: see acceptor.go).
+	// stops the server: see server/internal/gnet/accept_errors.go).
 	MaxConns int
 	// WorkerPoolSize bounds the goroutines that run handlers of routes with UseWorkerPool
 	// (default 4096).

@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/panjf2000/gnet/v2"
+	"github.com/switchyard-dev/switchyard/server/internal/gnet"
 )
 
 // Conn is one client connection. It belongs to one event loop; the methods that say so are

@@ -4,17 +4,30 @@ import (
 	"context"
 	"time"
 
-	"github.com/panjf2000/gnet/v2"
+	"github.com/switchyard-dev/switchyard/server/internal/gnet"
 )
 
 // engine is the gnet event handler: it routes gnet's callbacks to connections.
 type engine struct {
 	gnet.BuiltinEventEngine
-	srv *Server
+	srv    *Server
+	booted chan struct{} // closed once the event loops run
+}
+
+// overloaded is sent to connections past MaxConns before they are closed.
+var overloaded = []byte("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 56\r\n\r\nswitchyard: too many connections (MaxConns); try later.\n")
+
+// OnRun is called by our gnet fork once the event loops run (OnBoot comes before them).
+func (e *engine) OnRun(eng gnet.Engine) {
+	e.srv.eng = eng
+	close(e.booted)
 }
 
 func (e *engine) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	s := e.srv
+	if limit := s.cfg.MaxConns; limit > 0 && s.open.Load() >= int64(limit) {
+		return overloaded, gnet.Close
+	}
 	c := &Conn{gc: gc, srv: s, loop: s.loopFor(gc.EventLoop())}
 	gc.SetContext(c)
 	c.loop.register(c)

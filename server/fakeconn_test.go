@@ -3,7 +3,7 @@ package server
 import (
 	"net"
 
-	"github.com/panjf2000/gnet/v2"
+	"github.com/switchyard-dev/switchyard/server/internal/gnet"
 )
 
 // fakeConn stands in for a gnet connection so that the server's per-request work can be

@@ -3,9 +3,9 @@ package server
 import (
 	"context"
 
-	"github.com/panjf2000/gnet/v2"
 	"github.com/switchyard-dev/switchyard/frame/ws"
 	"github.com/switchyard-dev/switchyard/parser"
+	"github.com/switchyard-dev/switchyard/server/internal/gnet"
 )
 
 // loop is the state one event loop shares among its connections. Only that loop's

@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/panjf2000/ants/v2"
-	"github.com/panjf2000/gnet/v2"
+
+	"github.com/switchyard-dev/switchyard/server/internal/gnet"
 )
 
 // Server is a switchyard server. Create it with New, add routes, then Serve.
@@ -28,10 +29,9 @@ type Server struct {
 	loops atomic.Pointer[[]*loop]
 
 	ln       *net.TCPListener
-	cli      *gnet.Client
+	eng      gnet.Engine
+	engErr   chan error // RunListener's result, once the engine has stopped
 	pool     *ants.Pool
-	reserve  *reserveFD
-	accept   sync.WaitGroup
 	running  chan struct{} // closed once Serve has started everything
 	draining atomic.Bool   // Shutdown has begun
 	stop     sync.Once
@@ -80,7 +80,15 @@ func (s *Server) route(path []byte) *Route {
 	return s.dflt
 }
 
+// TCP keep-alive for every connection, as Go's net package sets it: probe after 15 s
+// of silence, every 15 s, 9 times.
+const (
+	tcpKeepAlive       = 15 * time.Second
+	tcpKeepAliveProbes = 9
+)
+
 // Listen binds the server's address; Addr is valid afterwards. Serve calls it if needed.
+// The event loops accept on a duplicate of this socket.
 func (s *Server) Listen() error {
 	if s.ln != nil {
 		return nil
@@ -115,27 +123,29 @@ func (s *Server) Serve(ctx context.Context) error {
 		return fmt.Errorf("switchyard: worker pool: %w", err)
 	}
 	s.pool = pool
-	cli, err := gnet.NewClient(&engine{srv: s},
-		gnet.WithMulticore(true),
-		gnet.WithNumEventLoop(s.cfg.Loops),
-		gnet.WithTicker(true),
-		// No WithTCPNoDelay: Go's accept already set TCP_NODELAY on the socket, which the
-		// descriptor gnet gets from Enroll shares; setting it again is one more syscall per
-		// connection.
-		gnet.WithTCPNoDelay(gnet.TCPDelay),
-		gnet.WithLogger(gnetLogger{s.cfg.Logger}),
-	)
-	if err != nil {
+	e := &engine{srv: s, booted: make(chan struct{})}
+	s.engErr = make(chan error, 1)
+	go func() {
+		s.engErr <- gnet.RunListener(e, s.ln,
+			gnet.WithMulticore(true),
+			gnet.WithNumEventLoop(s.cfg.Loops),
+			gnet.WithTicker(true),
+			// Connections live long and end unevenly (idle WebSockets, short requests):
+			// balance by what each loop holds, not by turns.
+			gnet.WithLoadBalancing(gnet.LeastConnections),
+			// Set once on the listener, inherited by every accepted socket.
+			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+			gnet.WithTCPKeepAlive(tcpKeepAlive),
+			gnet.WithTCPKeepInterval(tcpKeepAlive),
+			gnet.WithTCPKeepCount(tcpKeepAliveProbes),
+			gnet.WithLogger(gnetLogger{s.cfg.Logger}),
+		)
+	}()
+	select {
+	case <-e.booted:
+	case err := <-s.engErr:
+		pool.Release()
 		return fmt.Errorf("switchyard: event loops: %w", err)
-	}
-	if err := cli.Start(); err != nil {
-		return fmt.Errorf("switchyard: event loops: %w", err)
-	}
-	s.cli = cli
-	s.reserve = openReserve()
-	for i := 0; i < s.cfg.Loops; i++ {
-		s.accept.Add(1)
-		go s.acceptLoop(s.reserve)
 	}
 	close(s.running)
 	select {
@@ -144,6 +154,9 @@ func (s *Server) Serve(ctx context.Context) error {
 		defer cancel()
 		_ = s.Shutdown(sctx)
 	case <-s.done:
+	case err := <-s.engErr: // the engine stopped on its own: only a broken listener does that
+		s.engErr <- err
+		_ = s.Close()
 	}
 	<-s.done
 	return s.stopErr

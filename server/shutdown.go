@@ -6,7 +6,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/panjf2000/gnet/v2"
+	"github.com/switchyard-dev/switchyard/server/internal/gnet"
 )
 
 // Drainer is implemented by protocols that can end a connection gracefully when the server
@@ -39,9 +39,9 @@ func (s *Server) shutdown(ctx context.Context) {
 		}
 		return
 	}
-	err := s.ln.Close()
-	s.accept.Wait()
-	s.reserve.close()
+	// New clients are refused from here on, while the open connections drain.
+	err := s.eng.CloseListeners()
+	err = errors.Join(err, s.ln.Close())
 	if ctx.Err() == nil {
 		for _, l := range s.loopList() {
 			_ = l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
@@ -58,7 +58,12 @@ func (s *Server) shutdown(ctx context.Context) {
 		}
 		tick.Stop()
 	}
-	if stopErr := s.cli.Stop(); stopErr != nil && !errors.Is(stopErr, net.ErrClosed) {
+	// Stop only asks the engine to stop (its context is already done, so it does not
+	// poll for the end); RunListener returns once every loop has.
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = s.eng.Stop(cancelled)
+	if stopErr := <-s.engErr; stopErr != nil && !errors.Is(stopErr, net.ErrClosed) {
 		err = errors.Join(err, stopErr)
 	}
 	s.pool.Release()

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"unsafe"
 
-	"github.com/panjf2000/gnet/v2"
 	"github.com/switchyard-dev/switchyard/frame/ws"
+	"github.com/switchyard-dev/switchyard/server/internal/gnet"
 )
 
 // fakeGnetConn is the part of gnet.Conn the WebSocket path uses; calling anything else

@@ -5,8 +5,8 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/panjf2000/gnet/v2"
 	"github.com/switchyard-dev/switchyard/frame/ws"
+	"github.com/switchyard-dev/switchyard/server/internal/gnet"
 )
 
 // deflateState is a connection's permessage-deflate state. Its compressor and

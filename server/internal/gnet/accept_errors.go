@@ -1,0 +1,125 @@
+// Switchyard patch (not in upstream gnet v2.10.0): accept errors that are the
+// process's or the network's, not the listener's, no longer shut the engine down.
+//
+// Upstream returns ErrAcceptSocket for every accept error but EAGAIN, EINTR,
+// ECONNRESET and ECONNABORTED, and the engine then stops with every connection it
+// holds. A server that runs out of file descriptors must refuse the newcomer, not
+// drop the thousands it already serves. With a level-triggered listener, an
+// unaccepted connection would also wake the loop again at once, so on EMFILE or
+// ENFILE the pending connection is accepted with a descriptor held in reserve and
+// closed at once (the libev/nginx technique): the client learns immediately and the
+// loop does not spin.
+
+//go:build darwin || dragonfly || freebsd || linux || netbsd || openbsd
+
+package gnet
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	errorx "github.com/panjf2000/gnet/v2/pkg/errors"
+	"github.com/panjf2000/gnet/v2/pkg/socket"
+)
+
+// acceptVerdict says what an accept loop does after an error.
+type acceptVerdict int
+
+const (
+	acceptRetry acceptVerdict = iota // try the next pending connection now
+	acceptWait                       // nothing more to do until the listener is readable again
+	acceptFatal                      // the listener itself is broken: stop the engine
+)
+
+// classifyAcceptError sorts accept(2) errors. Linux passes pending network errors of
+// the new socket through accept, and accept(2) asks callers to treat them like
+// EAGAIN (ENETDOWN, EPROTO, ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH,
+// EOPNOTSUPP, ENETUNREACH); EPERM is a firewall refusing the connection. Only
+// errors that mean the listening socket is unusable are fatal.
+func classifyAcceptError(err error) acceptVerdict {
+	if isNoNetwork(err) {
+		return acceptRetry
+	}
+	switch err {
+	case unix.EAGAIN:
+		return acceptWait
+	case unix.EINTR, unix.ECONNRESET, unix.ECONNABORTED, unix.EPROTO, unix.EPERM,
+		unix.ENETDOWN, unix.ENOPROTOOPT, unix.EHOSTDOWN, unix.EHOSTUNREACH,
+		unix.EOPNOTSUPP, unix.ENETUNREACH:
+		return acceptRetry
+	case unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM:
+		return acceptWait
+	default:
+		return acceptFatal
+	}
+}
+
+// fdReserve is one descriptor kept open so that a connection can still be accepted,
+// and closed, when the process has no descriptor left.
+type fdReserve struct {
+	mu      sync.Mutex
+	fd      int
+	refused atomic.Int64 // connections refused since the last log line
+	logged  atomic.Int64 // unix nanoseconds of the last log line
+}
+
+func newFDReserve() *fdReserve {
+	r := &fdReserve{fd: -1}
+	r.fd, _ = unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	return r
+}
+
+func (r *fdReserve) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fd >= 0 {
+		_ = unix.Close(r.fd)
+		r.fd = -1
+	}
+}
+
+// onAcceptError handles accept error err on listener fd. With retry the caller tries
+// the next pending connection now; otherwise its callback returns stop: nil keeps
+// the loop running, ErrAcceptSocket stops the engine (a broken listener only).
+func (el *eventloop) onAcceptError(fd int, err error) (retry bool, stop error) {
+	switch classifyAcceptError(err) {
+	case acceptRetry:
+		return true, nil
+	case acceptWait:
+		if err != unix.EAGAIN { // EAGAIN: the accept queue is drained
+			el.shed(fd, err)
+		}
+		return false, nil
+	default:
+		el.getLogger().Errorf("Accept() failed due to error: %v", err)
+		return false, errorx.ErrAcceptSocket
+	}
+}
+
+// shed refuses the connection pending on listener fd lfd when the process is out of
+// descriptors (err is EMFILE or ENFILE); for memory shortages (ENOBUFS, ENOMEM) it
+// only logs, and the next readiness event retries.
+func (el *eventloop) shed(lfd int, err error) {
+	r := el.engine.reserve
+	if err == unix.EMFILE || err == unix.ENFILE {
+		r.mu.Lock()
+		if r.fd >= 0 {
+			_ = unix.Close(r.fd)
+			if nfd, _, aerr := socket.Accept(lfd); aerr == nil {
+				_ = unix.Close(nfd)
+				r.refused.Add(1)
+			}
+			r.fd, _ = unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		}
+		r.mu.Unlock()
+	}
+	// One line a second at most: a flood of refusals must not become a flood of logs.
+	now := time.Now().UnixNano()
+	if last := r.logged.Load(); now-last >= int64(time.Second) && r.logged.CompareAndSwap(last, now) {
+		el.getLogger().Warnf("accept failed (%v): refusing new connections, %d refused in the last second; open connections are unaffected",
+			err, r.refused.Swap(0))
+	}
+}
