@@ -30,6 +30,7 @@ type Conn struct {
 	served  bool  // at least one request was answered
 	kind    uint8 // the protocol spoken, for the connection gauges
 	paused  bool  // HTTP/1.1 input waits until the client reads its responses
+	wslot   uint8 // the wheel slot the connection is filed under
 	// waitTicks counts the wheel ticks spent lingering (closing with output still queued)
 	// or paused, to bound both.
 	waitTicks uint16
@@ -65,13 +66,12 @@ func (c *Conn) Close() { c.closing = true }
 // wheel's 250 ms granularity). d <= 0 clears it. Loop only.
 func (c *Conn) SetDeadline(d time.Duration) {
 	w := &c.loop.wheel
-	w.remove(c)
 	if d <= 0 {
+		w.remove(c)
 		c.deadline = 0
 		return
 	}
-	c.deadline = c.srv.clock.now() + int64(d)
-	w.add(c)
+	w.set(c, c.srv.clock.now()+int64(d))
 }
 
 // RemoteAddr is the peer's address. Safe from any goroutine.

@@ -27,6 +27,9 @@ func TestWheelExpiresEachDeadlineOnceItHasPassed(t *testing.T) {
 					if now < x.deadline {
 						t.Fatalf("expired %v early", time.Duration(x.deadline-now))
 					}
+					if late := time.Duration(now - x.deadline); late > wheelTick+wheelTick/5 {
+						t.Fatalf("expired %v late", late)
+					}
 					expired++
 				})
 			}
@@ -55,5 +58,50 @@ func TestWheelRemoveUnlinksFromAnySlotPosition(t *testing.T) {
 	})
 	if got != 1 {
 		t.Fatalf("expired %d, want 1", got)
+	}
+}
+
+// Moving a deadline later leaves the connection filed where it was; the wheel must still
+// expire it at the new deadline, neither at the old one nor a revolution late, and
+// moving it earlier must take effect at once.
+func TestWheelDeadlineMovedLaterOrEarlier(t *testing.T) {
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	cases := []struct {
+		name  string
+		moves []time.Duration // successive deadlines, each set at the start
+		want  time.Duration   // the last one
+	}{
+		{"later within the revolution", []time.Duration{time.Second, 3 * time.Second}, 3 * time.Second},
+		{"later many times", []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 9 * time.Second}, 9 * time.Second},
+		{"later by more than a revolution", []time.Duration{time.Second, wheelSlots*wheelTick + 2*time.Second}, wheelSlots*wheelTick + 2*time.Second},
+		{"earlier", []time.Duration{10 * time.Second, 2 * time.Second}, 2 * time.Second},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var w wheel
+			w.advance(base, func(*Conn) {})
+			c := &Conn{}
+			for _, d := range tc.moves {
+				w.set(c, base+int64(d))
+			}
+			var at int64
+			end := base + int64(tc.want+2*wheelTick)
+			for now := base; now <= end; now += int64(wheelTick / 5) {
+				w.advance(now, func(x *Conn) {
+					if at != 0 {
+						t.Fatalf("expired twice")
+					}
+					at = now
+				})
+			}
+			switch want := base + int64(tc.want); {
+			case at == 0:
+				t.Fatalf("never expired")
+			case at < want:
+				t.Fatalf("expired %v early", time.Duration(want-at))
+			case at-want > int64(wheelTick+wheelTick/5):
+				t.Fatalf("expired %v late", time.Duration(at-want))
+			}
+		})
 	}
 }
