@@ -1,5 +1,7 @@
 package parser
 
+import "slices"
+
 // TargetForm is the shape of the request-target (RFC 9112 §3.2).
 type TargetForm uint8
 
@@ -101,6 +103,47 @@ func (r *Request) HasToken(id HeaderID, token string) bool {
 		}
 	}
 	return false
+}
+
+// addLines appends the field lines the fast scan recorded (scan.go), the
+// first starting at w[pos], and returns where the line after them starts.
+// It is addHeader for a run of lines: one capacity check for them all, and
+// the index updated only for the few known names (BenchmarkParse). simd says
+// w may be scanned with AVX2.
+func (r *Request) addLines(w []byte, pos int, lines []fieldBounds, simd bool) int {
+	n := len(r.Headers)
+	if cap(r.Headers)-n < len(lines) {
+		r.Headers = slices.Grow(r.Headers, len(lines))
+	}
+	r.Headers = r.Headers[:n+len(lines)]
+	hs := r.Headers[n:]
+	for j := range hs {
+		l := &lines[j]
+		h := &hs[j]
+		name := w[pos:l.nameEnd]
+		h.Name, h.Value, h.ID = name, w[l.vs:l.ve], HeaderOther
+		pos = l.next
+		// Most names are no known one; knownFirst sorts them out
+		// without a call.
+		if k := len(name); k >= len(knownFirst) || knownFirst[k]&(1<<(name[0]&31)) == 0 {
+			continue
+		}
+		id := headerID(name)
+		if id == HeaderOther {
+			continue
+		}
+		h.ID = id
+		if id == HeaderHost && simd && r.count[HeaderHost] == 0 && l.ve >= 32 {
+			// Check the first Host value while it ends a window long
+			// enough for AVX2 (see validHostFrom).
+			r.hostRegName = skipClassAVX2(w[:l.ve], l.vs, &regNameNibbles) - l.vs
+		}
+		if r.count[id] == 0 {
+			r.first[id] = int32(n + j + 1)
+		}
+		r.count[id]++
+	}
+	return pos
 }
 
 // addHeader appends a field line and indexes it.

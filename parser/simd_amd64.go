@@ -6,8 +6,8 @@ import "golang.org/x/sys/cpu"
 
 // useAVX2 selects the AVX2 scans of simd_amd64.s. They read 32 bytes per
 // step instead of SWAR's 8 (or the tables' 1), and walk a run of field lines
-// per call: with them a Parse of parsertest.Pico703 takes ~2,560
-// instructions instead of ~5,800, against ~14,900 for fasthttp's
+// per call: with them a Parse of parsertest.Pico703 takes ~2,490
+// instructions instead of ~5,600, against ~14,900 for fasthttp's
 // RequestHeader.Read (callgrind on BenchmarkParse and
 // bench/peers/parsebench). They need len(w) >= 32, which every real head
 // meets; shorter buffers, other CPUs and the purego tag take the portable

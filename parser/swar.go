@@ -30,6 +30,13 @@ func ctlMask(x uint64) uint64 {
 	return (lt | del) & highs
 }
 
+// byteMask has the high bit set in (at least) the lanes of x equal to c,
+// the lowest of them exact (haszero on x XOR c).
+func byteMask(x uint64, c byte) uint64 {
+	y := x ^ ones*uint64(c)
+	return (y - ones) &^ y & highs
+}
+
 // nonTargetMask flags the lanes of x outside targetTable: below 0x21, 0x7F
 // and up, or '#'. Like ctlMask, its lowest flagged lane is exact.
 func nonTargetMask(x uint64) uint64 {

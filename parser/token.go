@@ -1,5 +1,7 @@
 package parser
 
+import "math/bits"
+
 // TokenIter walks a comma-separated list (RFC 9110 §5.6.1) that may be spread
 // over several field lines, skipping empty elements and the OWS around them.
 // Commas inside quoted-strings do not split, so a Sec-WebSocket-Extensions
@@ -61,13 +63,38 @@ func (it *TokenIter) Token() []byte { return it.tok }
 // listElementEnd returns the index of the comma ending the first element of
 // b, or len(b), stepping over quoted-strings (RFC 9110 §5.6.4).
 func listElementEnd(b []byte) int {
-	// List elements are short and quoted-strings rare: a plain loop beats
-	// the call overhead of vectorised searches here.
-	for i, c := range b {
-		if c == ',' {
+	// Eight bytes per step (swar.go): a Connection or Upgrade list is
+	// walked on every request that carries one, and quoted-strings are
+	// rare, so only the first ',' or '"' matters.
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := load64(b[i:])
+		if m := byteMask(x, ',') | byteMask(x, '"'); m != 0 {
+			i += bits.TrailingZeros64(m) >> 3
+			if b[i] == '"' {
+				return i + quotedListElementEnd(b[i:])
+			}
 			return i
 		}
-		if c == '"' {
+	}
+	if i < len(b) && len(b) >= 8 {
+		// The rest as the last word, the lanes already read shifted out
+		// (the zero lanes shifted in hold neither byte).
+		x := load64(b[len(b)-8:]) >> (8 * (i + 8 - len(b)))
+		if m := byteMask(x, ',') | byteMask(x, '"'); m != 0 {
+			i += bits.TrailingZeros64(m) >> 3
+			if b[i] == '"' {
+				return i + quotedListElementEnd(b[i:])
+			}
+			return i
+		}
+		return len(b)
+	}
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case ',':
+			return i
+		case '"':
 			return i + quotedListElementEnd(b[i:])
 		}
 	}
