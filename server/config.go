@@ -14,6 +14,11 @@ type Config struct {
 	Addr string
 	// Loops is the number of event loops (default: one per CPU).
 	Loops int
+	// ReusePort gives every loop a listening socket of its own on Addr (SO_REUSEPORT,
+	// Linux and FreeBSD): the kernel spreads new connections over them, and each loop
+	// accepts its own, with no hand-over from an acceptor loop. Another process of the
+	// same user could then bind the same port too, as with nginx's `reuseport`.
+	ReusePort bool
 	// Limits bounds HTTP/1.1 request heads and bodies (defaults: parser.DefaultLimits()).
 	Limits parser.Limits
 	// HeaderTimeout bounds the time from a request's first byte to the end of its head,

@@ -93,7 +93,11 @@ func (s *Server) Listen() error {
 	if s.ln != nil {
 		return nil
 	}
-	ln, err := net.Listen("tcp", s.cfg.Addr)
+	var lc net.ListenConfig
+	if s.cfg.ReusePort {
+		lc.Control = setReusePort
+	}
+	ln, err := lc.Listen(context.Background(), "tcp", s.cfg.Addr)
 	if err != nil {
 		return err
 	}
@@ -130,6 +134,7 @@ func (s *Server) Serve(ctx context.Context) error {
 			gnet.WithMulticore(true),
 			gnet.WithNumEventLoop(s.cfg.Loops),
 			gnet.WithTicker(true),
+			gnet.WithReusePort(s.cfg.ReusePort),
 			// Connections live long and end unevenly (idle WebSockets, short requests):
 			// balance by what each loop holds, not by turns.
 			gnet.WithLoadBalancing(gnet.LeastConnections),

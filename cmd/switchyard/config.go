@@ -18,15 +18,17 @@ import (
 // (-config) and from flags, which win over the file. Zero values mean the server's
 // defaults.
 type serveConfig struct {
-	Addr     string         `json:"addr"`
-	Admin    string         `json:"admin"` // admin listener for /metrics, /debug/pprof/, /healthz; off when empty
-	Loops    int            `json:"loops"`
-	MaxConns int            `json:"max_conns"`
-	LogLevel string         `json:"log_level"`
-	Timeouts timeoutsConfig `json:"timeouts"`
-	Limits   limitsConfig   `json:"limits"`
-	HTTP2    http2Config    `json:"http2"`
-	Routes   []routeConfig  `json:"routes"`
+	Addr  string `json:"addr"`
+	Admin string `json:"admin"` // admin listener for /metrics, /debug/pprof/, /healthz; off when empty
+	Loops int    `json:"loops"`
+	// ReusePort: a listening socket per event loop (SO_REUSEPORT); see server.Config.
+	ReusePort bool           `json:"reuseport"`
+	MaxConns  int            `json:"max_conns"`
+	LogLevel  string         `json:"log_level"`
+	Timeouts  timeoutsConfig `json:"timeouts"`
+	Limits    limitsConfig   `json:"limits"`
+	HTTP2     http2Config    `json:"http2"`
+	Routes    []routeConfig  `json:"routes"`
 }
 
 type timeoutsConfig struct {
@@ -186,7 +188,7 @@ func (c *serveConfig) serverConfig() server.Config {
 		MaxHeaders: c.Limits.MaxHeaders, MaxBodyBytes: c.Limits.MaxBody, AllowBareLF: c.Limits.AllowBareLF,
 	}
 	return server.Config{
-		Addr: c.Addr, Loops: c.Loops, MaxConns: c.MaxConns, Limits: limits,
+		Addr: c.Addr, Loops: c.Loops, ReusePort: c.ReusePort, MaxConns: c.MaxConns, Limits: limits,
 		HeaderTimeout: time.Duration(c.Timeouts.Header), BodyTimeout: time.Duration(c.Timeouts.Body),
 		IdleTimeout: time.Duration(c.Timeouts.Idle), ShutdownTimeout: time.Duration(c.Timeouts.Shutdown),
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
