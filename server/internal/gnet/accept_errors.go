@@ -66,10 +66,15 @@ type fdReserve struct {
 	logged  atomic.Int64 // unix nanoseconds of the last log line
 }
 
-func newFDReserve() *fdReserve {
-	r := &fdReserve{fd: -1}
-	r.fd, _ = unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	return r
+func newFDReserve() *fdReserve { return &fdReserve{fd: openSpareFD()} }
+
+// openSpareFD opens the descriptor held in reserve; -1 if even that fails.
+func openSpareFD() int {
+	fd, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1
+	}
+	return fd
 }
 
 func (r *fdReserve) close() {
@@ -112,7 +117,7 @@ func (el *eventloop) shed(lfd int, err error) {
 				_ = unix.Close(nfd)
 				r.refused.Add(1)
 			}
-			r.fd, _ = unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			r.fd = openSpareFD()
 		}
 		r.mu.Unlock()
 	}
