@@ -138,6 +138,7 @@ func (s *Server) Serve(ctx context.Context) error {
 			// Connections live long and end unevenly (idle WebSockets, short requests):
 			// balance by what each loop holds, not by turns.
 			gnet.WithLoadBalancing(gnet.LeastConnections),
+			gnet.WithIdleSpins(s.cfg.IdleSpins),
 			// Set once on the listener, inherited by every accepted socket.
 			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 			gnet.WithTCPKeepAlive(tcpKeepAlive),

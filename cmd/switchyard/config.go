@@ -22,7 +22,10 @@ type serveConfig struct {
 	Admin string `json:"admin"` // admin listener for /metrics, /debug/pprof/, /healthz; off when empty
 	Loops int    `json:"loops"`
 	// ReusePort: a listening socket per event loop (SO_REUSEPORT); see server.Config.
-	ReusePort bool           `json:"reuseport"`
+	ReusePort bool `json:"reuseport"`
+	// IdleSpins: polls a loop makes, yielding the CPU between them, before it sleeps
+	// (0: the default, 50; -1: sleep at once); see server.Config.
+	IdleSpins int            `json:"idle_spins"`
 	MaxConns  int            `json:"max_conns"`
 	LogLevel  string         `json:"log_level"`
 	Timeouts  timeoutsConfig `json:"timeouts"`
@@ -133,6 +136,9 @@ func (c *serveConfig) validate() error {
 			return fmt.Errorf("%s: must not be negative", key)
 		}
 	}
+	if c.IdleSpins < -1 {
+		return errors.New("idle_spins: must be -1 (sleep at once), 0 (default) or more")
+	}
 	if c.Limits.MaxBody < 0 {
 		return errors.New("limits.max_body: must not be negative")
 	}
@@ -188,7 +194,7 @@ func (c *serveConfig) serverConfig() server.Config {
 		MaxHeaders: c.Limits.MaxHeaders, MaxBodyBytes: c.Limits.MaxBody, AllowBareLF: c.Limits.AllowBareLF,
 	}
 	return server.Config{
-		Addr: c.Addr, Loops: c.Loops, ReusePort: c.ReusePort, MaxConns: c.MaxConns, Limits: limits,
+		Addr: c.Addr, Loops: c.Loops, ReusePort: c.ReusePort, IdleSpins: c.IdleSpins, MaxConns: c.MaxConns, Limits: limits,
 		HeaderTimeout: time.Duration(c.Timeouts.Header), BodyTimeout: time.Duration(c.Timeouts.Body),
 		IdleTimeout: time.Duration(c.Timeouts.Idle), ShutdownTimeout: time.Duration(c.Timeouts.Shutdown),
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),

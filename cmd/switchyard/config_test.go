@@ -33,6 +33,7 @@ func TestConfigErrorsNameTheBadKey(t *testing.T) {
 		{"bad duration", `{"timeouts": {"idle": "soon"}}`, `invalid duration "soon"`},
 		{"bad log level", `{"log_level": "loud"}`, `log_level`},
 		{"negative limit", `{"limits": {"max_headers": -1}}`, `limits.max_headers`},
+		{"idle spins below -1", `{"idle_spins": -2}`, `idle_spins`},
 		{"route path", `{"routes": [{"path": "echo", "kind": "echo"}]}`, `routes[0].path`},
 		{"route kind", `{"routes": [{"path": "/", "kind": "text"}, {"path": "/x", "kind": "mirror"}]}`, `routes[1].kind`},
 		{"duplicate path", `{"routes": [{"path": "/", "kind": "text"}, {"path": "/", "kind": "echo"}]}`, `routes[1].path`},
@@ -50,14 +51,14 @@ func TestConfigErrorsNameTheBadKey(t *testing.T) {
 }
 
 func TestFlagsOverrideTheConfigFile(t *testing.T) {
-	p := writeConfig(t, `{"addr": ":1111", "max_conns": 5, "timeouts": {"idle": "3s"}, "limits": {"max_body": 100}}`)
-	cfg, err := parseServeArgs([]string{"-config", p, "-addr", "127.0.0.1:2222", "-idle-timeout", "7s"})
+	p := writeConfig(t, `{"addr": ":1111", "max_conns": 5, "idle_spins": 3, "timeouts": {"idle": "3s"}, "limits": {"max_body": 100}}`)
+	cfg, err := parseServeArgs([]string{"-config", p, "-addr", "127.0.0.1:2222", "-idle-timeout", "7s", "-idle-spins", "-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	sc := cfg.serverConfig()
-	if sc.Addr != "127.0.0.1:2222" || sc.IdleTimeout != 7*time.Second {
-		t.Fatalf("flags did not win: addr %q idle %v", sc.Addr, sc.IdleTimeout)
+	if sc.Addr != "127.0.0.1:2222" || sc.IdleTimeout != 7*time.Second || sc.IdleSpins != -1 {
+		t.Fatalf("flags did not win: addr %q idle %v idle spins %d", sc.Addr, sc.IdleTimeout, sc.IdleSpins)
 	}
 	if sc.MaxConns != 5 || sc.Limits.MaxBodyBytes != 100 {
 		t.Fatalf("file values lost: max_conns %d max_body %d", sc.MaxConns, sc.Limits.MaxBodyBytes)

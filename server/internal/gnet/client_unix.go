@@ -30,9 +30,9 @@ import (
 	errorx "github.com/panjf2000/gnet/v2/pkg/errors"
 	"github.com/panjf2000/gnet/v2/pkg/logging"
 	"github.com/panjf2000/gnet/v2/pkg/math"
-	"github.com/panjf2000/gnet/v2/pkg/netpoll"
 	"github.com/panjf2000/gnet/v2/pkg/queue"
 	"github.com/panjf2000/gnet/v2/pkg/socket"
+	"github.com/switchyard-dev/switchyard/server/internal/gnet/internal/netpoll"
 )
 
 // Client of gnet.

@@ -29,11 +29,11 @@ import (
 	"github.com/panjf2000/gnet/v2/pkg/buffer/elastic"
 	errorx "github.com/panjf2000/gnet/v2/pkg/errors"
 	gio "github.com/panjf2000/gnet/v2/pkg/io"
-	"github.com/panjf2000/gnet/v2/pkg/netpoll"
 	bsPool "github.com/panjf2000/gnet/v2/pkg/pool/byteslice"
 	"github.com/panjf2000/gnet/v2/pkg/queue"
 	"github.com/panjf2000/gnet/v2/pkg/socket"
 	"github.com/switchyard-dev/switchyard/server/internal/gnet/internal/gfd"
+	"github.com/switchyard-dev/switchyard/server/internal/gnet/internal/netpoll"
 )
 
 type conn struct {

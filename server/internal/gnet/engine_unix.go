@@ -27,9 +27,9 @@ import (
 
 	errorx "github.com/panjf2000/gnet/v2/pkg/errors"
 	"github.com/panjf2000/gnet/v2/pkg/logging"
-	"github.com/panjf2000/gnet/v2/pkg/netpoll"
 	"github.com/panjf2000/gnet/v2/pkg/queue"
 	"github.com/panjf2000/gnet/v2/pkg/socket"
+	"github.com/switchyard-dev/switchyard/server/internal/gnet/internal/netpoll"
 )
 
 type engine struct {
@@ -95,7 +95,7 @@ func (eng *engine) runEventLoops(ctx context.Context, numEventLoop int) error {
 				lns[ln.fd] = ln
 			}
 		}
-		p, err := netpoll.OpenPoller()
+		p, err := eng.openPoller()
 		if err != nil {
 			return err
 		}
@@ -137,7 +137,7 @@ func (eng *engine) runEventLoops(ctx context.Context, numEventLoop int) error {
 
 func (eng *engine) activateReactors(ctx context.Context, numEventLoop int) error {
 	for i := 0; i < numEventLoop; i++ {
-		p, err := netpoll.OpenPoller()
+		p, err := eng.openPoller()
 		if err != nil {
 			return err
 		}
@@ -157,7 +157,7 @@ func (eng *engine) activateReactors(ctx context.Context, numEventLoop int) error
 		return true
 	})
 
-	p, err := netpoll.OpenPoller()
+	p, err := eng.openPoller()
 	if err != nil {
 		return err
 	}
@@ -316,3 +316,12 @@ func (eng *engine) sendCmd(cmd *asyncCmd, urgent bool) error {
 	return el.poller.Trigger(el.execCmd, cmd)
 }
 */
+
+// openPoller opens a loop's poller with the engine's idle spins (Switchyard patch).
+func (eng *engine) openPoller() (*netpoll.Poller, error) {
+	p, err := netpoll.OpenPoller()
+	if err == nil {
+		p.SetIdleSpins(eng.opts.IdleSpins)
+	}
+	return p, err
+}

@@ -157,6 +157,10 @@ type Options struct {
 	// 1MB is used. The value of EdgeTriggeredIOChunk must be a power of 2,
 	// otherwise, it will be rounded up to the nearest power of 2.
 	EdgeTriggeredIOChunk int
+
+	// IdleSpins is how many times a loop that finds no event yields the CPU and polls
+	// again before it sleeps in epoll_wait (Switchyard patch; 0: sleep at once).
+	IdleSpins int
 }
 
 // WithOptions sets up all options.
@@ -322,5 +326,12 @@ func WithEdgeTriggeredIO(et bool) Option {
 func WithEdgeTriggeredIOChunk(chunk int) Option {
 	return func(opts *Options) {
 		opts.EdgeTriggeredIOChunk = chunk
+	}
+}
+
+// WithIdleSpins sets Options.IdleSpins (Switchyard patch).
+func WithIdleSpins(n int) Option {
+	return func(opts *Options) {
+		opts.IdleSpins = n
 	}
 }

@@ -21,7 +21,7 @@ import (
 	"runtime"
 
 	errorx "github.com/panjf2000/gnet/v2/pkg/errors"
-	"github.com/panjf2000/gnet/v2/pkg/netpoll"
+	"github.com/switchyard-dev/switchyard/server/internal/gnet/internal/netpoll"
 )
 
 func (el *eventloop) rotate() error {
