@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -13,8 +14,8 @@ import (
 	"time"
 )
 
-// HandshakeParams shape a ws-handshake run: Par clients each connecting, upgrading and
-// closing in a loop for Duration after Warmup.
+// HandshakeParams shape a ws-handshake run: Par handshakes kept in flight, each
+// connecting, upgrading and closing, for Duration after Warmup.
 type HandshakeParams struct {
 	Par      int           `json:"parallel"`
 	Duration time.Duration `json:"duration"`
@@ -22,11 +23,18 @@ type HandshakeParams struct {
 	Path     string        `json:"path"`
 }
 
-// RunHandshake measures upgrades per second and the latency from connecting to reading
-// the 101. Each connection then sends a close frame and is reset (SO_LINGER 0), so neither
-// side keeps it in TIME_WAIT: at ten thousand upgrades a second a graceful close would
-// use up the ephemeral ports within seconds. srcs is unused: without TIME_WAIT one
-// source address has ports enough.
+// RunHandshake measures upgrades per second and the latency from creating the socket to
+// reading the 101. Each connection then sends a close frame and is reset (SO_LINGER 0),
+// so neither side keeps it in TIME_WAIT: at ten thousand upgrades a second a graceful
+// close would use up the ephemeral ports within seconds. srcs is unused: without
+// TIME_WAIT one source address has ports enough.
+//
+// The client is one epoll loop per CPU on non-blocking sockets, each keeping its share
+// of Par handshakes in flight. On loopback the client's connect and close already carry
+// most of both sides' TCP set-up and tear-down, so the client's CPU per upgrade limits
+// the rate long before the server's does: blocking sockets on goroutines (the first
+// version) spent a context switch and a hand-off of the Go runtime's P on every read of
+// a 101, and held every server to the same ~19k upgrades/s.
 func RunHandshake(ctx context.Context, addr string, pid int, p HandshakeParams, srcs []net.IP, live *Live) (Metrics, error) {
 	if p.Par <= 0 {
 		p.Par = 32
@@ -47,28 +55,33 @@ func RunHandshake(ctx context.Context, addr string, pid int, p HandshakeParams, 
 	)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	for i := 0; i < p.Par; i++ {
+	loops := min(runtime.NumCPU(), p.Par)
+	loopErr := make(chan error, loops)
+	for i := 0; i < loops; i++ {
+		l, err := newHandshakeLoop(hs, p.Par/loops+boolInt(i < p.Par%loops))
+		if err != nil {
+			cancel()
+			wg.Wait()
+			return Metrics{}, err
+		}
+		l.done = func(lat time.Duration, err error) {
+			if !measuring.Load() || ctx.Err() != nil {
+				return
+			}
+			if err != nil {
+				errs.Add(1)
+				sample.Store(err.Error())
+				return
+			}
+			hist.Record(lat)
+			ops.Add(1)
+			live.add(1)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			buf := make([]byte, 4096)
-			sa := hs.sa // Connect writes into its sockaddr: one per goroutine
-			for ctx.Err() == nil {
-				t0 := time.Now()
-				err := hs.once(&sa, buf)
-				lat := time.Since(t0)
-				if err != nil {
-					if ctx.Err() == nil && measuring.Load() {
-						errs.Add(1)
-						sample.Store(err.Error())
-					}
-					continue
-				}
-				if measuring.Load() {
-					hist.Record(lat)
-					ops.Add(1)
-					live.add(1)
-				}
+			if err := l.run(ctx); err != nil {
+				loopErr <- err
 			}
 		}()
 	}
@@ -81,6 +94,11 @@ func RunHandshake(ctx context.Context, addr string, pid int, p HandshakeParams, 
 	measuring.Store(false)
 	cancel()
 	wg.Wait()
+	select {
+	case err := <-loopErr:
+		return m, err
+	default:
+	}
 	m.Errors = errs.Load()
 	if s, ok := sample.Load().(string); ok {
 		m.ErrorSample = s
@@ -89,13 +107,19 @@ func RunHandshake(ctx context.Context, addr string, pid int, p HandshakeParams, 
 	return m, nil
 }
 
-// rawHandshake is the client side of an opening handshake on blocking sockets with a
-// request built once. It is hand-written, not gobwas's Dialer, because here the client's
-// CPU is the measurement's limit: on this kind of machine net.Dial plus ws.Dialer cost
-// about 90 µs of client CPU per upgrade, and plain blocking syscalls (socket, connect,
-// write, read, close: no epoll registration, no per-dial allocations) about half that,
-// leaving the cores to the server under test. The key is fixed (RFC 6455 §4.1 wants a
-// fresh nonce; servers cannot tell, and the check of Sec-WebSocket-Accept still holds).
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// rawHandshake is the client side of an opening handshake with a request built once. It
+// is hand-written, not gobwas's Dialer, because here the client's CPU is the
+// measurement's limit: net.Dial plus ws.Dialer cost about 90 µs of client CPU per
+// upgrade on this kind of machine, raw system calls a fraction of that. The key is fixed
+// (RFC 6455 §4.1 wants a fresh nonce; servers cannot tell, and the check of
+// Sec-WebSocket-Accept still holds).
 type rawHandshake struct {
 	sa     syscall.SockaddrInet4
 	req    []byte
@@ -124,72 +148,185 @@ func newRawHandshake(addr, path string) (*rawHandshake, error) {
 }
 
 var (
-	errNot101   = errors.New("handshake: response is not 101 Switching Protocols")
-	errNoAccept = errors.New("handshake: Sec-WebSocket-Accept missing or wrong")
+	errNot101       = errors.New("handshake: response is not 101 Switching Protocols")
+	errNoAccept     = errors.New("handshake: Sec-WebSocket-Accept missing or wrong")
+	errClosedEarly  = errors.New("handshake: server closed before the 101")
+	errHeadTooLarge = errors.New("handshake: response head too large")
+	errTimedOut     = errors.New("handshake: no 101 within 5s")
 )
 
-// once connects, upgrades, sends a close frame and resets the connection.
-func (h *rawHandshake) once(sa *syscall.SockaddrInet4, buf []byte) error {
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		_ = syscall.SetsockoptLinger(fd, syscall.SOL_SOCKET, syscall.SO_LINGER, &syscall.Linger{Onoff: 1})
-		_ = syscall.Close(fd)
-	}()
-	_ = syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &syscall.Timeval{Sec: 5})
-	if err := connect(fd, sa); err != nil {
-		return fmt.Errorf("connect: %w", err)
-	}
-	if _, err := retryEINTR(func() (int, error) { return syscall.Write(fd, h.req) }); err != nil {
-		return fmt.Errorf("write: %w", err)
-	}
-	n := 0
-	for !bytes.Contains(buf[:n], []byte("\r\n\r\n")) {
-		if n == len(buf) {
-			return errors.New("handshake: response head too large")
-		}
-		m, err := retryEINTR(func() (int, error) { return syscall.Read(fd, buf[n:]) })
-		if err != nil {
-			return fmt.Errorf("read: %w", err)
-		}
-		if m == 0 {
-			return errors.New("handshake: server closed before the 101")
-		}
-		n += m
-	}
-	if !bytes.HasPrefix(buf[:n], []byte("HTTP/1.1 101")) {
+// handshakeTimeout bounds one handshake, as SO_RCVTIMEO did for the blocking client.
+const handshakeTimeout = 5 * time.Second
+
+// response checks a complete response head.
+func (h *rawHandshake) response(head []byte) error {
+	if !bytes.HasPrefix(head, []byte("HTTP/1.1 101")) {
 		return errNot101
 	}
-	if !bytes.Contains(buf[:n], h.accept) {
+	if !bytes.Contains(head, h.accept) {
 		return errNoAccept
 	}
-	_, _ = syscall.Write(fd, closeFrame)
 	return nil
 }
 
-// Blocking system calls on goroutines get EINTR when the Go runtime preempts the thread
-// (SIGURG): that is the harness's business, not an error of the server under test.
-func retryEINTR(f func() (int, error)) (int, error) {
+// handshakeLoop drives its handshakes on one epoll instance.
+type handshakeLoop struct {
+	h     *rawHandshake
+	epfd  int
+	slots []hsSlot
+	byFD  map[int]*hsSlot
+	sa    syscall.SockaddrInet4 // connect writes into its sockaddr: one per loop
+	done  func(time.Duration, error)
+}
+
+// hsSlot is one handshake in flight.
+type hsSlot struct {
+	fd   int // -1 between handshakes
+	t0   time.Time
+	sent bool // the request is written
+	n    int
+	buf  [1024]byte
+}
+
+func newHandshakeLoop(h *rawHandshake, par int) (*handshakeLoop, error) {
+	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("handshake: epoll_create1: %w", err)
+	}
+	l := &handshakeLoop{h: h, epfd: epfd, slots: make([]hsSlot, par), byFD: make(map[int]*hsSlot, par), sa: h.sa}
+	for i := range l.slots {
+		l.slots[i].fd = -1
+	}
+	return l, nil
+}
+
+func (l *handshakeLoop) run(ctx context.Context) error {
+	defer func() {
+		for i := range l.slots {
+			l.finish(&l.slots[i])
+		}
+		_ = syscall.Close(l.epfd)
+	}()
+	events := make([]syscall.EpollEvent, len(l.slots))
+	lastSweep := time.Now()
+	for ctx.Err() == nil {
+		// Every handshake that ended, however it ended, is replaced by a new one.
+		for i := range l.slots {
+			if s := &l.slots[i]; s.fd < 0 {
+				l.start(s)
+			}
+		}
+		n, err := syscall.EpollWait(l.epfd, events, 100)
+		if err != nil && err != syscall.EINTR {
+			return fmt.Errorf("handshake: epoll_wait: %w", err)
+		}
+		for i := 0; i < n; i++ {
+			if s := l.byFD[int(events[i].Fd)]; s != nil {
+				l.step(s)
+			}
+		}
+		if now := time.Now(); now.Sub(lastSweep) > 100*time.Millisecond {
+			lastSweep = now
+			for i := range l.slots {
+				if s := &l.slots[i]; s.fd >= 0 && now.Sub(s.t0) > handshakeTimeout {
+					l.fail(s, errTimedOut)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// start opens a connection and writes the request if it is connected already (on
+// loopback it usually is by the time connect returns). A failure leaves the slot empty
+// for run to try again.
+func (l *handshakeLoop) start(s *hsSlot) {
+	s.t0, s.sent, s.n = time.Now(), false, 0
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		l.done(0, fmt.Errorf("socket: %w", err))
+		return
+	}
+	s.fd = fd
+	l.byFD[fd] = s
+	if err := syscall.Connect(fd, &l.sa); err != nil && err != syscall.EINPROGRESS && err != syscall.EINTR {
+		l.fail(s, fmt.Errorf("connect: %w", err))
+		return
+	}
+	l.send(s)
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLOUT | syscall.EPOLLRDHUP | -syscall.EPOLLET, Fd: int32(fd)}
+	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		l.fail(s, fmt.Errorf("epoll_ctl: %w", err))
+	}
+}
+
+// send writes the request unless it is written or the socket is still connecting.
+func (l *handshakeLoop) send(s *hsSlot) {
+	if s.sent {
+		return
+	}
+	n, err := syscall.Write(s.fd, l.h.req)
+	switch {
+	case err == syscall.EAGAIN || err == syscall.EINTR:
+	case err != nil:
+		l.fail(s, fmt.Errorf("write: %w", err))
+	case n != len(l.h.req):
+		l.fail(s, errors.New("write: short write of the request"))
+	default:
+		s.sent = true
+	}
+}
+
+// step advances a handshake on a readiness event (edge-triggered: read to EAGAIN).
+func (l *handshakeLoop) step(s *hsSlot) {
+	if l.send(s); s.fd < 0 || !s.sent {
+		return
+	}
 	for {
-		n, err := f()
-		if err != syscall.EINTR {
-			return n, err
+		if s.n == len(s.buf) {
+			l.fail(s, errHeadTooLarge)
+			return
+		}
+		m, err := syscall.Read(s.fd, s.buf[s.n:])
+		switch {
+		case err == syscall.EAGAIN:
+			return
+		case err == syscall.EINTR:
+			continue
+		case err != nil:
+			l.fail(s, fmt.Errorf("read: %w", err))
+			return
+		case m == 0:
+			l.fail(s, errClosedEarly)
+			return
+		}
+		s.n += m
+		if end := bytes.Index(s.buf[:s.n], []byte("\r\n\r\n")); end >= 0 {
+			err := l.h.response(s.buf[:end+4])
+			if err == nil {
+				_, _ = syscall.Write(s.fd, closeFrame)
+			}
+			lat := time.Since(s.t0)
+			l.finish(s)
+			l.done(lat, err)
+			return
 		}
 	}
 }
 
-// connect is connect(2) that survives EINTR: the connection attempt goes on in the
-// kernel, so calling again reports EALREADY while it is pending and EISCONN once done.
-func connect(fd int, sa syscall.Sockaddr) error {
-	err := syscall.Connect(fd, sa)
-	for err == syscall.EINTR || err == syscall.EALREADY {
-		time.Sleep(10 * time.Microsecond)
-		err = syscall.Connect(fd, sa)
+// fail ends a handshake with err; run starts the next one.
+func (l *handshakeLoop) fail(s *hsSlot, err error) {
+	l.finish(s)
+	l.done(0, err)
+}
+
+// finish resets and closes the connection (closing also takes it off the epoll set).
+func (l *handshakeLoop) finish(s *hsSlot) {
+	if s.fd < 0 {
+		return
 	}
-	if err == syscall.EISCONN {
-		return nil
-	}
-	return err
+	_ = syscall.SetsockoptLinger(s.fd, syscall.SOL_SOCKET, syscall.SO_LINGER, &syscall.Linger{Onoff: 1})
+	_ = syscall.Close(s.fd)
+	delete(l.byFD, s.fd)
+	s.fd = -1
 }

@@ -25,7 +25,9 @@ type Config struct {
 	// still awake takes it without the context switch, the wakeup the sender pays (an
 	// inter-processor interrupt, a hypervisor exit on a VM) and the Go runtime's hand-off
 	// of the loop's P. A loop with nothing to do yields the CPU to anyone who wants it and
-	// then sleeps, so the cost when idle is a few microseconds per burst. Linux only.
+	// then sleeps, so the cost when idle is a few microseconds per burst. A spinning loop
+	// keeps its Go P, so loops spin only when there are no more of them than GOMAXPROCS,
+	// and the acceptor never does. Linux only.
 	IdleSpins int
 	// Limits bounds HTTP/1.1 request heads and bodies (defaults: parser.DefaultLimits()).
 	Limits parser.Limits
@@ -79,10 +81,14 @@ func (c Config) withDefaults() Config {
 		c.Loops = runtime.NumCPU()
 	}
 	switch {
+	case c.IdleSpins < 0, c.Loops > runtime.GOMAXPROCS(0):
+		// A spinning loop keeps its P (sched_yield is a raw system call), so with more
+		// loops than Ps another loop coming back from a system call would wait for sysmon
+		// to preempt someone: 10 ms stalls, as the acceptor's spins caused (see
+		// server/internal/gnet/engine_unix.go).
+		c.IdleSpins = 0
 	case c.IdleSpins == 0:
 		c.IdleSpins = DefaultIdleSpins
-	case c.IdleSpins < 0:
-		c.IdleSpins = 0
 	}
 	c.Limits = c.Limits.WithDefaults()
 	if c.HeaderTimeout <= 0 {
