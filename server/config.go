@@ -15,9 +15,11 @@ type Config struct {
 	// Loops is the number of event loops (default: one per CPU).
 	Loops int
 	// ReusePort gives every loop a listening socket of its own on Addr (SO_REUSEPORT,
-	// Linux and FreeBSD): the kernel spreads new connections over them, and each loop
-	// accepts its own, with no hand-over from an acceptor loop. Another process of the
-	// same user could then bind the same port too, as with nginx's `reuseport`.
+	// Linux and FreeBSD): the kernel spreads new connections over them by a hash of the
+	// addresses. Another process of the same user could then bind the same port too, as
+	// with nginx's `reuseport`. By default every loop polls the one listening socket
+	// instead (EPOLLEXCLUSIVE wakes one sleeping loop per connection) and keeps what it
+	// accepts unless it holds clearly more connections than another loop.
 	ReusePort bool
 	// IdleSpins is how many times a loop that runs out of events yields the CPU
 	// (sched_yield) and polls again before it sleeps in epoll_wait (default 50; -1: sleep at
@@ -26,8 +28,8 @@ type Config struct {
 	// inter-processor interrupt, a hypervisor exit on a VM) and the Go runtime's hand-off
 	// of the loop's P. A loop with nothing to do yields the CPU to anyone who wants it and
 	// then sleeps, so the cost when idle is a few microseconds per burst. A spinning loop
-	// keeps its Go P, so loops spin only when there are no more of them than GOMAXPROCS,
-	// and the acceptor never does. Linux only.
+	// keeps its Go P, so loops spin only when there are no more of them than GOMAXPROCS.
+	// Linux only.
 	IdleSpins int
 	// Limits bounds HTTP/1.1 request heads and bodies (defaults: parser.DefaultLimits()).
 	Limits parser.Limits
@@ -84,8 +86,8 @@ func (c Config) withDefaults() Config {
 	case c.IdleSpins < 0, c.Loops > runtime.GOMAXPROCS(0):
 		// A spinning loop keeps its P (sched_yield is a raw system call), so with more
 		// loops than Ps another loop coming back from a system call would wait for sysmon
-		// to preempt someone: 10 ms stalls, as the acceptor's spins caused (see
-		// server/internal/gnet/engine_unix.go).
+		// to preempt someone: 10 ms stalls, as gnet's acceptor loop caused when it spun
+		// (see server/internal/gnet/engine_unix.go).
 		c.IdleSpins = 0
 	case c.IdleSpins == 0:
 		c.IdleSpins = DefaultIdleSpins

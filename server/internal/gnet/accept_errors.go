@@ -60,13 +60,26 @@ func classifyAcceptError(err error) acceptVerdict {
 // fdReserve is one descriptor kept open so that a connection can still be accepted,
 // and closed, when the process has no descriptor left.
 type fdReserve struct {
-	mu      sync.Mutex
+	// mu is held for writing while the reserve is spent and reopened, and for reading
+	// by every accept: when several loops accept from one listener (SharedListener,
+	// ReusePort), another loop's accept would otherwise take the descriptor the reserve
+	// just freed, and the reserve would be lost for good.
+	mu      sync.RWMutex
 	fd      int
 	refused atomic.Int64 // connections refused since the last log line
 	logged  atomic.Int64 // unix nanoseconds of the last log line
 }
 
 func newFDReserve() *fdReserve { return &fdReserve{fd: openSpareFD()} }
+
+// acceptGated is el.acceptPeer under the reserve's read lock.
+func (el *eventloop) acceptGated(fd int) (int, peer, error) {
+	r := el.engine.reserve
+	r.mu.RLock()
+	nfd, p, err := el.acceptPeer(fd)
+	r.mu.RUnlock()
+	return nfd, p, err
+}
 
 // openSpareFD opens the descriptor held in reserve; -1 if even that fails.
 func openSpareFD() int {
@@ -111,6 +124,9 @@ func (el *eventloop) shed(lfd int, err error) {
 	r := el.engine.reserve
 	if err == unix.EMFILE || err == unix.ENFILE {
 		r.mu.Lock()
+		if r.fd < 0 { // lost earlier (something else took the descriptor): retry
+			r.fd = openSpareFD()
+		}
 		if r.fd >= 0 {
 			_ = unix.Close(r.fd)
 			if nfd, _, aerr := socket.Accept(lfd); aerr == nil {

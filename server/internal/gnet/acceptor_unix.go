@@ -27,7 +27,7 @@ import (
 
 func (el *eventloop) accept0(fd int, _ netpoll.IOEvent, _ netpoll.IOFlags) error {
 	for {
-		nfd, p, err := el.acceptPeer(fd) // Switchyard patch: see accept_peer.go
+		nfd, p, err := el.acceptGated(fd) // Switchyard patch: see accept_peer.go, accept_errors.go
 		if err != nil {
 			retry, stop := el.onAcceptError(fd, err) // Switchyard patch: see accept_errors.go
 			if retry {
@@ -72,7 +72,7 @@ func (el *eventloop) accept(fd int, ev netpoll.IOEvent, flags netpoll.IOFlags) e
 		return el.readUDP(fd, ev, flags)
 	}
 
-	nfd, p, err := el.acceptPeer(fd) // Switchyard patch: see accept_peer.go
+	nfd, p, err := el.acceptGated(fd) // Switchyard patch: see accept_peer.go, accept_errors.go
 	if err != nil {
 		_, stop := el.onAcceptError(fd, err) // Switchyard patch: see accept_errors.go
 		return stop
@@ -95,6 +95,5 @@ func (el *eventloop) accept(fd int, ev netpoll.IOEvent, flags netpoll.IOFlags) e
 		}
 	}
 
-	c := el.newAcceptedConn(el.listeners[fd], nfd, p)
-	return el.register0(c)
+	return el.serveAccepted(el.listeners[fd], nfd, p) // Switchyard patch: see accept_shared.go
 }

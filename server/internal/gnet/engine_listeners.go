@@ -10,6 +10,7 @@ package gnet
 
 import (
 	"errors"
+	"sync/atomic"
 
 	"github.com/panjf2000/gnet/v2/pkg/queue"
 )
@@ -33,9 +34,38 @@ func (e Engine) CloseListeners() error {
 	if e.eng.ingress != nil { // one acceptor loop polls every listener
 		return closeOn(e.eng.ingress)
 	}
+	if !e.eng.opts.ReusePort { // SharedListener: every loop polls the same listeners
+		return e.closeSharedListeners()
+	}
 	var err error
 	e.eng.eventLoops.iterate(func(_ int, el *eventloop) bool {
 		err = errors.Join(err, closeOn(el))
+		return true
+	})
+	return err
+}
+
+// closeSharedListeners takes the shared listeners off every loop's poller, each on its
+// own loop (so no loop is left with an event for a descriptor already closed), and the
+// last loop to do so closes them. Closing first would not do: the listener is a
+// duplicate of the caller's descriptor, so closing it leaves the other registrations
+// in place, firing for a descriptor number the next accept may reuse.
+func (e Engine) closeSharedListeners() error {
+	var left atomic.Int32
+	left.Store(int32(e.eng.eventLoops.len()))
+	var err error
+	e.eng.eventLoops.iterate(func(_ int, el *eventloop) bool {
+		err = errors.Join(err, el.poller.Trigger(queue.HighPriority, func(any) error {
+			for fd := range el.listeners {
+				_ = el.poller.Delete(fd)
+			}
+			if left.Add(-1) == 0 {
+				for _, ln := range el.listeners {
+					ln.close()
+				}
+			}
+			return nil
+		}, nil))
 		return true
 	})
 	return err

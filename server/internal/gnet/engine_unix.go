@@ -84,8 +84,11 @@ func (eng *engine) runEventLoops(ctx context.Context, numEventLoop int) error {
 	var el0 *eventloop
 	lns := eng.listeners
 	// Create loops locally and bind the listeners.
+	// Switchyard patch: without ReusePort (SharedListener) every loop polls the same
+	// listeners, registered exclusively.
+	shared := !eng.opts.ReusePort
 	for i := 0; i < numEventLoop; i++ {
-		if i > 0 {
+		if i > 0 && !shared {
 			lns = make(map[int]*listener, len(eng.listeners))
 			for _, l := range eng.listeners {
 				ln, err := initListener(l.network, l.address, eng.opts)
@@ -107,7 +110,13 @@ func (eng *engine) runEventLoops(ctx context.Context, numEventLoop int) error {
 		el.connections.init()
 		el.eventHandler = eng.eventHandler
 		for _, ln := range lns {
-			if err = el.poller.AddRead(ln.packPollAttachment(el.accept), false); err != nil {
+			if shared {
+				// An attachment per loop: the poll_opt reactor calls its callback.
+				err = el.poller.AddReadExclusive(&netpoll.PollAttachment{FD: ln.fd, Callback: el.accept})
+			} else {
+				err = el.poller.AddRead(ln.packPollAttachment(el.accept), false)
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -195,7 +204,7 @@ func (eng *engine) activateReactors(ctx context.Context, numEventLoop int) error
 }
 
 func (eng *engine) start(ctx context.Context, numEventLoop int) error {
-	if eng.opts.ReusePort {
+	if eng.opts.ReusePort || eng.opts.SharedListener { // Switchyard patch: SharedListener
 		return eng.runEventLoops(ctx, numEventLoop)
 	}
 

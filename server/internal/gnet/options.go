@@ -161,6 +161,12 @@ type Options struct {
 	// IdleSpins is how many times a loop that finds no event yields the CPU and polls
 	// again before it sleeps in epoll_wait (Switchyard patch; 0: sleep at once).
 	IdleSpins int
+
+	// SharedListener, without ReusePort, has every event-loop poll the listeners and
+	// accept the connections it serves, instead of one acceptor loop handing them out
+	// (Switchyard patch). On Linux the listeners are registered with EPOLLEXCLUSIVE, so
+	// a connection wakes one sleeping loop, not all.
+	SharedListener bool
 }
 
 // WithOptions sets up all options.
@@ -326,6 +332,13 @@ func WithEdgeTriggeredIO(et bool) Option {
 func WithEdgeTriggeredIOChunk(chunk int) Option {
 	return func(opts *Options) {
 		opts.EdgeTriggeredIOChunk = chunk
+	}
+}
+
+// WithSharedListener sets Options.SharedListener (Switchyard patch).
+func WithSharedListener(shared bool) Option {
+	return func(opts *Options) {
+		opts.SharedListener = shared
 	}
 }
 

@@ -237,6 +237,15 @@ func (p *Poller) AddRead(pa *PollAttachment, edgeTriggered bool) error {
 		unix.EpollCtl(p.fd, unix.EPOLL_CTL_ADD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: ev}))
 }
 
+// AddReadExclusive registers a listener shared by several pollers, level-triggered,
+// with EPOLLEXCLUSIVE: a new connection wakes one of the loops asleep on it, not every
+// one (Switchyard patch; see Options.SharedListener). EPOLLEXCLUSIVE takes EPOLLIN but
+// not EPOLLPRI or EPOLLRDHUP (EINVAL); errors and hang-ups are reported anyway.
+func (p *Poller) AddReadExclusive(pa *PollAttachment) error {
+	return os.NewSyscallError("epoll_ctl add",
+		unix.EpollCtl(p.fd, unix.EPOLL_CTL_ADD, pa.FD, &unix.EpollEvent{Fd: int32(pa.FD), Events: unix.EPOLLIN | unix.EPOLLEXCLUSIVE}))
+}
+
 // AddWrite registers the given file descriptor with writable event to the poller.
 func (p *Poller) AddWrite(pa *PollAttachment, edgeTriggered bool) error {
 	var ev uint32 = WriteEvents

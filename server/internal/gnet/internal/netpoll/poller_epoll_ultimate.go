@@ -209,6 +209,17 @@ func (p *Poller) AddRead(pa *PollAttachment, edgeTriggered bool) error {
 	return os.NewSyscallError("epoll_ctl add", epollCtl(p.fd, unix.EPOLL_CTL_ADD, pa.FD, &ev))
 }
 
+// AddReadExclusive registers a listener shared by several pollers, level-triggered,
+// with EPOLLEXCLUSIVE: a new connection wakes one of the loops asleep on it, not every
+// one (Switchyard patch; see Options.SharedListener). EPOLLEXCLUSIVE takes EPOLLIN but
+// not EPOLLPRI or EPOLLRDHUP (EINVAL); errors and hang-ups are reported anyway.
+func (p *Poller) AddReadExclusive(pa *PollAttachment) error {
+	var ev epollevent
+	ev.events = unix.EPOLLIN | unix.EPOLLEXCLUSIVE
+	convertPollAttachment(unsafe.Pointer(&ev.data), pa)
+	return os.NewSyscallError("epoll_ctl add", epollCtl(p.fd, unix.EPOLL_CTL_ADD, pa.FD, &ev))
+}
+
 // AddWrite registers the given file descriptor with writable event to the poller.
 func (p *Poller) AddWrite(pa *PollAttachment, edgeTriggered bool) error {
 	var ev epollevent
