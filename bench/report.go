@@ -158,7 +158,7 @@ func describe(sc Scenario) string {
 		return fmt.Sprintf("WebSocket echo: %d connections, %d message(s) in flight each, %d-byte binary messages, compression %s, %s measured after %s warm-up. Servers: %s.",
 			p.Conns, p.InFlight, p.Size, comp, p.Duration, p.Warmup, servers)
 	case sc.Handshake != nil:
-		return fmt.Sprintf("Connect, upgrade, close: %d clients in a loop for %s. Latency is dial to 101. Servers: %s.", sc.Handshake.Par, sc.Handshake.Duration, servers)
+		return fmt.Sprintf("Connect, upgrade, close: %d handshakes kept in flight by one epoll loop per CPU, for %s. Latency is from socket(2) to the 101. Servers: %s.", sc.Handshake.Par, sc.Handshake.Duration, servers)
 	case sc.Hold != nil:
 		return fmt.Sprintf("%d idle upgraded connections (target), at most %d per client process. Servers: %s.", sc.Hold.Conns, sc.Hold.PerChild, servers)
 	case sc.Broadcast != nil:
