@@ -12,11 +12,11 @@ type Bar struct {
 	Checked  bool   `json:"checked"` // false when the scenario or a server did not run
 }
 
-// peersOf returns the usable rows of scenario other than switchyard's.
+// peersOf returns the usable rows of scenario other than switchyard's and its variants'.
 func (r *Report) peersOf(scenario string) (sy *Summary, peers []*Summary) {
 	for i := range r.Summaries {
 		s := &r.Summaries[i]
-		if s.Scenario != scenario || s.Runs == s.Failed {
+		if s.Scenario != scenario || s.Runs == s.Failed || isVariant(s.Server) {
 			continue
 		}
 		if s.Server == "switchyard" {

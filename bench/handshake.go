@@ -58,7 +58,11 @@ func RunHandshake(ctx context.Context, addr string, pid int, p HandshakeParams, 
 	loops := min(runtime.NumCPU(), p.Par)
 	loopErr := make(chan error, loops)
 	for i := 0; i < loops; i++ {
-		l, err := newHandshakeLoop(hs, p.Par/loops+boolInt(i < p.Par%loops))
+		share := p.Par / loops
+		if i < p.Par%loops {
+			share++
+		}
+		l, err := newHandshakeLoop(hs, share)
 		if err != nil {
 			cancel()
 			wg.Wait()
@@ -105,13 +109,6 @@ func RunHandshake(ctx context.Context, addr string, pid int, p HandshakeParams, 
 	}
 	m.Latency = hist.Summary()
 	return m, nil
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // rawHandshake is the client side of an opening handshake with a request built once. It
@@ -174,7 +171,6 @@ type handshakeLoop struct {
 	h     *rawHandshake
 	epfd  int
 	slots []hsSlot
-	byFD  map[int]*hsSlot
 	sa    syscall.SockaddrInet4 // connect writes into its sockaddr: one per loop
 	done  func(time.Duration, error)
 }
@@ -193,7 +189,7 @@ func newHandshakeLoop(h *rawHandshake, par int) (*handshakeLoop, error) {
 	if err != nil {
 		return nil, fmt.Errorf("handshake: epoll_create1: %w", err)
 	}
-	l := &handshakeLoop{h: h, epfd: epfd, slots: make([]hsSlot, par), byFD: make(map[int]*hsSlot, par), sa: h.sa}
+	l := &handshakeLoop{h: h, epfd: epfd, slots: make([]hsSlot, par), sa: h.sa}
 	for i := range l.slots {
 		l.slots[i].fd = -1
 	}
@@ -213,7 +209,7 @@ func (l *handshakeLoop) run(ctx context.Context) error {
 		// Every handshake that ended, however it ended, is replaced by a new one.
 		for i := range l.slots {
 			if s := &l.slots[i]; s.fd < 0 {
-				l.start(s)
+				l.start(i)
 			}
 		}
 		n, err := syscall.EpollWait(l.epfd, events, 100)
@@ -221,7 +217,9 @@ func (l *handshakeLoop) run(ctx context.Context) error {
 			return fmt.Errorf("handshake: epoll_wait: %w", err)
 		}
 		for i := 0; i < n; i++ {
-			if s := l.byFD[int(events[i].Fd)]; s != nil {
+			// The event's data is the slot's index (see start); a slot whose handshake
+			// ended earlier in this batch has no descriptor and nothing to do.
+			if s := &l.slots[events[i].Fd]; s.fd >= 0 {
 				l.step(s)
 			}
 		}
@@ -240,7 +238,8 @@ func (l *handshakeLoop) run(ctx context.Context) error {
 // start opens a connection and writes the request if it is connected already (on
 // loopback it usually is by the time connect returns). A failure leaves the slot empty
 // for run to try again.
-func (l *handshakeLoop) start(s *hsSlot) {
+func (l *handshakeLoop) start(slot int) {
+	s := &l.slots[slot]
 	s.t0, s.sent, s.n = time.Now(), false, 0
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -248,13 +247,15 @@ func (l *handshakeLoop) start(s *hsSlot) {
 		return
 	}
 	s.fd = fd
-	l.byFD[fd] = s
 	if err := syscall.Connect(fd, &l.sa); err != nil && err != syscall.EINPROGRESS && err != syscall.EINTR {
 		l.fail(s, fmt.Errorf("connect: %w", err))
 		return
 	}
 	l.send(s)
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLOUT | syscall.EPOLLRDHUP | -syscall.EPOLLET, Fd: int32(fd)}
+	// epoll_data is ours to fill: it carries the slot's index, not the descriptor, so an
+	// event finds its handshake without a lookup. syscall.EPOLLET is a negative untyped
+	// constant (1<<31 as an int32); negated it is the uint32 flag.
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLOUT | syscall.EPOLLRDHUP | -syscall.EPOLLET, Fd: int32(slot)}
 	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		l.fail(s, fmt.Errorf("epoll_ctl: %w", err))
 	}
@@ -327,6 +328,5 @@ func (l *handshakeLoop) finish(s *hsSlot) {
 	}
 	_ = syscall.SetsockoptLinger(s.fd, syscall.SOL_SOCKET, syscall.SO_LINGER, &syscall.Linger{Onoff: 1})
 	_ = syscall.Close(s.fd)
-	delete(l.byFD, s.fd)
 	s.fd = -1
 }

@@ -32,6 +32,8 @@ func TestBars(t *testing.T) {
 	echo := Scenario{Name: "ws-echo-64B-c1000", Kind: KindEcho, Servers: []string{"switchyard", "gws", "gnet"}}
 	hold := Scenario{Name: "ws-hold-19000", Kind: KindHold, Servers: []string{"switchyard", "gnet"}}
 	h1 := Scenario{Name: "h1-get", Kind: KindH1, Servers: []string{"switchyard", "fasthttp"}}
+	echoVariant := echo
+	echoVariant.Servers = []string{"switchyard", "switchyard+-reuseport", "gws"}
 	cases := []struct {
 		name, bar, scenario string
 		sc                  Scenario
@@ -50,6 +52,8 @@ func TestBars(t *testing.T) {
 			runsFor(hold.Name, run("switchyard", 0, 0, 0.5, 14000), run("gnet", 0, 0, 1.0, 19000)), false},
 		{"idle memory lowest and small at 19,000 meets the bar", "idle memory per connection", hold.Name, hold,
 			runsFor(hold.Name, run("switchyard", 0, 0, 0.5, 19000), run("gnet", 0, 0, 0.6, 19000)), true},
+		{"a variant of switchyard is not a peer", "echo CPU per message", echo.Name, echoVariant,
+			runsFor(echo.Name, run("switchyard", 100, 8, 0, 0), run("switchyard+-reuseport", 200, 5, 0, 0), run("gws", 90, 10, 0, 0)), true},
 		{"h1 at 1.2x fasthttp meets the bar", "HTTP/1.1 GET / requests/s", h1.Name, h1,
 			runsFor(h1.Name, run("switchyard", 120, 5, 0, 0), run("fasthttp", 100, 5, 0, 0)), true},
 	}

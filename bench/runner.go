@@ -116,8 +116,8 @@ func keep(servers, only []string) []string {
 	var out []string
 	for _, s := range servers {
 		for _, o := range only {
-			if s == o {
-				out = append(out, s)
+			if s == o || (s == "switchyard" && isVariant(o)) {
+				out = append(out, o)
 			}
 		}
 	}

@@ -23,14 +23,18 @@ type Bins struct {
 
 // serverCmd is the command line of server name listening on addr for a scenario kind.
 func (b Bins) serverCmd(name, kind, addr string) ([]string, error) {
-	switch name {
+	server, flags := variantOf(name)
+	if len(flags) > 0 && (server != "switchyard" || kind == KindBroadcast) {
+		return nil, fmt.Errorf("%s: only `switchyard serve` takes a variant's flags, and broadcast runs `switchyard bench -serve`", name)
+	}
+	switch server {
 	case "switchyard":
 		if kind == KindBroadcast {
 			// `switchyard serve` has no broadcast route: the bench's own switchyard has
 			// serve's routes plus /pub and /sub.
 			return []string{b.Switchyard, "bench", "-serve", "-addr", addr}, nil
 		}
-		return []string{b.Switchyard, "serve", "-addr", addr, "-log-level", "error"}, nil
+		return append([]string{b.Switchyard, "serve", "-addr", addr, "-log-level", "error"}, flags...), nil
 	case "nghttpd":
 		if b.Nghttpd == "" {
 			return nil, fmt.Errorf("nghttpd not found (apt-get install nghttp2-server)")

@@ -20,7 +20,7 @@ func benchCmd(args []string) error {
 		rounds  = fs.Int("rounds", 3, "alternations of every server (medians need at least 3)")
 		out     = fs.String("out", "bench/results", "results root: a YYYY-MM-DD-HHMM directory is made in it")
 		peer    = fs.String("peer", "", "peer binary from bench/peers/cmd/peer (default: bin/peer next to this binary)")
-		only    = fs.String("servers", "", "comma-separated servers to run (default: all)")
+		only    = fs.String("servers", "", "comma-separated servers to run (default: all); switchyard+-flag+value runs switchyard serve with extra flags beside the others")
 		scens   = fs.String("scenarios", "", "comma-separated scenario names or kinds to run (default: all)")
 		quick   = fs.Bool("quick", false, "a seconds-long version of every scenario, to try the harness")
 		profile = fs.Bool("profile", true, "profile switchyard under the scenarios whose bars it misses")

@@ -18,6 +18,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// sharedListener reports whether every loop polls the same listeners (SharedListener;
+// ReusePort, which gives each loop listeners of its own, takes precedence).
+func (eng *engine) sharedListener() bool { return eng.opts.SharedListener && !eng.opts.ReusePort }
+
 // sharedImbalance is how many connections more than the emptiest loop a loop may hold
 // and still keep a connection it accepted.
 const sharedImbalance = 8
@@ -44,17 +48,22 @@ func (el *eventloop) sharedTarget() *eventloop {
 // serveAccepted registers a connection el accepted from ln with the loop that serves it.
 func (el *eventloop) serveAccepted(ln *listener, nfd int, p peer) error {
 	target := el
-	if el.engine.opts.SharedListener && !el.engine.opts.ReusePort {
+	if el.engine.sharedListener() {
 		target = el.sharedTarget()
 	}
 	c := target.newAcceptedConn(ln, nfd, p)
 	if target == el {
 		return el.register0(c)
 	}
-	if err := target.poller.Trigger(queue.HighPriority, target.register, c); err != nil {
+	target.handOver(c)
+	return nil
+}
+
+// handOver queues c, accepted on another goroutine, for registration on el.
+func (el *eventloop) handOver(c *conn) {
+	if err := el.poller.Trigger(queue.HighPriority, el.register, c); err != nil {
 		el.getLogger().Errorf("failed to enqueue the accepted socket fd=%d to poller: %v", c.fd, err)
-		_ = unix.Close(nfd)
+		_ = unix.Close(c.fd)
 		c.release()
 	}
-	return nil
 }

@@ -19,9 +19,6 @@ package gnet
 import (
 	"runtime"
 
-	"golang.org/x/sys/unix"
-
-	"github.com/panjf2000/gnet/v2/pkg/queue"
 	"github.com/switchyard-dev/switchyard/server/internal/gnet/internal/netpoll"
 )
 
@@ -56,13 +53,7 @@ func (el *eventloop) accept0(fd int, _ netpoll.IOEvent, _ netpoll.IOFlags) error
 		}
 
 		el := el.engine.eventLoops.next(el.balanceAddr(nfd, p))
-		c := el.newAcceptedConn(ln, nfd, p)
-		err = el.poller.Trigger(queue.HighPriority, el.register, c)
-		if err != nil {
-			el.getLogger().Errorf("failed to enqueue the accepted socket fd=%d to poller: %v", c.fd, err)
-			_ = unix.Close(nfd)
-			c.release()
-		}
+		el.handOver(el.newAcceptedConn(ln, nfd, p)) // Switchyard patch: see accept_shared.go
 	}
 }
 

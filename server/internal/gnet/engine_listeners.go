@@ -22,50 +22,37 @@ func (e Engine) CloseListeners() error {
 	if err := e.Validate(); err != nil {
 		return err
 	}
-	closeOn := func(el *eventloop) error {
+	// Each loop takes the listeners off its own poller, on its own loop, so that none is
+	// left with an event for a descriptor already closed; the listeners are closed once
+	// every loop that polls them has done so. Closing first would not do: the listener
+	// is a duplicate of the caller's descriptor, so closing it leaves the registrations
+	// in place, firing for a descriptor number the next accept may reuse.
+	closeOn := func(el *eventloop, last func() bool) error {
 		return el.poller.Trigger(queue.HighPriority, func(any) error {
-			for fd, ln := range el.listeners {
-				_ = el.poller.Delete(fd)
-				ln.close()
-			}
-			return nil
-		}, nil)
-	}
-	if e.eng.ingress != nil { // one acceptor loop polls every listener
-		return closeOn(e.eng.ingress)
-	}
-	if !e.eng.opts.ReusePort { // SharedListener: every loop polls the same listeners
-		return e.closeSharedListeners()
-	}
-	var err error
-	e.eng.eventLoops.iterate(func(_ int, el *eventloop) bool {
-		err = errors.Join(err, closeOn(el))
-		return true
-	})
-	return err
-}
-
-// closeSharedListeners takes the shared listeners off every loop's poller, each on its
-// own loop (so no loop is left with an event for a descriptor already closed), and the
-// last loop to do so closes them. Closing first would not do: the listener is a
-// duplicate of the caller's descriptor, so closing it leaves the other registrations
-// in place, firing for a descriptor number the next accept may reuse.
-func (e Engine) closeSharedListeners() error {
-	var left atomic.Int32
-	left.Store(int32(e.eng.eventLoops.len()))
-	var err error
-	e.eng.eventLoops.iterate(func(_ int, el *eventloop) bool {
-		err = errors.Join(err, el.poller.Trigger(queue.HighPriority, func(any) error {
 			for fd := range el.listeners {
 				_ = el.poller.Delete(fd)
 			}
-			if left.Add(-1) == 0 {
+			if last() {
 				for _, ln := range el.listeners {
 					ln.close()
 				}
 			}
 			return nil
-		}, nil))
+		}, nil)
+	}
+	always := func() bool { return true }
+	if e.eng.ingress != nil { // one acceptor loop polls every listener
+		return closeOn(e.eng.ingress, always)
+	}
+	last := always // ReusePort: each loop polls listeners of its own
+	if e.eng.sharedListener() {
+		var left atomic.Int32
+		left.Store(int32(e.eng.eventLoops.len()))
+		last = func() bool { return left.Add(-1) == 0 }
+	}
+	var err error
+	e.eng.eventLoops.iterate(func(_ int, el *eventloop) bool {
+		err = errors.Join(err, closeOn(el, last))
 		return true
 	})
 	return err

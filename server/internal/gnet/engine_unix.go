@@ -84,9 +84,7 @@ func (eng *engine) runEventLoops(ctx context.Context, numEventLoop int) error {
 	var el0 *eventloop
 	lns := eng.listeners
 	// Create loops locally and bind the listeners.
-	// Switchyard patch: without ReusePort (SharedListener) every loop polls the same
-	// listeners, registered exclusively.
-	shared := !eng.opts.ReusePort
+	shared := eng.sharedListener() // Switchyard patch: see accept_shared.go
 	for i := 0; i < numEventLoop; i++ {
 		if i > 0 && !shared {
 			lns = make(map[int]*listener, len(eng.listeners))
@@ -204,7 +202,7 @@ func (eng *engine) activateReactors(ctx context.Context, numEventLoop int) error
 }
 
 func (eng *engine) start(ctx context.Context, numEventLoop int) error {
-	if eng.opts.ReusePort || eng.opts.SharedListener { // Switchyard patch: SharedListener
+	if eng.opts.ReusePort || eng.sharedListener() { // Switchyard patch: SharedListener
 		return eng.runEventLoops(ctx, numEventLoop)
 	}
 
