@@ -171,7 +171,7 @@ type handshakeLoop struct {
 	h     *rawHandshake
 	epfd  int
 	slots []hsSlot
-	sa    syscall.SockaddrInet4 // connect writes into its sockaddr: one per loop
+	sa    rawSockaddr4
 	done  func(time.Duration, error)
 }
 
@@ -189,7 +189,7 @@ func newHandshakeLoop(h *rawHandshake, par int) (*handshakeLoop, error) {
 	if err != nil {
 		return nil, fmt.Errorf("handshake: epoll_create1: %w", err)
 	}
-	l := &handshakeLoop{h: h, epfd: epfd, slots: make([]hsSlot, par), sa: h.sa}
+	l := &handshakeLoop{h: h, epfd: epfd, slots: make([]hsSlot, par), sa: newRawSockaddr4(&h.sa)}
 	for i := range l.slots {
 		l.slots[i].fd = -1
 	}
@@ -212,7 +212,11 @@ func (l *handshakeLoop) run(ctx context.Context) error {
 				l.start(i)
 			}
 		}
-		n, err := syscall.EpollWait(l.epfd, events, 100)
+		// A busy client always finds events: poll without sleeping first.
+		n, err := rawEpollPoll(l.epfd, events)
+		if n <= 0 && err == nil {
+			n, err = syscall.EpollWait(l.epfd, events, 100)
+		}
 		if err != nil && err != syscall.EINTR {
 			return fmt.Errorf("handshake: epoll_wait: %w", err)
 		}
@@ -241,22 +245,27 @@ func (l *handshakeLoop) run(ctx context.Context) error {
 func (l *handshakeLoop) start(slot int) {
 	s := &l.slots[slot]
 	s.t0, s.sent, s.n = time.Now(), false, 0
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	fd, err := rawSocketTCP4()
 	if err != nil {
 		l.done(0, fmt.Errorf("socket: %w", err))
 		return
 	}
 	s.fd = fd
-	if err := syscall.Connect(fd, &l.sa); err != nil && err != syscall.EINPROGRESS && err != syscall.EINTR {
+	if err := rawConnect(fd, &l.sa); err != nil && err != syscall.EINPROGRESS && err != syscall.EINTR {
 		l.fail(s, fmt.Errorf("connect: %w", err))
 		return
 	}
 	l.send(s)
 	// epoll_data is ours to fill: it carries the slot's index, not the descriptor, so an
 	// event finds its handshake without a lookup. syscall.EPOLLET is a negative untyped
-	// constant (1<<31 as an int32); negated it is the uint32 flag.
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLOUT | syscall.EPOLLRDHUP | -syscall.EPOLLET, Fd: int32(slot)}
-	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
+	// constant (1<<31 as an int32); negated it is the uint32 flag. Writability is
+	// only asked for while the request waits for the connection: a connected socket
+	// is writable at once, and that event would cost a wakeup and a read for nothing.
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | -syscall.EPOLLET, Fd: int32(slot)}
+	if !s.sent {
+		ev.Events |= syscall.EPOLLOUT
+	}
+	if err := rawEpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		l.fail(s, fmt.Errorf("epoll_ctl: %w", err))
 	}
 }
@@ -266,7 +275,7 @@ func (l *handshakeLoop) send(s *hsSlot) {
 	if s.sent {
 		return
 	}
-	n, err := syscall.Write(s.fd, l.h.req)
+	n, err := rawWrite(s.fd, l.h.req)
 	switch {
 	case err == syscall.EAGAIN || err == syscall.EINTR:
 	case err != nil:
@@ -278,7 +287,8 @@ func (l *handshakeLoop) send(s *hsSlot) {
 	}
 }
 
-// step advances a handshake on a readiness event (edge-triggered: read to EAGAIN).
+// step advances a handshake on a readiness event. Edge-triggered: a read that leaves
+// room in the buffer has emptied the socket, and what comes later raises a new event.
 func (l *handshakeLoop) step(s *hsSlot) {
 	if l.send(s); s.fd < 0 || !s.sent {
 		return
@@ -288,7 +298,8 @@ func (l *handshakeLoop) step(s *hsSlot) {
 			l.fail(s, errHeadTooLarge)
 			return
 		}
-		m, err := syscall.Read(s.fd, s.buf[s.n:])
+		room := len(s.buf) - s.n
+		m, err := rawRead(s.fd, s.buf[s.n:])
 		switch {
 		case err == syscall.EAGAIN:
 			return
@@ -305,11 +316,14 @@ func (l *handshakeLoop) step(s *hsSlot) {
 		if end := bytes.Index(s.buf[:s.n], []byte("\r\n\r\n")); end >= 0 {
 			err := l.h.response(s.buf[:end+4])
 			if err == nil {
-				_, _ = syscall.Write(s.fd, closeFrame)
+				_, _ = rawWrite(s.fd, closeFrame)
 			}
 			lat := time.Since(s.t0)
 			l.finish(s)
 			l.done(lat, err)
+			return
+		}
+		if m < room {
 			return
 		}
 	}
@@ -326,7 +340,6 @@ func (l *handshakeLoop) finish(s *hsSlot) {
 	if s.fd < 0 {
 		return
 	}
-	_ = syscall.SetsockoptLinger(s.fd, syscall.SOL_SOCKET, syscall.SO_LINGER, &syscall.Linger{Onoff: 1})
-	_ = syscall.Close(s.fd)
+	rawCloseReset(s.fd)
 	s.fd = -1
 }

@@ -87,6 +87,9 @@ const (
 	tcpKeepAliveProbes = 9
 )
 
+// etChunk bounds the bytes one connection reads or writes in a turn of its loop.
+const etChunk = 256 << 10
+
 // Listen binds the server's address; Addr is valid afterwards. Serve calls it if needed.
 // The event loops accept on a duplicate of this socket.
 func (s *Server) Listen() error {
@@ -145,6 +148,17 @@ func (s *Server) Serve(ctx context.Context) error {
 			// 43.3 µs with ReusePort (ws-handshake, three alternating rounds).
 			gnet.WithSharedListener(true),
 			gnet.WithIdleSpins(s.cfg.IdleSpins),
+			// Edge-triggered: a level-triggered descriptor that was read dry is polled
+			// again by the next epoll_wait only to be dropped, about 5 % of a loop's
+			// CPU in echo at 10,000 connections. The fork stops reading at a read that
+			// did not fill the buffer, so ET costs no extra read either: 4.00 → 3.72 µs
+			// of server CPU per echo at 1,000 connections, 7.75 → 7.22 at 10,000 (one
+			// run, three alternating rounds each).
+			gnet.WithEdgeTriggeredIO(true),
+			// A connection reads or writes at most this much per turn before the loop
+			// serves the others (upstream's ET default is 1 MiB), so one bulk upload
+			// cannot hold up the echoes of everyone else on its loop for long.
+			gnet.WithEdgeTriggeredIOChunk(etChunk),
 			// Set once on the listener, inherited by every accepted socket.
 			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 			gnet.WithTCPKeepAlive(tcpKeepAlive),

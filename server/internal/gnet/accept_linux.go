@@ -17,11 +17,13 @@ type acceptScratch struct {
 	n   uint32
 }
 
-// acceptPeer accepts a connection on listener fd, non-blocking and close-on-exec.
+// acceptPeer accepts a connection on listener fd (non-blocking), non-blocking and
+// close-on-exec.
 func (el *eventloop) acceptPeer(fd int) (int, peer, error) {
 	s := &el.acceptBuf
 	s.n = unix.SizeofSockaddrAny
-	nfd, _, errno := unix.Syscall6(unix.SYS_ACCEPT4, uintptr(fd),
+	// Raw, like the loops' reads and writes: see rawio_linux.go.
+	nfd, _, errno := unix.RawSyscall6(unix.SYS_ACCEPT4, uintptr(fd),
 		uintptr(unsafe.Pointer(&s.rsa)), uintptr(unsafe.Pointer(&s.n)),
 		unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
 	if errno != 0 {

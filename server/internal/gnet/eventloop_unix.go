@@ -31,7 +31,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	errorx "github.com/panjf2000/gnet/v2/pkg/errors"
-	gio "github.com/panjf2000/gnet/v2/pkg/io"
 	"github.com/panjf2000/gnet/v2/pkg/logging"
 	"github.com/panjf2000/gnet/v2/pkg/pool/goroutine"
 	"github.com/panjf2000/gnet/v2/pkg/queue"
@@ -48,6 +47,7 @@ type eventloop struct {
 	connections  connMatrix        // loop connections storage
 	eventHandler EventHandler      // user eventHandler
 	acceptBuf    acceptScratch     // Switchyard patch: see accept_peer.go
+	rawIO        rawIOScratch      // Switchyard patch: see rawio_linux.go
 }
 
 func (el *eventloop) Register(ctx context.Context, addr net.Addr) (<-chan RegisteredResult, error) {
@@ -262,7 +262,7 @@ func (el *eventloop) read(c *conn) error {
 	isET := el.engine.opts.EdgeTriggeredIO
 	chunk := el.engine.opts.EdgeTriggeredIOChunk
 loop:
-	n, err := unix.Read(c.fd, el.buffer)
+	n, err := sysRead(c.fd, el.buffer)
 	if err != nil || n == 0 {
 		if err == unix.EAGAIN {
 			return nil
@@ -286,7 +286,11 @@ loop:
 	_, _ = c.inboundBuffer.Write(c.buffer)
 	c.buffer = c.buffer[:0]
 
-	if c.isEOF || (isET && recv < chunk) {
+	// Switchyard patch: in ET mode upstream reads until EAGAIN, one more read per event
+	// that only says the socket is empty. A read that did not fill the buffer has
+	// already emptied a stream socket; anything that arrives later raises a new edge
+	// (the kernel's data-ready callback re-queues the descriptor), so stop here.
+	if c.isEOF || (isET && n == len(el.buffer) && recv < chunk) {
 		goto loop
 	}
 
@@ -326,9 +330,9 @@ loop:
 		if len(iov) > iovMax {
 			iov = iov[:iovMax]
 		}
-		n, err = gio.Writev(c.fd, iov)
+		n, err = el.sysWritev(c.fd, iov)
 	} else {
-		n, err = unix.Write(c.fd, iov[0])
+		n, err = sysWrite(c.fd, iov[0])
 	}
 	_, _ = c.outboundBuffer.Discard(n)
 	switch err {
@@ -375,17 +379,21 @@ func (el *eventloop) close(c *conn, err error) error {
 		if len(iov) > iovMax {
 			iov = iov[:iovMax]
 		}
-		n, err := gio.Writev(c.fd, iov)
+		n, err := el.sysWritev(c.fd, iov)
 		if err != nil {
 			break
 		}
 		_, _ = c.outboundBuffer.Discard(n)
 	}
 
+	closeFd := sysClose // Switchyard patch: see rawio_linux.go
+	if c.lingers {
+		closeFd = unix.Close
+	}
 	c.release()
 
 	var errStr strings.Builder
-	err0, err1 := el.poller.Delete(c.fd), unix.Close(c.fd)
+	err0, err1 := el.poller.Delete(c.fd), closeFd(c.fd)
 	if err0 != nil {
 		err0 = fmt.Errorf("failed to delete fd=%d from poller in event-loop(%d): %v",
 			c.fd, el.idx, os.NewSyscallError("delete", err0))

@@ -60,17 +60,22 @@ func (h *sharedHandler) OnTraffic(c Conn) Action {
 
 func runShared(t *testing.T, h *sharedHandler) (Engine, string) {
 	t.Helper()
+	return startEngine(t, h, h.running, WithMulticore(true), WithNumEventLoop(2), WithSharedListener(true), WithIdleSpins(10))
+}
+
+// startEngine serves h on a new loopback listener until the test ends; running is
+// where h's OnRun reports the engine.
+func startEngine(t *testing.T, h EventHandler, running <-chan Engine, opts ...Option) (Engine, string) {
+	t.Helper()
 	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() {
-		done <- RunListener(h, ln, WithMulticore(true), WithNumEventLoop(2), WithSharedListener(true), WithIdleSpins(10))
-	}()
+	go func() { done <- RunListener(h, ln, opts...) }()
 	var eng Engine
 	select {
-	case eng = <-h.running:
+	case eng = <-running:
 	case err := <-done:
 		t.Fatalf("engine did not start: %v", err)
 	}
