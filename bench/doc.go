@@ -5,8 +5,9 @@
 // ratios against switchyard as JSON, Markdown and an SVG chart.
 //
 // The load generator is the harness's own: raw sockets, gobwas/ws for the opening
-// handshake, and gnet's client event loops for the traffic, so ten thousand connections
-// cost a few goroutines and the client leaves as much CPU as it can to the server. The
+// handshake, and epoll loops of its own for the traffic (loadclient.go, clientloop.go),
+// so ten thousand connections cost a few goroutines and the client leaves as much CPU as
+// it can to the server. The
 // server's CPU time comes from /proc/PID/stat and its memory from /proc/PID/status; the
 // harness measures its own CPU too, so a report shows when the client was the bottleneck.
 //

@@ -21,7 +21,7 @@ type EchoParams struct {
 	Duration time.Duration `json:"duration"`
 	Warmup   time.Duration `json:"warmup"`
 	Deflate  bool          `json:"deflate"`
-	Loops    int           `json:"client_loops"` // gnet client event loops (default 2)
+	Loops    int           `json:"client_loops"` // load client event loops (default 2)
 	Path     string        `json:"path"`         // default /echo
 }
 
@@ -107,13 +107,13 @@ func RunEcho(ctx context.Context, addr string, pid int, p EchoParams, srcs []net
 	running.Store(true)
 	now := lc.now()
 	for _, c := range lc.conns {
-		st := c.Context().(*clientConn).state.(*echoConn)
+		st := c.cc.state.(*echoConn)
 		for i := range st.sent {
 			st.sent[i] = now
 		}
 		st.n = p.InFlight
 		inflight.Add(int64(p.InFlight))
-		_ = c.AsyncWrite(st.batch, nil)
+		c.asyncWrite(st.batch)
 	}
 	sleepCtx(ctx, p.Warmup)
 	measuring.Store(true)

@@ -277,7 +277,7 @@ func (l *handshakeLoop) send(s *hsSlot) {
 	}
 	n, err := rawWrite(s.fd, l.h.req)
 	switch {
-	case err == syscall.EAGAIN || err == syscall.EINTR:
+	case err == syscall.EAGAIN:
 	case err != nil:
 		l.fail(s, fmt.Errorf("write: %w", err))
 	case n != len(l.h.req):
@@ -303,8 +303,6 @@ func (l *handshakeLoop) step(s *hsSlot) {
 		switch {
 		case err == syscall.EAGAIN:
 			return
-		case err == syscall.EINTR:
-			continue
 		case err != nil:
 			l.fail(s, fmt.Errorf("read: %w", err))
 			return

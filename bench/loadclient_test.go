@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"io"
 	"net"
 	"testing"
 	"time"
@@ -10,10 +11,13 @@ import (
 	"github.com/gobwas/ws/wsutil"
 )
 
-// splitEchoServer is a WebSocket echo server that writes each frame's header and payload
-// in separate writes with a pause between, as gobwas's wsutil does: the load client must
-// put the two halves together (RFC 6455 §5.2 frames are a byte stream, not packets).
-func splitEchoServer(t *testing.T) string {
+// echoServer is a WebSocket echo server for the load client's tests. Each frame's
+// header and payload leave in separate writes with a pause between, as gobwas's wsutil
+// does: the load client must put the two halves together (RFC 6455 §5.2 frames are a
+// byte stream, not packets). ping sends a ping before every echo, whose pong must come
+// back before the echo is written; closeAfter > 0 closes each connection after that
+// many echoes.
+func echoServer(t *testing.T, ping bool, closeAfter int) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -31,14 +35,29 @@ func splitEchoServer(t *testing.T) string {
 				if _, err := ws.Upgrade(c); err != nil {
 					return
 				}
-				for {
+				for n := 1; ; n++ {
 					msg, op, err := wsutil.ReadClientData(c)
 					if err != nil {
 						return
 					}
+					if ping {
+						if err := wsutil.WriteServerMessage(c, ws.OpPing, []byte("are you there")); err != nil {
+							return
+						}
+						h, err := ws.ReadHeader(c)
+						if err != nil || h.OpCode != ws.OpPong {
+							return // no pong: the client's echoes stop
+						}
+						if _, err := io.CopyN(io.Discard, c, h.Length); err != nil {
+							return
+						}
+					}
 					_ = ws.WriteHeader(c, ws.Header{Fin: true, OpCode: op, Length: int64(len(msg))})
 					time.Sleep(time.Millisecond)
 					_, _ = c.Write(msg)
+					if n == closeAfter {
+						return
+					}
 				}
 			}()
 		}
@@ -46,17 +65,39 @@ func splitEchoServer(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func TestEchoClientJoinsFramesSplitAcrossReads(t *testing.T) {
-	addr := splitEchoServer(t)
-	p := EchoParams{Conns: 4, Size: 64, Duration: 500 * time.Millisecond, Warmup: 50 * time.Millisecond}
-	m, err := RunEcho(context.Background(), addr, 0, p, nil, nil)
-	if err != nil {
-		t.Fatal(err)
+func TestEchoClient(t *testing.T) {
+	tests := []struct {
+		name       string
+		size       int
+		ping       bool
+		closeAfter int
+		wantErrs   bool
+	}{
+		{"joins frames split across reads", 64, false, 0, false},
+		{"joins a frame larger than its read buffer", 200 << 10, false, 0, false},
+		{"answers pings", 64, true, 0, false},
+		{"counts a server that closes as an error", 64, false, 150, true}, // after the warm-up: ≥ 1 ms an echo
 	}
-	// Each echo takes ≥ 1 ms, so 4 connections give at most ~4k msgs/s; a client that
-	// stalls on a split frame gets a handful at most.
-	if m.Ops < 100 || m.Errors != 0 || m.Note != "" {
-		t.Fatalf("%d echoes, %d errors (%s), note %q", m.Ops, m.Errors, m.ErrorSample, m.Note)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := echoServer(t, tt.ping, tt.closeAfter)
+			p := EchoParams{Conns: 4, Size: tt.size, Duration: 500 * time.Millisecond, Warmup: 50 * time.Millisecond}
+			m, err := RunEcho(context.Background(), addr, 0, p, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantErrs {
+				if m.Errors == 0 {
+					t.Fatalf("%d echoes and no error from servers that closed", m.Ops)
+				}
+				return
+			}
+			// Each echo takes ≥ 1 ms, so 4 connections give at most ~4k msgs/s; a client
+			// that stalls on a split frame or an unanswered ping gets a handful at most.
+			if m.Ops < 100 || m.Errors != 0 || m.Note != "" {
+				t.Fatalf("%d echoes, %d errors (%s), note %q", m.Ops, m.Errors, m.ErrorSample, m.Note)
+			}
+		})
 	}
 }
 

@@ -41,14 +41,24 @@ func rawConnect(fd int, sa *rawSockaddr4) error {
 	return errnoOf(e)
 }
 
+// rawRead and rawWrite retry a call a signal interrupted, so callers see EAGAIN, a
+// real error or a count.
 func rawRead(fd int, p []byte) (int, error) {
-	n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
-	return int(n), errnoOf(e)
+	for {
+		n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+		if e != syscall.EINTR {
+			return int(n), errnoOf(e)
+		}
+	}
 }
 
 func rawWrite(fd int, p []byte) (int, error) {
-	n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
-	return int(n), errnoOf(e)
+	for {
+		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+		if e != syscall.EINTR {
+			return int(n), errnoOf(e)
+		}
+	}
 }
 
 var lingerReset = syscall.Linger{Onoff: 1} // linger 0: close resets
@@ -70,4 +80,10 @@ func rawEpollCtl(epfd, op, fd int, ev *syscall.EpollEvent) error {
 func rawEpollPoll(epfd int, events []syscall.EpollEvent) (int, error) {
 	n, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(unsafe.SliceData(events))), uintptr(len(events)), 0, 0, 0)
 	return int(n), errnoOf(e)
+}
+
+// dupCloexec duplicates fd, close-on-exec.
+func dupCloexec(fd int) (int, error) {
+	nfd, _, e := syscall.RawSyscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_DUPFD_CLOEXEC, 0)
+	return int(nfd), errnoOf(e)
 }
