@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/switchyard-dev/switchyard/frame/ws"
@@ -248,36 +249,61 @@ func (pm *PreparedMessage) frameFor(w *WSConn) []byte {
 	return pm.plain
 }
 
-// writePrepared writes pm to w from w's loop, within the send budget.
-func (w *WSConn) writePrepared(pm *PreparedMessage) {
-	if w.state >= wsCloseSent {
-		return
-	}
-	frame := pm.frameFor(w)
-	if overBudget(int64(w.c.gc.OutboundBuffered()), int64(len(frame)), int64(w.rt.SendBudget)) {
-		_ = w.overflow()
-		if w.rt.Overflow != DropMessages && w.c.loop.flush(w.c) && w.c.endAfterSend() {
-			w.c.closeNow()
+// writePrepared queues msgs for w on its loop's batch, within the send budget, and writes
+// them in one call: broadcasts that piled up while the loop was busy leave together.
+func (w *WSConn) writePrepared(msgs []*PreparedMessage) {
+	c := w.c
+	for _, pm := range msgs {
+		if w.state >= wsCloseSent || c.closed {
+			break
 		}
-		return
+		frame := pm.frameFor(w)
+		queued := c.gc.OutboundBuffered() + c.loop.batch.n
+		if overBudget(int64(queued), int64(len(frame)), int64(w.rt.SendBudget)) && c.loop.batch.n > 0 {
+			// The budget counts what the socket has not taken: hand it the batch first.
+			c.loop.flush(c)
+			if c.closed {
+				return
+			}
+			queued = c.gc.OutboundBuffered()
+		}
+		if overBudget(int64(queued), int64(len(frame)), int64(w.rt.SendBudget)) {
+			_ = w.overflow()
+			if w.rt.Overflow != DropMessages {
+				break
+			}
+			continue
+		}
+		c.loop.batch.writeRef(frame) // pm's frames do not change; gnet copies what the socket does not take
+		c.loop.stats.msgsOut.Add(1)
+		c.loop.stats.bytesOut.Add(uint64(pm.size))
 	}
-	_, _ = w.c.gc.Write(frame) // gnet keeps what the socket does not take at once
-	w.c.loop.stats.msgsOut.Add(1)
-	w.c.loop.stats.bytesOut.Add(uint64(pm.size))
+	if c.loop.flush(c) && c.endAfterSend() {
+		c.closeNow()
+	}
 }
 
 // Hub is a set of WebSocket connections to broadcast to. Each event loop's members are
 // kept apart and touched only by that loop, so Add, Remove and the delivery of a
-// broadcast take no lock, and a broadcast costs one task per loop, not per connection.
+// broadcast take no lock on the members, and a broadcast costs one task per loop, not
+// per connection; while a loop is busy, later broadcasts join the queued task and each
+// member gets them in one write.
 type Hub struct {
 	mu    sync.Mutex
 	parts map[*loop]*hubPart
+	list  atomic.Pointer[[]*hubPart] // the parts, for Broadcast to read without the lock
 }
 
 type hubPart struct {
 	l     *loop
 	conns []*WSConn
 	index map[*WSConn]int
+
+	mu         sync.Mutex
+	queued     []*PreparedMessage // broadcast, not yet taken by the loop
+	scheduled  bool               // a delivery task is queued on the loop
+	delivering []*PreparedMessage // loop only
+	deliver    gnet.Runnable      // p.deliverQueued, made once
 }
 
 // NewHub returns an empty hub.
@@ -289,7 +315,13 @@ func (h *Hub) part(l *loop) *hubPart {
 	p := h.parts[l]
 	if p == nil {
 		p = &hubPart{l: l, index: make(map[*WSConn]int)}
+		p.deliver = gnet.RunnableFunc(p.deliverQueued)
 		h.parts[l] = p
+		list := make([]*hubPart, 0, len(h.parts))
+		for _, q := range h.parts {
+			list = append(list, q)
+		}
+		h.list.Store(&list)
 	}
 	return p
 }
@@ -320,22 +352,47 @@ func (h *Hub) Remove(w *WSConn) {
 }
 
 // Broadcast sends pm to every member. Safe from any goroutine; delivery happens on each
-// member's loop, subject to each connection's send budget.
+// member's loop, in the order of the Broadcast calls, subject to each connection's send
+// budget. pm must not change afterwards.
 func (h *Hub) Broadcast(pm *PreparedMessage) {
-	h.mu.Lock()
-	parts := make([]*hubPart, 0, len(h.parts))
-	for _, p := range h.parts {
-		parts = append(parts, p)
+	list := h.list.Load()
+	if list == nil {
+		return
 	}
-	h.mu.Unlock()
-	for _, p := range parts {
-		_ = p.l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
-			for _, w := range p.conns {
-				w.writePrepared(pm)
-			}
-			return nil
-		}))
+	for _, p := range *list {
+		p.enqueue(pm)
 	}
+}
+
+func (p *hubPart) enqueue(pm *PreparedMessage) {
+	p.mu.Lock()
+	p.queued = append(p.queued, pm)
+	schedule := !p.scheduled
+	p.scheduled = true
+	p.mu.Unlock()
+	if schedule {
+		_ = p.l.el.Execute(context.Background(), p.deliver)
+	}
+}
+
+// deliverQueued runs on the part's loop: every member gets what was broadcast since the
+// last delivery.
+func (p *hubPart) deliverQueued(context.Context) error {
+	p.mu.Lock()
+	p.delivering, p.queued = p.queued, p.delivering[:0]
+	p.scheduled = false
+	p.mu.Unlock()
+	// A write that fails closes its connection at once, and OnClose may take it out of
+	// the hub, moving the last member into its place: visit that one too.
+	for i := 0; i < len(p.conns); i++ {
+		w := p.conns[i]
+		w.writePrepared(p.delivering)
+		if i < len(p.conns) && p.conns[i] != w {
+			i--
+		}
+	}
+	clear(p.delivering) // the messages may go
+	return nil
 }
 
 // Len counts the members. Loop-consistent only; for reports.
