@@ -92,7 +92,7 @@ func (l *clientLoop) add(c *loadConn) {
 	}
 	// Edge-triggered, writability included: it only raises an event when a full send
 	// buffer drains, which is when pending output can go.
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLOUT | syscall.EPOLLRDHUP | -syscall.EPOLLET, Fd: c.slot}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLOUT | syscall.EPOLLRDHUP | epollET, Fd: c.slot}
 	if err := rawEpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
 		c.close(fmt.Errorf("epoll_ctl: %w", err))
 	}

@@ -257,11 +257,10 @@ func (l *handshakeLoop) start(slot int) {
 	}
 	l.send(s)
 	// epoll_data is ours to fill: it carries the slot's index, not the descriptor, so an
-	// event finds its handshake without a lookup. syscall.EPOLLET is a negative untyped
-	// constant (1<<31 as an int32); negated it is the uint32 flag. Writability is
-	// only asked for while the request waits for the connection: a connected socket
-	// is writable at once, and that event would cost a wakeup and a read for nothing.
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | -syscall.EPOLLET, Fd: int32(slot)}
+	// event finds its handshake without a lookup. Writability is only asked for while
+	// the request waits for the connection: a connected socket is writable at once, and
+	// that event would cost a wakeup and a read for nothing.
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | epollET, Fd: int32(slot)}
 	if !s.sent {
 		ev.Events |= syscall.EPOLLOUT
 	}

@@ -13,6 +13,10 @@ import (
 // The client is the limit of ws-handshake, and every server shares its cost, which
 // hides the servers' differences: the cheaper the client, the truer the ratios.
 
+// epollET is EPOLLET as the uint32 epoll_event wants it: package syscall spells it as
+// a negative constant on amd64 and a positive one on arm64.
+const epollET uint32 = 1 << 31
+
 // rawSockaddr4 is a connect address in the kernel's layout, built once.
 type rawSockaddr4 syscall.RawSockaddrInet4
 
