@@ -178,3 +178,30 @@ func TestHubBroadcastToABusyLoopDoesNotAllocate(t *testing.T) {
 		t.Fatalf("%.3f allocations per broadcast, want none beyond the queue's growth", allocs)
 	}
 }
+
+// Once the server has stopped, its loops take no more deliveries: broadcasts must not
+// pile up for them.
+func TestHubBroadcastAfterShutdownDoesNotQueue(t *testing.T) {
+	hub := NewHub()
+	opened := make(chan *WSConn, 1)
+	h := WebSocketHandler{OnOpen: func(w *WSConn) { hub.Add(w); opened <- w }, OnMessage: func(*WSConn, Message) {}}
+	srv, cancel, sv := runServer(t, Config{Loops: 1}, func(s *Server) {
+		s.Route("/ws", Route{RequireUpgrade: true, Upgraders: []Upgrader{WebSocket(h)}})
+	})
+	conns, _, _ := subscribe(t, srv, opened, 1)
+	_ = conns[0].Close() // nothing to drain: the shutdown is quick
+	cancel()
+	waitServed(t, sv)
+	pm := NewPreparedMessage(ws.OpText, []byte("late"), 0, 0)
+	for range 100 {
+		hub.Broadcast(pm)
+	}
+	for _, p := range *hub.list.Load() {
+		p.mu.Lock()
+		queued := len(p.queued)
+		p.mu.Unlock()
+		if queued != 0 {
+			t.Fatalf("%d broadcasts queued for a loop that has stopped", queued)
+		}
+	}
+}

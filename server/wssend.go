@@ -370,8 +370,13 @@ func (p *hubPart) enqueue(pm *PreparedMessage) {
 	schedule := !p.scheduled
 	p.scheduled = true
 	p.mu.Unlock()
-	if schedule {
-		_ = p.l.el.Execute(context.Background(), p.deliver)
+	if schedule && p.l.el.Execute(context.Background(), p.deliver) != nil {
+		// The loop is gone (the server shut down): nothing will take the queue, so it
+		// must not grow.
+		p.mu.Lock()
+		clear(p.queued)
+		p.queued, p.scheduled = p.queued[:0], false
+		p.mu.Unlock()
 	}
 }
 
