@@ -101,11 +101,7 @@ func (l *clientLoop) add(c *loadConn) {
 func (l *clientLoop) run() error {
 	events := make([]syscall.EpollEvent, 256)
 	for !l.stopped.Load() {
-		// A busy client always finds events: poll without sleeping first.
-		n, err := rawEpollPoll(l.epfd, events)
-		if n <= 0 && err == nil {
-			n, err = syscall.EpollWait(l.epfd, events, 100)
-		}
+		n, err := epollWait(l.epfd, events, clientSpins, 100)
 		if err != nil {
 			if err == syscall.EINTR {
 				continue

