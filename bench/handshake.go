@@ -118,7 +118,7 @@ func RunHandshake(ctx context.Context, addr string, pid int, p HandshakeParams, 
 // (RFC 6455 §4.1 wants a fresh nonce; servers cannot tell, and the check of
 // Sec-WebSocket-Accept still holds).
 type rawHandshake struct {
-	sa     syscall.SockaddrInet4
+	sa     rawSockaddr4 // connect only reads it: every loop shares it
 	req    []byte
 	accept []byte
 }
@@ -135,12 +135,11 @@ func newRawHandshake(addr, path string) (*rawHandshake, error) {
 	}
 	const key = "dGhlIHNhbXBsZSBub25jZQ==" // RFC 6455 §1.3's example
 	h := &rawHandshake{
-		sa: syscall.SockaddrInet4{Port: pn},
+		sa: newRawSockaddr4(ip, pn),
 		req: []byte("GET " + path + " HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 			"Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n\r\n"),
 		accept: []byte("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), // RFC 6455 §1.3: the accept of key
 	}
-	copy(h.sa.Addr[:], ip)
 	return h, nil
 }
 
@@ -171,7 +170,6 @@ type handshakeLoop struct {
 	h     *rawHandshake
 	epfd  int
 	slots []hsSlot
-	sa    rawSockaddr4
 	done  func(time.Duration, error)
 }
 
@@ -189,7 +187,7 @@ func newHandshakeLoop(h *rawHandshake, par int) (*handshakeLoop, error) {
 	if err != nil {
 		return nil, fmt.Errorf("handshake: epoll_create1: %w", err)
 	}
-	l := &handshakeLoop{h: h, epfd: epfd, slots: make([]hsSlot, par), sa: newRawSockaddr4(&h.sa)}
+	l := &handshakeLoop{h: h, epfd: epfd, slots: make([]hsSlot, par)}
 	for i := range l.slots {
 		l.slots[i].fd = -1
 	}
@@ -247,7 +245,7 @@ func (l *handshakeLoop) start(slot int) {
 		return
 	}
 	s.fd = fd
-	if err := rawConnect(fd, &l.sa); err != nil && err != syscall.EINPROGRESS && err != syscall.EINTR {
+	if err := rawConnect(fd, &l.h.sa); err != nil && err != syscall.EINPROGRESS && err != syscall.EINTR {
 		l.fail(s, fmt.Errorf("connect: %w", err))
 		return
 	}

@@ -1,16 +1,17 @@
 package bench
 
 import (
+	"net"
 	"syscall"
 	"unsafe"
 )
 
-// The handshake client's system calls are raw (RawSyscall): its sockets are
-// non-blocking, so none of these calls sleeps. Through syscall.Syscall each one tells
-// the scheduler the P is in a system call; a connect or close on loopback runs the
-// server's side of the TCP handshake inline and outlasts sysmon's 20 µs tick, so sysmon
-// kept taking the P and waking every 20 µs: 10 % of the client's CPU when profiled.
-// The client is the limit of ws-handshake, and every server shares its cost, which
+// The load clients' system calls (handshake.go, clientloop.go) are raw (RawSyscall):
+// their sockets are non-blocking, so none of these calls sleeps. Through
+// syscall.Syscall each one tells the scheduler the P is in a system call; a connect,
+// write or close on loopback runs the server's side of TCP inline and outlasts
+// sysmon's 20 µs tick, so sysmon kept taking the P and waking every 20 µs: 10 % of the
+// handshake client's CPU when profiled. Every server shares the client's cost, which
 // hides the servers' differences: the cheaper the client, the truer the ratios.
 
 // epollET is EPOLLET as the uint32 epoll_event wants it: package syscall spells it as
@@ -20,10 +21,11 @@ const epollET uint32 = 1 << 31
 // rawSockaddr4 is a connect address in the kernel's layout, built once.
 type rawSockaddr4 syscall.RawSockaddrInet4
 
-func newRawSockaddr4(sa *syscall.SockaddrInet4) rawSockaddr4 {
-	r := rawSockaddr4{Family: syscall.AF_INET, Addr: sa.Addr}
+func newRawSockaddr4(ip net.IP, port int) rawSockaddr4 {
+	r := rawSockaddr4{Family: syscall.AF_INET}
+	copy(r.Addr[:], ip.To4())
 	p := (*[2]byte)(unsafe.Pointer(&r.Port))
-	p[0], p[1] = byte(sa.Port>>8), byte(sa.Port) // network byte order
+	p[0], p[1] = byte(port>>8), byte(port) // network byte order
 	return r
 }
 

@@ -196,7 +196,7 @@ func TestHubBroadcastAfterShutdownDoesNotQueue(t *testing.T) {
 	for range 100 {
 		hub.Broadcast(pm)
 	}
-	for _, p := range *hub.list.Load() {
+	for _, p := range hub.list() {
 		p.mu.Lock()
 		queued := len(p.queued)
 		p.mu.Unlock()

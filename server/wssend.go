@@ -63,7 +63,7 @@ func (w *WSConn) Reply(op ws.OpCode, p []byte) error {
 		return ErrClosed
 	}
 	c := w.c
-	if overBudget(int64(c.gc.OutboundBuffered()+c.loop.batch.n), int64(len(p)), int64(w.rt.SendBudget)) {
+	if w.overBudget(p) {
 		return w.overflow()
 	}
 	c.loop.stats.msgsOut.Add(1)
@@ -103,6 +103,13 @@ func overBudget(queued, n, budget int64) bool {
 		return queued >= budget
 	}
 	return queued+n > budget
+}
+
+// overBudget reports whether p would take what is queued for w on its loop (the batch
+// and what the socket has not taken) past the send budget. Loop only.
+func (w *WSConn) overBudget(p []byte) bool {
+	c := w.c
+	return overBudget(int64(c.gc.OutboundBuffered()+c.loop.batch.n), int64(len(p)), int64(w.rt.SendBudget))
 }
 
 // overflow applies the route's policy to a data message past the send budget.
@@ -258,16 +265,13 @@ func (w *WSConn) writePrepared(msgs []*PreparedMessage) {
 			break
 		}
 		frame := pm.frameFor(w)
-		queued := c.gc.OutboundBuffered() + c.loop.batch.n
-		if overBudget(int64(queued), int64(len(frame)), int64(w.rt.SendBudget)) && c.loop.batch.n > 0 {
+		if c.loop.batch.n > 0 && w.overBudget(frame) {
 			// The budget counts what the socket has not taken: hand it the batch first.
-			c.loop.flush(c)
-			if c.closed {
+			if c.loop.flush(c); c.closed {
 				return
 			}
-			queued = c.gc.OutboundBuffered()
 		}
-		if overBudget(int64(queued), int64(len(frame)), int64(w.rt.SendBudget)) {
+		if w.overBudget(frame) {
 			_ = w.overflow()
 			if w.rt.Overflow != DropMessages {
 				break
@@ -289,9 +293,8 @@ func (w *WSConn) writePrepared(msgs []*PreparedMessage) {
 // per connection; while a loop is busy, later broadcasts join the queued task and each
 // member gets them in one write.
 type Hub struct {
-	mu    sync.Mutex
-	parts map[*loop]*hubPart
-	list  atomic.Pointer[[]*hubPart] // the parts, for Broadcast to read without the lock
+	mu    sync.Mutex                 // taken to add a part
+	parts atomic.Pointer[[]*hubPart] // one per loop that has had a member; replaced, never changed
 }
 
 type hubPart struct {
@@ -307,22 +310,40 @@ type hubPart struct {
 }
 
 // NewHub returns an empty hub.
-func NewHub() *Hub { return &Hub{parts: make(map[*loop]*hubPart)} }
+func NewHub() *Hub { return &Hub{} }
 
+// list is the parts, for reading without the lock.
+func (h *Hub) list() []*hubPart {
+	if l := h.parts.Load(); l != nil {
+		return *l
+	}
+	return nil
+}
+
+// part is l's part of the hub, made on first use. There is one part per loop, so a scan
+// finds it.
 func (h *Hub) part(l *loop) *hubPart {
+	find := func() *hubPart {
+		for _, p := range h.list() {
+			if p.l == l {
+				return p
+			}
+		}
+		return nil
+	}
+	if p := find(); p != nil {
+		return p
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	p := h.parts[l]
-	if p == nil {
-		p = &hubPart{l: l, index: make(map[*WSConn]int)}
-		p.deliver = gnet.RunnableFunc(p.deliverQueued)
-		h.parts[l] = p
-		list := make([]*hubPart, 0, len(h.parts))
-		for _, q := range h.parts {
-			list = append(list, q)
-		}
-		h.list.Store(&list)
+	if p := find(); p != nil {
+		return p
 	}
+	p := &hubPart{l: l, index: make(map[*WSConn]int)}
+	p.deliver = gnet.RunnableFunc(p.deliverQueued)
+	old := h.list()
+	list := append(old[:len(old):len(old)], p)
+	h.parts.Store(&list)
 	return p
 }
 
@@ -355,11 +376,7 @@ func (h *Hub) Remove(w *WSConn) {
 // member's loop, in the order of the Broadcast calls, subject to each connection's send
 // budget. pm must not change afterwards.
 func (h *Hub) Broadcast(pm *PreparedMessage) {
-	list := h.list.Load()
-	if list == nil {
-		return
-	}
-	for _, p := range *list {
+	for _, p := range h.list() {
 		p.enqueue(pm)
 	}
 }
@@ -402,10 +419,8 @@ func (p *hubPart) deliverQueued(context.Context) error {
 
 // Len counts the members. Loop-consistent only; for reports.
 func (h *Hub) Len() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	n := 0
-	for _, p := range h.parts {
+	for _, p := range h.list() {
 		n += len(p.conns)
 	}
 	return n
