@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"net"
 	"sync/atomic"
@@ -22,6 +21,9 @@ type BroadcastParams struct {
 	Duration time.Duration `json:"duration"`
 	Warmup   time.Duration `json:"warmup"`
 	Loops    int           `json:"client_loops"`
+	// Stall is how long a broadcast may take to reach every subscriber before it counts
+	// as an error (default 1s).
+	Stall time.Duration `json:"stall,omitempty"`
 }
 
 const slots = 256 // broadcasts tracked at once; Window must stay well below
@@ -29,7 +31,7 @@ const slots = 256 // broadcasts tracked at once; Window must stay well below
 // RunBroadcast measures delivered messages per second (Subs per broadcast) and fan-out
 // latency, from the publisher's write to each subscriber's read. The publisher stamps a
 // sequence number and its clock into each message; a broadcast counts as done when every
-// subscriber has it, or after a second (a server may drop for slow readers: the report
+// subscriber has it, or after Stall (a server may drop for slow readers: the report
 // shows it as errors).
 func RunBroadcast(ctx context.Context, addr string, pid int, p BroadcastParams, srcs []net.IP, live *Live) (Metrics, error) {
 	if p.Size < 16 {
@@ -41,6 +43,9 @@ func RunBroadcast(ctx context.Context, addr string, pid int, p BroadcastParams, 
 	p.Window = min(p.Window, slots/4)
 	if p.Loops <= 0 {
 		p.Loops = 2
+	}
+	if p.Stall <= 0 {
+		p.Stall = time.Second
 	}
 	var (
 		hist      Histogram
@@ -87,7 +92,6 @@ func RunBroadcast(ctx context.Context, addr string, pid int, p BroadcastParams, 
 		return m, fmt.Errorf("publisher: %w", err)
 	}
 	defer pub.Close()
-	time.Sleep(100 * time.Millisecond) // the server registers subscribers as they open
 
 	payload := payloadFor(p.Size)
 	var seq, completed, stalls uint64
@@ -115,13 +119,28 @@ func RunBroadcast(ctx context.Context, addr string, pid int, p BroadcastParams, 
 			select {
 			case <-done:
 				completed++
-			case <-time.After(time.Second):
+			case <-time.After(p.Stall):
 				completed++ // give up on the oldest broadcast
 				stalls++
+			case <-ctx.Done():
 			}
 		}
 		return nil
 	}
+	// A server may register a subscriber only after its upgrade completed: publish, one
+	// at a time, until a broadcast reaches every subscriber, rather than guess how long
+	// registering takes. A server that never gets there shows it as stalls below.
+	for ready, giveUp := false, time.Now().Add(10*time.Second); !ready && ctx.Err() == nil && time.Now().Before(giveUp); {
+		if err := publish(); err != nil {
+			return m, fmt.Errorf("publisher: %w", err)
+		}
+		select {
+		case <-done:
+			ready = true
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	completed = seq // a straggling probe only widens the window by one for a moment
 	if err := run(p.Warmup); err != nil {
 		return m, fmt.Errorf("publisher: %w", err)
 	}
@@ -139,7 +158,7 @@ func RunBroadcast(ctx context.Context, addr string, pid int, p BroadcastParams, 
 	m.Errors = lc.errs.Load() - errs0 + (stalls - stalls0)
 	m.ErrorSample = lc.exampleErr()
 	if stalls > stalls0 && m.ErrorSample == "" {
-		m.ErrorSample = errors.New("broadcasts not delivered to every subscriber within 1s").Error()
+		m.ErrorSample = fmt.Sprintf("broadcasts not delivered to every subscriber within %v", p.Stall)
 	}
 	m.Note = fmt.Sprintf("%.0f broadcasts/s to %d subscribers", float64(seq-seq0)/m.Seconds, got)
 	return m, nil

@@ -122,7 +122,7 @@ func (l *clientLoop) run() error {
 				c.flush()
 			}
 			if ev.Events&(syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 && !c.closed {
-				c.read()
+				c.read(ev.Events&(syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0)
 			}
 		}
 	}
@@ -155,8 +155,10 @@ func (l *clientLoop) release() {
 var errServerClosed = errors.New("server closed the connection")
 
 // read takes what the socket holds (edge-triggered: until a read leaves room in the
-// buffer) and hands it to the frame parser.
-func (c *loadConn) read() {
+// buffer) and hands it to the frame parser. hup says the event reported the peer's
+// close: it may have come with the last data, in the same edge, so then read goes on to
+// the end of the stream.
+func (c *loadConn) read(hup bool) {
 	l := c.loop
 	for {
 		m, err := rawRead(c.fd, l.buf)
@@ -189,7 +191,7 @@ func (c *loadConn) read() {
 			c.close(nil)
 			return
 		}
-		if c.closed || m < len(l.buf) {
+		if c.closed || (m < len(l.buf) && !hup) {
 			return
 		}
 	}
@@ -240,11 +242,13 @@ func (c *loadConn) close(err error) {
 		return
 	}
 	c.closed = true
-	syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(c.fd), 0, 0)
 	l := c.loop
-	l.conns[c.slot] = nil
-	l.free = append(l.free, c.slot)
+	// The error is counted before the socket closes: a peer that sees the close knows
+	// the error is in the count.
 	if err != nil && !l.lc.closing.Load() {
 		l.lc.fail(err)
 	}
+	syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(c.fd), 0, 0)
+	l.conns[c.slot] = nil
+	l.free = append(l.free, c.slot)
 }

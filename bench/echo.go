@@ -116,8 +116,9 @@ func RunEcho(ctx context.Context, addr string, pid int, p EchoParams, srcs []net
 		c.asyncWrite(st.batch)
 	}
 	sleepCtx(ctx, p.Warmup)
-	measuring.Store(true)
+	// errs0 before measuring: once an echo is counted, every later error is in the window.
 	errs0 := lc.errs.Load()
+	measuring.Store(true)
 	w := openWindow(pid)
 	sleepCtx(ctx, p.Duration)
 	m.Ops = msgs.Load()

@@ -12,6 +12,8 @@ import (
 
 	"github.com/switchyard-dev/switchyard/frame/ws"
 	"github.com/switchyard-dev/switchyard/server"
+	"github.com/switchyard-dev/switchyard/server/http2"
+	"github.com/switchyard-dev/switchyard/server/websocket"
 )
 
 const rootText = "switchyard: HTTP/1.1 here; WebSocket echo at /echo\n"
@@ -19,32 +21,32 @@ const rootText = "switchyard: HTTP/1.1 here; WebSocket echo at /echo\n"
 // BenchRoutes installs the bench contract on srv: GET /, /echo as `switchyard serve` has
 // them (echo with permessage-deflate offered, HTTP/2 enabled with default settings), and
 // /pub + /sub for ws-broadcast, where a
-// message sent on /pub is framed once (server.NewPreparedMessage) and fanned out to every
-// /sub connection through a server.Hub.
+// message sent on /pub is framed once (websocket.NewPreparedMessage) and fanned out to every
+// /sub connection through a websocket.Hub.
 func BenchRoutes(srv *server.Server) {
 	srv.Route("/", server.Route{HTTP: func(w *server.ResponseWriter, r *server.Request) {
 		w.Header("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.WriteString(rootText)
 	}})
-	echo := server.WebSocket(server.WebSocketHandler{
-		OnMessage:   func(c *server.WSConn, m server.Message) { _ = c.Reply(m.Op, m.Payload) },
-		CheckOrigin: server.AllowAnyOrigin,
+	echo := websocket.New(websocket.Handler{
+		OnMessage:   func(c *websocket.Conn, m websocket.Message) { _ = c.Write(m.Op, m.Payload) },
+		CheckOrigin: websocket.AllowAnyOrigin,
 		Compression: &ws.DeflateConfig{},
 	})
 	srv.Route("/echo", server.Route{RequireUpgrade: true, Upgraders: []server.Upgrader{echo}})
-	hub := server.NewHub()
-	srv.Route("/sub", server.Route{RequireUpgrade: true, Upgraders: []server.Upgrader{server.WebSocket(server.WebSocketHandler{
+	hub := websocket.NewHub()
+	srv.Route("/sub", server.Route{RequireUpgrade: true, Upgraders: []server.Upgrader{websocket.New(websocket.Handler{
 		OnOpen:      hub.Add,
-		OnClose:     func(c *server.WSConn, _ ws.StatusCode, _ string) { hub.Remove(c) },
-		CheckOrigin: server.AllowAnyOrigin,
+		OnClose:     func(c *websocket.Conn, _ websocket.StatusCode, _ string) { hub.Remove(c) },
+		CheckOrigin: websocket.AllowAnyOrigin,
 		SendBudget:  4 << 20,
 	})}})
-	srv.EnableHTTP2(server.H2Config{})
-	srv.Route("/pub", server.Route{RequireUpgrade: true, Upgraders: []server.Upgrader{server.WebSocket(server.WebSocketHandler{
-		OnMessage: func(c *server.WSConn, m server.Message) {
-			hub.Broadcast(server.NewPreparedMessage(m.Op, m.Payload, 0, 0))
+	srv.Upgrade(http2.New(http2.Config{}))
+	srv.Route("/pub", server.Route{RequireUpgrade: true, Upgraders: []server.Upgrader{websocket.New(websocket.Handler{
+		OnMessage: func(c *websocket.Conn, m websocket.Message) {
+			hub.Broadcast(websocket.NewPreparedMessage(m.Op, m.Payload))
 		},
-		CheckOrigin: server.AllowAnyOrigin,
+		CheckOrigin: websocket.AllowAnyOrigin,
 	})}})
 }
 

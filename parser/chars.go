@@ -112,7 +112,7 @@ var lowerTable = func() (t [256]byte) {
 
 // EqualFold reports whether b equals s under ASCII case folding (the folding
 // HTTP tokens use, RFC 9110 §5.6.2). It does not allocate.
-func EqualFold(b []byte, s string) bool {
+func EqualFold[T string | []byte](b T, s string) bool {
 	if len(b) != len(s) {
 		return false
 	}
@@ -122,4 +122,17 @@ func EqualFold(b []byte, s string) bool {
 		}
 	}
 	return true
+}
+
+// IsTchar reports whether c may appear in a token: a method, a field name, an
+// Upgrade protocol (RFC 9110 §5.6.2).
+func IsTchar(c byte) bool { return tcharTable[c] }
+
+// AppendLower appends b to dst with ASCII upper case folded to lower case, as
+// HTTP/2 field names must be sent (RFC 9113 §8.2.1).
+func AppendLower(dst, b []byte) []byte {
+	for _, c := range b {
+		dst = append(dst, lowerTable[c])
+	}
+	return dst
 }

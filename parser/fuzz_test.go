@@ -34,8 +34,8 @@ func FuzzParse(f *testing.F) {
 	for _, tc := range strictCases {
 		f.Add(strictBytes(tc.in, tc.raw), uint8(0))
 	}
-	f.Add([]byte(preface), uint8(0))
-	f.Add(append([]byte(preface[:20]), "XX"...), uint8(0))
+	f.Add([]byte(Preface), uint8(0))
+	f.Add(append([]byte(Preface[:20]), "XX"...), uint8(0))
 	f.Add(parsertest.CurlH2Upgrade[:50], uint8(1))
 
 	f.Fuzz(func(t *testing.T, in []byte, mode uint8) {

@@ -364,18 +364,18 @@ func TestParseIncompleteThenPreface(t *testing.T) {
 	var p Parser
 	var req Request
 	for i := 0; i <= PrefaceLen; i++ {
-		_, err := p.Parse([]byte(preface[:i]), &req)
+		_, err := p.Parse([]byte(Preface[:i]), &req)
 		want := ErrIncomplete
 		if i == PrefaceLen {
 			want = ErrPreface
 		}
 		if err != want {
-			t.Fatalf("preface[:%d]: err = %v, want %v", i, err, want)
+			t.Fatalf("Preface[:%d]: err = %v, want %v", i, err, want)
 		}
 	}
 	// The preface followed by frames is still the preface (RFC 9113 §3.4).
-	if _, err := p.Parse([]byte(preface+"\x00\x00\x00\x04\x00\x00\x00\x00\x00"), &req); err != ErrPreface {
-		t.Fatalf("preface + SETTINGS: err = %v", err)
+	if _, err := p.Parse([]byte(Preface+"\x00\x00\x00\x04\x00\x00\x00\x00\x00"), &req); err != ErrPreface {
+		t.Fatalf("Preface + SETTINGS: err = %v", err)
 	}
 	// Diverging from the preface is parsed as HTTP/1, where HTTP/2.0 is 505.
 	_, err := p.Parse([]byte("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n"), &req)
@@ -391,9 +391,9 @@ func TestMatchPreface(t *testing.T) {
 		prefix, complete bool
 	}{
 		{"empty input is a prefix", "", true, false},
-		{"partial preface (RFC 9113 §3.4)", "PRI * HTTP/2", true, false},
-		{"complete preface (RFC 9113 §3.4)", preface, true, true},
-		{"preface followed by frames", preface + "\x00\x00", true, true},
+		{"partial Preface (RFC 9113 §3.4)", "PRI * HTTP/2", true, false},
+		{"complete Preface (RFC 9113 §3.4)", Preface, true, true},
+		{"Preface followed by frames", Preface + "\x00\x00", true, true},
 		{"HTTP/1.1 request", "POST / HTTP/1.1\r\n", false, false},
 		{"diverges in the tail", "PRI * HTTP/2.0\r\n\r\nSN", false, false},
 	}

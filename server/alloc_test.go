@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/switchyard-dev/switchyard/parser/parsertest"
+	"github.com/switchyard-dev/switchyard/server/internal/drive"
 )
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -17,6 +18,13 @@ var benchRequests = []struct {
 	{"pico703", parsertest.Pico703},
 	{"chromeWebSocket", parsertest.ChromeWebSocket},
 	{"curlH2Upgrade", parsertest.CurlH2Upgrade},
+}
+
+// fakeConn is a connection of a server with setup's routes, driven without a socket.
+func fakeConn(setup func(*Server)) drive.Conn {
+	s := New(Config{Logger: discard})
+	setup(s)
+	return newDriven(s)
 }
 
 func helloRoutes(s *Server) {
@@ -32,18 +40,16 @@ func helloRoutes(s *Server) {
 func TestServingARequestAllocatesNothing(t *testing.T) {
 	for _, br := range benchRequests {
 		t.Run(br.name, func(t *testing.T) {
-			_, c, fc := fakeServer(helloRoutes)
+			c := fakeConn(helloRoutes)
 			allocs := testing.AllocsPerRun(200, func() {
-				fc.in = br.req
-				c.traffic()
-				if c.closing {
+				if c.Feed(br.req) {
 					t.Fatal("request was refused")
 				}
 			})
 			if allocs != 0 {
 				t.Fatalf("%v allocations per request, want 0", allocs)
 			}
-			if fc.written == 0 {
+			if c.Written() == 0 {
 				t.Fatal("no response written")
 			}
 		})
@@ -53,12 +59,11 @@ func TestServingARequestAllocatesNothing(t *testing.T) {
 func BenchmarkServeHTTP1(b *testing.B) {
 	for _, br := range benchRequests {
 		b.Run(br.name, func(b *testing.B) {
-			_, c, fc := fakeServer(helloRoutes)
+			c := fakeConn(helloRoutes)
 			b.ReportAllocs()
 			b.SetBytes(int64(len(br.req)))
 			for b.Loop() {
-				fc.in = br.req
-				c.traffic()
+				c.Feed(br.req)
 			}
 		})
 	}
@@ -66,7 +71,7 @@ func BenchmarkServeHTTP1(b *testing.B) {
 
 // Ten pipelined requests in one read, answered in one write.
 func BenchmarkServeHTTP1Pipelined10(b *testing.B) {
-	_, c, fc := fakeServer(helloRoutes)
+	c := fakeConn(helloRoutes)
 	var in []byte
 	for range 10 {
 		in = append(in, "GET /plaintext HTTP/1.1\r\nHost: localhost\r\n\r\n"...)
@@ -74,7 +79,6 @@ func BenchmarkServeHTTP1Pipelined10(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(in)))
 	for b.Loop() {
-		fc.in = in
-		c.traffic()
+		c.Feed(in)
 	}
 }

@@ -5,10 +5,11 @@ package server
 // Small pieces are copied into buf; large payloads are referenced (zero copy) while they
 // are valid, which is until the end of the callback that produced them.
 type batch struct {
-	n    int // bytes queued
-	buf  []byte
-	segs []segment
-	iov  [][]byte
+	owner *Conn // the connection the batch is for; nil when empty
+	n     int   // bytes queued
+	buf   []byte
+	segs  []segment
+	iov   [][]byte
 }
 
 // segment is either a range of batch.buf or a reference to bytes owned by someone else.
@@ -74,7 +75,7 @@ func (b *batch) vectors() [][]byte {
 const maxRetainedBatch = 256 << 10
 
 func (b *batch) reset() {
-	b.n = 0
+	b.owner, b.n = nil, 0
 	for i := range b.iov {
 		b.iov[i] = nil
 	}

@@ -53,10 +53,11 @@ type Config struct {
 	// ShutdownTimeout bounds the graceful shutdown Serve performs when its context ends
 	// (default 10s); what is still open then is closed.
 	ShutdownTimeout time.Duration
-	// SendBudget bounds the HTTP/1.1 responses queued for a client that does not read them
-	// (default 1 MiB): past it the server reads no further pipelined request from that
-	// client until it catches up, and closes it if it stays stuck for IdleTimeout or sends
-	// more than this much meanwhile.
+	// SendBudget bounds the output queued for a peer that does not read it, whatever the
+	// protocol queued (responses, pongs, RST_STREAM, broadcasts) (default 1 MiB): past it
+	// the server reads nothing more from that connection until the peer has taken half of
+	// it, and closes it if it stays stuck for IdleTimeout or sends more than this much
+	// meanwhile. Protocols may drop or refuse data earlier (websocket.Handler.SendBudget).
 	SendBudget int
 	// LingerTimeout bounds how long a connection that is done waits for its queued output
 	// to reach the client before it is closed anyway (default 5s).
@@ -69,10 +70,8 @@ type Config struct {
 	ServerName string
 }
 
-// DefaultIdleSpins is Config.IdleSpins's default. On the two-core bench machine, wrk's
-// GET / (two runs of three alternating rounds) gave medians of 100k requests/s at -1, 120k
-// at 5, 113k-126k at 20, 137k at 50 and 138k at 100; WebSocket echo and handshakes moved
-// within their noise.
+// DefaultIdleSpins is Config.IdleSpins's default (the measurement behind it is in
+// server/internal/gnet/README.md).
 const DefaultIdleSpins = 50
 
 func (c Config) withDefaults() Config {
@@ -84,10 +83,8 @@ func (c Config) withDefaults() Config {
 	}
 	switch {
 	case c.IdleSpins < 0, c.Loops > runtime.GOMAXPROCS(0):
-		// A spinning loop keeps its P (sched_yield is a raw system call), so with more
-		// loops than Ps another loop coming back from a system call would wait for sysmon
-		// to preempt someone: 10 ms stalls, as gnet's acceptor loop caused when it spun
-		// (see server/internal/gnet/engine_unix.go).
+		// A spinning loop keeps its P, so with more loops than Ps another loop coming back
+		// from a system call would wait for sysmon to preempt someone.
 		c.IdleSpins = 0
 	case c.IdleSpins == 0:
 		c.IdleSpins = DefaultIdleSpins

@@ -4,63 +4,79 @@ import (
 	"context"
 	"errors"
 	"net"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/switchyard-dev/switchyard/server/internal/gnet"
+	"github.com/valyala/bytebufferpool"
 )
 
-// Conn is one client connection. It belongs to one event loop; the methods that say so are
-// safe from any goroutine, the others only from the loop (inside handlers and Protocol
-// methods). An idle Conn holds no buffers: only this struct.
+// Conn is one client connection as the core keeps it: its transport, its deadline in the
+// loop's wheel, its output budget and the Protocol currently speaking on it. It knows no
+// protocol; HTTP/1.1, WebSocket and HTTP/2 are Protocols alike.
+//
+// Threading: a Conn belongs to one event loop. Methods that are safe from any goroutine
+// say so by their name: they end in Async, or they hand work to the loop (Execute).
+// Every other method is loop-only: call it from a Protocol method, a handler that runs on
+// the loop, or an Execute callback. An idle Conn holds no buffers: only this struct.
 type Conn struct {
-	gc    gnet.Conn
-	loop  *loop
+	// tr is the transport: the socket, as gnet's connection. The core reads, writes and
+	// closes only through its methods, so a TLS session or an HTTP/2 stream that offers the
+	// same methods can carry a Conn without any protocol noticing (docs/architecture.md).
+	tr    gnet.Conn
+	loop  *Loop
 	srv   *Server
-	proto Protocol // nil while the connection speaks HTTP/1.1: that costs no allocation
-	h1    *h1State // an HTTP/1.1 request in progress; nil between requests
+	proto Protocol
+	// acc accumulates input that a protocol left unconsumed (a unit larger than a read),
+	// from acc.B[accOff:]; nil otherwise. Each byte is copied into it once, so a frame
+	// arriving over many reads costs linear time, and the transport's own buffer stays
+	// empty.
+	acc    *bytebufferpool.ByteBuffer
+	accOff int
 
-	deadline     int64 // unix nanoseconds; 0 when none is set
+	deadline     int64 // clock nanoseconds; 0 when none is set
+	heldDeadline int64 // the protocol's deadline, kept while the connection is paused
 	wprev, wnext *Conn
 	inWheel      bool
+	wslot        uint8 // the wheel slot the connection is filed under
 
-	closing bool // close once the batch is written
+	closing bool // close once the output is written
 	closed  bool
-	busy    bool  // a worker-pool handler owns the current request
-	served  bool  // at least one request was answered
-	kind    uint8 // the protocol spoken, for the connection gauges
-	paused  bool  // HTTP/1.1 input waits until the client reads its responses
-	wslot   uint8 // the wheel slot the connection is filed under
+	paused  bool  // input waits until the peer reads what it was sent
+	holding bool  // input waits until the protocol is ready (Hold, Resume)
+	kind    uint8 // index of the protocol spoken, for the connection gauges
 	// waitTicks counts the wheel ticks spent lingering (closing with output still queued)
 	// or paused, to bound both.
 	waitTicks uint16
 	index     int32 // position in the loop's registry of connections
-
-	pending atomic.Pointer[poolJob] // a worker-pool response waiting for the loop
 }
 
-// errCloseConn makes the serve loop close the connection after writing what it queued.
-var errCloseConn = errors.New("switchyard: closing connection")
+// ErrClose, returned by Protocol.Serve, closes the connection once what was queued has
+// been written.
+var ErrClose = errors.New("switchyard: closing connection")
 
-// Write queues p on the loop's batch; it is copied. Loop only.
-func (c *Conn) Write(p []byte) { c.loop.batch.write(p) }
+// Write queues p for the peer; it is copied. Loop only.
+func (c *Conn) Write(p []byte) { c.loop.out(c).write(p) }
 
-// WriteString queues s on the loop's batch. Loop only.
-func (c *Conn) WriteString(s string) { c.loop.batch.writeString(s) }
+// WriteString queues s for the peer. Loop only.
+func (c *Conn) WriteString(s string) { c.loop.out(c).writeString(s) }
 
 // WriteRef queues p without copying it: p must stay unchanged until the current callback
-// returns (a view into the input buffer qualifies). Loop only.
-func (c *Conn) WriteRef(p []byte) { c.loop.batch.writeRef(p) }
+// returns (a view into the input qualifies). Loop only.
+func (c *Conn) WriteRef(p []byte) { c.loop.out(c).writeRef(p) }
 
-// AppendBuffer returns the batch's open tail so that encoders can append to it in place;
-// hand the result back with Commit. Loop only.
-func (c *Conn) AppendBuffer() []byte { return c.loop.batch.grow() }
+// AppendBuffer returns the output's open tail so that encoders can append to it in place;
+// hand the result back with Commit before anything else is written. Loop only.
+func (c *Conn) AppendBuffer() []byte { return c.loop.out(c).grow() }
 
 // Commit records what was appended to the slice AppendBuffer returned. Loop only.
 func (c *Conn) Commit(b []byte) { c.loop.batch.commit(b) }
 
 // Close closes the connection once what is queued has been written. Loop only.
 func (c *Conn) Close() { c.closing = true }
+
+// Closing reports whether the connection is closing or closed. Loop only.
+func (c *Conn) Closing() bool { return c.closing || c.closed }
 
 // SetDeadline arranges for the protocol's Timeout to run once d has passed (with the
 // wheel's 250 ms granularity). d <= 0 clears it. Loop only.
@@ -74,127 +90,284 @@ func (c *Conn) SetDeadline(d time.Duration) {
 	w.set(c, c.srv.clock.now()+int64(d))
 }
 
+// Now is the loop's coarse monotonic clock in nanoseconds from an arbitrary origin (the
+// timer wheel's time), read without a system call. Loop only.
+func (c *Conn) Now() int64 { return c.srv.clock.now() }
+
 // RemoteAddr is the peer's address. Safe from any goroutine.
-func (c *Conn) RemoteAddr() net.Addr { return c.gc.RemoteAddr() }
+func (c *Conn) RemoteAddr() net.Addr { return c.tr.RemoteAddr() }
 
-// Outbound returns how many bytes are queued in the kernel-side send path that the peer
-// has not yet taken: the measure of a send budget. Loop only.
-func (c *Conn) Outbound() int { return c.gc.OutboundBuffered() }
+// Protocol is the protocol speaking on the connection now. Loop only.
+func (c *Conn) Protocol() Protocol { return c.proto }
 
-// AsyncWrite queues p for the connection from any goroutine; done, if not nil, runs on the
-// loop once it has been written or failed. p must stay unchanged until then.
-func (c *Conn) AsyncWrite(p []byte, done func(error)) error {
-	var cb gnet.AsyncCallback
-	if done != nil {
-		cb = func(_ gnet.Conn, err error) error { done(err); return nil }
+// Server is the server the connection belongs to.
+func (c *Conn) Server() *Server { return c.srv }
+
+// Unsent is the output queued for the peer that it has not taken yet: what this turn
+// queued plus what the socket has not accepted. The send budget is measured on it. Loop
+// only.
+func (c *Conn) Unsent() int {
+	n := c.tr.OutboundBuffered()
+	if c.loop.batch.owner == c {
+		n += c.loop.batch.n
 	}
-	return c.gc.AsyncWrite(p, cb)
+	return n
 }
 
-// AsyncWritev is AsyncWrite for several slices written in one call.
-func (c *Conn) AsyncWritev(bs [][]byte, done func(error)) error {
-	var cb gnet.AsyncCallback
-	if done != nil {
-		cb = func(_ gnet.Conn, err error) error { done(err); return nil }
+// Saturated reports whether the connection's unsent output has reached the server's send
+// budget (Config.SendBudget). The core then reads nothing more from the connection until
+// the peer has taken half of it, whatever the protocol; a decode loop stops at the next
+// unit when it sees this, so that one read cannot queue replies without bound. Loop only.
+func (c *Conn) Saturated() bool { return c.Unsent() >= c.srv.cfg.SendBudget }
+
+// WriteAsync queues p for the connection from any goroutine; done, if not nil, runs on
+// the loop once p has been written or has failed (then with the error). p must stay
+// unchanged until then. When WriteAsync itself fails, done is not called.
+func (c *Conn) WriteAsync(p []byte, done func(error)) error {
+	if done == nil {
+		return c.tr.AsyncWrite(p, nil)
 	}
-	return c.gc.AsyncWritev(bs, cb)
+	a := asyncDonePool.Get().(*asyncDone)
+	a.fn = done
+	err := c.tr.AsyncWrite(p, a.cb)
+	if err != nil {
+		a.fn = nil
+		asyncDonePool.Put(a)
+	}
+	return err
+}
+
+// asyncDone adapts a completion func to gnet's callback type. Pooled with its callback
+// made once, so WriteAsync allocates nothing per write.
+type asyncDone struct {
+	fn func(error)
+	cb gnet.AsyncCallback
+}
+
+var asyncDonePool sync.Pool
+
+func init() { asyncDonePool.New = newAsyncDone }
+
+func newAsyncDone() any {
+	a := new(asyncDone)
+	a.cb = func(_ gnet.Conn, err error) error {
+		fn := a.fn
+		a.fn = nil
+		asyncDonePool.Put(a)
+		fn(err)
+		return nil
+	}
+	return a
 }
 
 // Execute runs fn on the connection's loop, from any goroutine, unless the connection has
 // closed by then. What fn writes is flushed when it returns.
 func (c *Conn) Execute(fn func(c *Conn)) error {
-	return c.gc.EventLoop().Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+	return c.loop.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
 		if c.closed {
 			return nil
 		}
 		fn(c)
-		if c.loop.flush(c) && c.endAfterSend() {
-			c.closeNow()
-		}
+		c.Flush()
 		return nil
 	}))
 }
 
 // CloseAsync closes the connection from any goroutine, after what is queued.
-func (c *Conn) CloseAsync() error { return c.gc.Close() }
+func (c *Conn) CloseAsync() error {
+	return c.Execute(func(c *Conn) { c.closing = true })
+}
 
-// serve runs the connection's current protocol over everything buffered, switching
-// protocols in place as it goes, and returns how many bytes were consumed. The caller
-// flushes the batch before discarding them: queued references may point into that input.
-func (c *Conn) serve() int {
-	if job := c.pending.Swap(nil); job != nil {
-		c.finishPoolJob(job)
+// Flush ends a turn of work on c outside the core's own callbacks (a loop task such as a
+// broadcast's delivery): it writes what was queued and closes the connection if it is
+// done. The core flushes after Serve, Timeout, Start and Execute by itself. Loop only.
+func (c *Conn) Flush() {
+	if c.endTurn() {
+		c.closeNow()
 	}
-	buf, _ := c.gc.Peek(-1)
+}
+
+// Hold stops reading the connection until Resume: the protocol cannot take input now (its
+// handler runs off the loop, say), and what the peer sends meanwhile waits in the kernel,
+// whose TCP window holds the peer back, instead of in the server's memory. Loop only.
+func (c *Conn) Hold() {
+	c.holding = true
+	c.tr.PauseRead()
+}
+
+// Resume ends a Hold: it serves the input that waited, ends the turn, and reads the
+// socket again. Call it from a loop task once the protocol can go on. Loop only.
+func (c *Conn) Resume() {
+	c.holding = false
+	if c.closed || c.paused {
+		return
+	}
+	if c.process() {
+		c.closeNow()
+		return
+	}
+	c.readAgain()
+}
+
+// readAgain reads the socket again after a Hold or a pause, unless another reason to wait
+// remains.
+func (c *Conn) readAgain() {
+	if !c.closed && !c.holding && !c.paused && !c.lingering() {
+		_ = c.tr.ResumeRead()
+	}
+}
+
+// Switch hands the connection to p from the next byte on; p's Start runs at once with r
+// (nil when the protocol began without a request, e.g. HTTP/2 with prior knowledge).
+// name is the protocol's name in the connection gauges. Loop only: protocols call it from
+// Serve, and the bytes after the ones Serve reports consumed go to p in the same turn.
+func (c *Conn) Switch(name string, p Protocol, r *Request) {
+	c.SetDeadline(0)
+	c.setKind(name)
+	c.proto = p
+	p.Start(c, r)
+	if c.srv.draining.Load() {
+		// Shutdown's drain may have passed this connection while it spoke HTTP/1.1: the
+		// new protocol ends gracefully too (1001, GOAWAY).
+		if d, ok := p.(Drainer); ok {
+			d.Drain(c)
+		} else {
+			c.closing = true
+		}
+	}
+}
+
+// serve runs the connection's current protocol over buf, switching protocols in place as
+// it goes, and returns how many bytes were consumed. The caller flushes the output before
+// discarding them: queued references may point into that input.
+func (c *Conn) serve(buf []byte) int {
 	total := 0
-	for !c.closing && !c.busy && total < len(buf) {
-		if c.proto == nil && c.overSendBudget() {
+	for !c.closing && total < len(buf) {
+		if c.Saturated() {
 			c.pause()
 			break
 		}
-		var (
-			n      int
-			err    error
-			before = c.proto
-		)
-		if c.proto != nil {
-			n, err = c.proto.Serve(c, buf[total:])
-		} else {
-			n, err = c.serveHTTP1(buf[total:])
-		}
+		before := c.proto
+		n, err := c.proto.Serve(c, buf[total:])
 		total += n
 		if err != nil {
 			c.closing = true
 			break
 		}
 		if n == 0 && c.proto == before {
-			break // the protocol needs more bytes
+			break // the protocol needs more bytes, or waits (a handler off the loop)
 		}
+	}
+	if total < len(buf) && !c.closing && c.Saturated() {
+		c.pause() // the protocol stopped at a unit because the peer does not read
 	}
 	return total
 }
 
 // setKind moves the connection between the protocol gauges.
-func (c *Conn) setKind(k uint8) {
+func (c *Conn) setKind(name string) {
+	k := c.srv.kindIndex(name)
 	c.loop.stats.open[c.kind].Add(-1)
 	c.loop.stats.open[k].Add(1)
 	c.kind = k
 }
 
 // process is one round of work on buffered input, as gnet's OnTraffic calls for: serve it,
-// write the batch, then discard what was consumed (only then: the batch may reference it).
-// It reports whether the connection should close now.
+// write the output, then discard what was consumed (only then: the output may reference
+// it). It reports whether the connection should close now.
 func (c *Conn) process() (closeNow bool) {
-	consumed := c.serve()
-	closeNow = c.loop.flush(c)
+	in := c.input()
+	consumed := c.serve(in)
+	c.loop.flush()
 	if c.closed { // the write failed and gnet has closed the connection already
 		return false
 	}
-	if consumed > 0 {
-		_, _ = c.gc.Discard(consumed)
-	}
-	return closeNow && c.endAfterSend()
+	c.keep(in, consumed)
+	return c.ending()
 }
 
-// endAfterSend decides how a connection that is done ends. gnet's close writes what the
-// socket takes at once and drops the rest, which would cut a response or a close frame
-// short; so while output is still queued the connection lingers instead: its input is
-// discarded and the wheel looks again every tick, until the output has gone or
-// LingerTimeout has passed. It reports whether the caller should close now.
-func (c *Conn) endAfterSend() bool {
-	if c.gc.OutboundBuffered() == 0 {
+// input is what the protocol has to serve: the transport's bytes, behind what is left in
+// the accumulator.
+func (c *Conn) input() []byte {
+	in, _ := c.tr.Peek(-1)
+	if c.acc == nil {
+		return in
+	}
+	if c.accOff > 0 && len(in) > 0 {
+		n := copy(c.acc.B, c.acc.B[c.accOff:])
+		c.acc.B, c.accOff = c.acc.B[:n], 0
+	}
+	c.acc.B = append(c.acc.B, in...)
+	_, _ = c.tr.Discard(len(in))
+	return c.acc.B[c.accOff:]
+}
+
+// keep drops the consumed input and moves what is left into the accumulator.
+func (c *Conn) keep(in []byte, consumed int) {
+	rest := in[consumed:]
+	if c.acc != nil {
+		c.accOff += consumed
+		if len(rest) == 0 {
+			c.releaseInput()
+		}
+		return
+	}
+	if len(rest) == 0 {
+		_, _ = c.tr.Discard(consumed)
+		return
+	}
+	c.acc = bytebufferpool.Get()
+	c.acc.B = append(c.acc.B[:0], rest...)
+	c.accOff = 0
+	_, _ = c.tr.Discard(len(in))
+}
+
+// buffered is the input received and not yet consumed.
+func (c *Conn) buffered() int {
+	n := c.tr.InboundBuffered()
+	if c.acc != nil {
+		n += len(c.acc.B) - c.accOff
+	}
+	return n
+}
+
+func (c *Conn) releaseInput() {
+	if c.acc != nil {
+		bytebufferpool.Put(c.acc)
+		c.acc, c.accOff = nil, 0
+	}
+}
+
+// endTurn writes the turn's output and reports whether the connection should close now.
+func (c *Conn) endTurn() bool {
+	c.loop.flush()
+	return c.ending()
+}
+
+// ending decides how a connection that is done ends. gnet's close writes what the socket
+// takes at once and drops the rest, which would cut a response or a close frame short; so
+// while output is still queued the connection lingers instead: its input is discarded and
+// the wheel looks again every tick, until the output has gone or LingerTimeout has passed.
+// It reports whether the caller should close now.
+func (c *Conn) ending() bool {
+	if !c.closing || c.closed {
+		return false
+	}
+	if c.tr.OutboundBuffered() == 0 {
 		return true
 	}
-	c.closing, c.paused, c.waitTicks = true, false, 1
-	c.SetDeadline(wheelTick)
+	if c.waitTicks == 0 || c.paused {
+		c.paused, c.waitTicks = false, 1
+		c.SetDeadline(wheelTick)
+	}
 	return false
 }
 
-func (c *Conn) lingering() bool { return c.closing && c.waitTicks > 0 }
+func (c *Conn) lingering() bool { return c.closing && c.waitTicks > 0 && !c.paused }
 
 // lingerTick reports whether a lingering connection may close now.
 func (c *Conn) lingerTick() bool {
-	if c.gc.OutboundBuffered() == 0 || time.Duration(c.waitTicks)*wheelTick >= c.srv.cfg.LingerTimeout {
+	if c.tr.OutboundBuffered() == 0 || time.Duration(c.waitTicks)*wheelTick >= c.srv.cfg.LingerTimeout {
 		return true
 	}
 	c.waitTicks++
@@ -202,38 +375,41 @@ func (c *Conn) lingerTick() bool {
 	return false
 }
 
-// overSendBudget reports whether the responses queued for an HTTP/1.1 client, which it has
-// not read yet, have reached the send budget: then the server reads no further pipelined
-// request until the client catches up, so a client that never reads cannot make it buffer
-// without bound.
-func (c *Conn) overSendBudget() bool {
-	return c.gc.OutboundBuffered()+c.loop.batch.n >= c.srv.cfg.SendBudget
-}
-
+// pause stops serving input until the peer has read what it was sent. The protocol's
+// deadline is held meanwhile: the wheel checks the backlog every tick instead.
 func (c *Conn) pause() {
 	if !c.paused {
-		c.paused, c.waitTicks = true, 0
+		c.paused, c.waitTicks, c.heldDeadline = true, 0, c.deadline
+		c.loop.stats.paused.Add(1)
+		c.tr.PauseRead()
 	}
 	c.SetDeadline(wheelTick)
 }
 
-// resumeTick runs a paused connection again once its client has read half the budget's
+// resumeTick runs a paused connection again once its peer has read half the budget's
 // worth, and gives up on one that stays stuck for IdleTimeout. It reports whether to close.
 func (c *Conn) resumeTick() bool {
-	if c.gc.OutboundBuffered() > c.srv.cfg.SendBudget/2 {
+	if c.tr.OutboundBuffered() > c.srv.cfg.SendBudget/2 {
 		c.waitTicks++
 		if time.Duration(c.waitTicks)*wheelTick >= c.srv.cfg.IdleTimeout {
-			return true // a client that reads nothing for so long is gone
+			return true // a peer that reads nothing for so long is gone
 		}
 		c.SetDeadline(wheelTick)
 		return false
 	}
 	c.paused, c.waitTicks = false, 0
-	c.SetDeadline(c.srv.cfg.IdleTimeout)
-	return c.process()
+	if c.heldDeadline != 0 {
+		c.loop.wheel.set(c, c.heldDeadline) // already due: it fires at the next tick
+		c.heldDeadline = 0
+	}
+	if c.process() {
+		return true
+	}
+	c.readAgain()
+	return false
 }
 
 // closeNow closes the connection from its own loop, outside gnet's event callbacks (timer
 // and Execute tasks). gnet's Conn.Close would queue another task, which a loop busy
 // draining its task queue may not wake up for; the loop's own Close acts at once.
-func (c *Conn) closeNow() { _ = c.gc.EventLoop().Close(c.gc) }
+func (c *Conn) closeNow() { _ = c.loop.el.Close(c.tr) }

@@ -28,14 +28,12 @@ func (e *engine) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if limit := s.cfg.MaxConns; limit > 0 && s.open.Load() >= int64(limit) {
 		return overloaded, gnet.Close
 	}
-	c := &Conn{gc: gc, srv: s, loop: s.loopFor(gc.EventLoop())}
+	c := &Conn{tr: gc, srv: s, loop: s.loopFor(gc.EventLoop())}
+	c.proto = newHTTP1(c)
 	gc.SetContext(c)
 	c.loop.register(c)
 	c.loop.stats.open[kindHTTP1].Add(1)
 	s.open.Add(1)
-	// A new connection owes us a request head: the header timeout bounds clients that
-	// connect and send nothing.
-	c.SetDeadline(s.cfg.HeaderTimeout)
 	return nil, gnet.None
 }
 
@@ -47,11 +45,12 @@ func (e *engine) OnTraffic(gc gnet.Conn) gnet.Action {
 	switch {
 	case c.lingering():
 		_, _ = gc.Discard(-1) // nothing more is read from a connection that is ending
+		c.releaseInput()
 		return gnet.None
 	case c.paused:
-		// The input waits for the client to read its responses; it may not pile up
+		// The input waits for the peer to read what it was sent; it may not pile up
 		// meanwhile.
-		if gc.InboundBuffered() > c.srv.cfg.SendBudget {
+		if c.buffered() > c.srv.cfg.SendBudget {
 			return gnet.Close
 		}
 		return gnet.None
@@ -72,10 +71,8 @@ func (e *engine) OnClose(gc gnet.Conn, err error) gnet.Action {
 	c.loop.stats.open[c.kind].Add(-1)
 	e.srv.open.Add(-1)
 	c.loop.wheel.remove(c)
-	if c.proto != nil {
-		c.proto.Closed(c, err)
-	}
-	c.releaseHTTP1()
+	c.proto.Closed(c, err)
+	c.releaseInput()
 	return gnet.None
 }
 

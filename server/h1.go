@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"strconv"
 	"sync"
@@ -10,43 +11,66 @@ import (
 	"github.com/valyala/bytebufferpool"
 )
 
+// http1 is HTTP/1.1 (RFC 9112) as a Protocol: every connection speaks it first, and
+// leaves it by an upgrade (RFC 9110 §7.8) or by HTTP/2's prior-knowledge preface. It
+// lives in the core package because routes, upgrade negotiation and the worker pool are
+// the server's own, but it reaches the connection only through the Protocol contract.
+type http1 struct {
+	c  *Conn
+	st *h1State // the request in progress; nil between requests
+	// served: at least one request was answered, so a preface is no longer acceptable.
+	served bool
+	// busy: a worker-pool handler owns the current request; input waits for it.
+	busy bool
+}
+
 // h1State is an HTTP/1.1 request in progress on one connection. It is taken from a pool
 // when a request starts and returned when it has been answered, so keep-alive connections
 // between requests, and upgraded ones, hold none.
 type h1State struct {
 	parser  parser.Parser
 	chunked parser.ChunkedDecoder
-	// buf holds the head and the body received so far when a body spans several reads; the
-	// head is parsed again from it once the body is complete.
-	buf       *bytebufferpool.ByteBuffer
-	inBody    bool
-	headLen   int
-	bodyLeft  int64 // Content-Length bytes still to come
-	isChunked bool
-	started   bool // the header timeout is running
-	start     time.Time
+	// buf holds the head and the decoded body of a chunked request; the head is parsed
+	// again from it once the body is complete. A Content-Length body that spans reads
+	// needs no copy: it waits in the core's input accumulator until it is whole.
+	buf     *bytebufferpool.ByteBuffer
+	inBody  bool // a chunked body is being decoded
+	headLen int
+	waiting int  // input length when a Content-Length body was last found incomplete
+	started bool // the header timeout is running
+	start   time.Time
 }
 
 var h1Pool = sync.Pool{New: func() any { return new(h1State) }}
 
 const continue100 = "HTTP/1.1 100 Continue\r\n\r\n"
 
-func (c *Conn) takeHTTP1() *h1State {
-	if c.h1 == nil {
-		st := h1Pool.Get().(*h1State)
-		st.parser.Limits = c.srv.cfg.Limits
-		st.chunked.Limits = &c.srv.cfg.Limits
-		c.h1 = st
-	}
-	return c.h1
+// newHTTP1 starts a connection in HTTP/1.1. A new connection owes a request head: the
+// header timeout bounds clients that connect and send nothing.
+func newHTTP1(c *Conn) *http1 {
+	c.SetDeadline(c.srv.cfg.HeaderTimeout)
+	return &http1{c: c}
 }
 
-func (c *Conn) releaseHTTP1() {
-	st := c.h1
+// Start is part of the Protocol contract; a connection begins in HTTP/1.1 without one.
+func (h *http1) Start(*Conn, *Request) {}
+
+func (h *http1) take() *h1State {
+	if h.st == nil {
+		st := h1Pool.Get().(*h1State)
+		st.parser.Limits = h.c.srv.cfg.Limits
+		st.chunked.Limits = &h.c.srv.cfg.Limits
+		h.st = st
+	}
+	return h.st
+}
+
+func (h *http1) release() {
+	st := h.st
 	if st == nil {
 		return
 	}
-	c.h1 = nil
+	h.st = nil
 	if st.buf != nil {
 		bytebufferpool.Put(st.buf)
 	}
@@ -56,11 +80,16 @@ func (c *Conn) releaseHTTP1() {
 	h1Pool.Put(st)
 }
 
-// serveHTTP1 makes progress on one request in `in` and returns the bytes it consumed.
-func (c *Conn) serveHTTP1(in []byte) (int, error) {
-	st := c.takeHTTP1()
+// Serve makes progress on one request in `in` and returns the bytes it consumed. While a
+// worker-pool handler runs, it consumes nothing: the input waits (bounded by the core's
+// input budget) and responses stay in order.
+func (h *http1) Serve(c *Conn, in []byte) (int, error) {
+	if h.busy || c.closing {
+		return 0, nil
+	}
+	st := h.take()
 	if st.inBody {
-		return c.readBody(st, in)
+		return h.readBody(st, in)
 	}
 	if !st.started {
 		st.started = true
@@ -78,22 +107,18 @@ func (c *Conn) serveHTTP1(in []byte) (int, error) {
 		}
 		return 0, nil
 	case errors.Is(err, parser.ErrPreface):
-		return c.startPriorKnowledge()
+		return h.startPriorKnowledge()
 	default:
-		if c.notHTTP1Preface(in) {
-			return len(in), errCloseConn
+		if h.notHTTP1Preface(in) {
+			return len(in), ErrClose
 		}
-		var perr *parser.Error
-		if !errors.As(err, &perr) {
-			perr = &parser.Error{Status: 400, Reason: err.Error()}
-		}
-		c.reject(perr.Status, "", perr.Reason)
-		return len(in), errCloseConn
+		h.reject(asParseError(err))
+		return len(in), ErrClose
 	}
 
 	switch {
 	case req.Chunked:
-		st.inBody, st.isChunked, st.headLen = true, true, n
+		st.inBody, st.headLen = true, n
 		st.buf = bytebufferpool.Get()
 		_, _ = st.buf.Write(in[:n])
 		st.chunked.Reset()
@@ -101,63 +126,57 @@ func (c *Conn) serveHTTP1(in []byte) (int, error) {
 			c.WriteString(continue100)
 		}
 		c.SetDeadline(c.srv.cfg.BodyTimeout)
-		m, err := c.readBody(st, in[n:])
+		m, err := h.readBody(st, in[n:])
 		return n + m, err
-	case req.ContentLength > 0:
-		if avail := int64(len(in) - n); avail >= req.ContentLength {
-			end := n + int(req.ContentLength)
-			return end, c.dispatch(req, in[:n], in[n:end])
-		}
-		// The body spans reads: keep the head with it, since the views die with this read.
-		st.inBody, st.headLen = true, n
-		st.bodyLeft = req.ContentLength - int64(len(in)-n)
-		st.buf = bytebufferpool.Get()
-		_, _ = st.buf.Write(in)
-		if req.Expect100 && len(in) == n {
+	case req.ContentLength > int64(len(in)-n):
+		// The body spans reads: it waits, unconsumed, in the core's accumulator (the
+		// parser refused a Content-Length above MaxBodyBytes), and the head is parsed
+		// again when more arrives. Each read that brings some of it restarts the body
+		// timeout.
+		if st.waiting == 0 && req.Expect100 && len(in) == n {
 			c.WriteString(continue100)
 		}
-		c.SetDeadline(c.srv.cfg.BodyTimeout)
-		return len(in), nil
-	}
-	return n, c.dispatch(req, in[:n], nil)
-}
-
-// readBody collects body bytes of the request in st.
-func (c *Conn) readBody(st *h1State, in []byte) (int, error) {
-	if !st.isChunked {
-		m := int(min(int64(len(in)), st.bodyLeft))
-		_, _ = st.buf.Write(in[:m])
-		st.bodyLeft -= int64(m)
-		if m > 0 {
+		if len(in) > st.waiting {
+			st.waiting = len(in)
 			c.SetDeadline(c.srv.cfg.BodyTimeout)
 		}
-		if st.bodyLeft > 0 {
-			return m, nil
-		}
-		return m, c.finishBody(st)
+		return 0, nil
+	case req.ContentLength > 0:
+		end := n + int(req.ContentLength)
+		return end, h.dispatch(req, in[:n], in[n:end])
 	}
+	return n, h.dispatch(req, in[:n], nil)
+}
+
+func asParseError(err error) *parser.Error {
+	var perr *parser.Error
+	if !errors.As(err, &perr) {
+		perr = &parser.Error{Status: 400, Reason: err.Error()}
+	}
+	return perr
+}
+
+// readBody decodes chunked body bytes of the request in st.
+func (h *http1) readBody(st *h1State, in []byte) (int, error) {
+	c := h.c
 	pos := 0
 	for {
 		n, data, done, err := st.chunked.Decode(in[pos:])
 		pos += n
 		if err != nil {
-			var perr *parser.Error
-			if !errors.As(err, &perr) {
-				perr = &parser.Error{Status: 400, Reason: err.Error()}
-			}
-			c.reject(perr.Status, "", perr.Reason)
-			return len(in), errCloseConn
+			h.reject(asParseError(err))
+			return len(in), ErrClose
 		}
 		if len(data) > 0 {
 			if int64(len(st.buf.B)-st.headLen+len(data)) > c.srv.cfg.Limits.MaxBodyBytes {
-				c.reject(413, "", "request body exceeds the server's limit of "+
-					strconv.FormatInt(c.srv.cfg.Limits.MaxBodyBytes, 10)+" bytes")
-				return len(in), errCloseConn
+				h.reject(&parser.Error{Status: 413, Reason: "request body exceeds the server's limit of " +
+					strconv.FormatInt(c.srv.cfg.Limits.MaxBodyBytes, 10) + " bytes"})
+				return len(in), ErrClose
 			}
 			_, _ = st.buf.Write(data)
 		}
 		if done {
-			return pos, c.finishBody(st)
+			return pos, h.finishBody(st)
 		}
 		if n == 0 {
 			if pos > 0 {
@@ -169,88 +188,105 @@ func (c *Conn) readBody(st *h1State, in []byte) (int, error) {
 }
 
 // finishBody re-parses the kept head so its views point into buf, and dispatches.
-func (c *Conn) finishBody(st *h1State) error {
-	req := &c.loop.req
+func (h *http1) finishBody(st *h1State) error {
+	req := &h.c.loop.req
 	st.parser.Reset()
 	head := st.buf.B[:st.headLen]
 	if _, err := st.parser.Parse(head, req); err != nil {
-		c.reject(500, "", "internal error: request head changed while reading its body")
-		return errCloseConn
+		h.reject(&parser.Error{Status: 500, Reason: "internal error: request head changed while reading its body"})
+		return ErrClose
 	}
-	return c.dispatch(req, head, st.buf.B[st.headLen:])
+	return h.dispatch(req, head, st.buf.B[st.headLen:])
 }
 
 // dispatch answers one complete request: an upgrade, a handler's response or an error.
 // head is the request head's bytes, body its body (both views).
-func (c *Conn) dispatch(req *parser.Request, head, body []byte) error {
-	c.served = true
+func (h *http1) dispatch(req *parser.Request, head, body []byte) error {
+	c := h.c
+	h.served = true
 	route := c.srv.route(req.Path)
 	hr := &c.loop.hreq
 	hr.fromHTTP1(c, req, body)
-	c.loop.stats.requests.Add(1)
+	c.loop.stats.Requests.Add(1)
 	if route == nil {
-		// Server-wide upgraders (h2c) apply to paths without a route too, such as the
-		// "OPTIONS *" nghttp upgrades with (RFC 7540 §3.2 allows any request).
-		if hr.wantsUpgrade() && len(c.srv.global) > 0 {
-			switch c.negotiate(&noRoute, hr) {
-			case upgraded:
-				return nil
-			case answered:
-				return c.endRequest(req)
-			}
-		}
-		c.respond(req, 404, "", "", "no route for this path")
-		return c.endRequest(req)
+		route = &noRoute // server-wide upgraders (h2c) apply to unrouted paths too
 	}
 	if hr.wantsUpgrade() || route.requiresUpgrade() {
-		switch c.negotiate(route, hr) {
+		switch h.negotiate(route, hr) {
 		case upgraded:
 			return nil
 		case answered:
-			return c.endRequest(req)
+			return h.endRequest(req)
 		}
 	}
-	if route.UseWorkerPool {
-		c.submit(route.HTTP, req, head, body)
-		return c.endRequest(req)
+	if route.UseWorkerPool && route.HTTP != nil {
+		h.submit(route.HTTP, req, head, body)
+		return h.endRequest(req)
 	}
 	w := &c.loop.resp
-	w.reset()
-	route.HTTP(w, hr)
-	c.writeResponse(req, w)
-	return c.endRequest(req)
+	c.srv.handle(route, w, hr)
+	h.writeResponse(req, w)
+	return h.endRequest(req)
 }
+
+// noRoute is the route of a path nobody routes: only server-wide upgraders apply (such as
+// the "OPTIONS *" nghttp upgrades to h2c with, which RFC 7540 §3.2 allows), and a plain
+// request gets 404.
+var noRoute Route
 
 // endRequest returns the request state to its pool and arms the keep-alive timeout, or
 // closes the connection when the request asked for that.
-func (c *Conn) endRequest(req *parser.Request) error {
-	c.releaseHTTP1()
-	if !c.keepAlive(req) {
-		return errCloseConn
+func (h *http1) endRequest(req *parser.Request) error {
+	h.release()
+	if !h.keepAlive(req) {
+		return ErrClose
 	}
-	if !c.busy {
-		c.SetDeadline(c.srv.cfg.IdleTimeout)
+	if !h.busy {
+		h.c.SetDeadline(h.c.srv.cfg.IdleTimeout)
 	}
 	return nil
 }
 
-// writeResponse serialises w for HTTP/1.x into the batch.
-func (c *Conn) writeResponse(req *parser.Request, w *ResponseWriter) {
-	status := w.Status()
-	b := c.AppendBuffer()
-	b = appendStatusLine(b, status)
-	b = c.appendCommonHeaders(b, req.KeepAlive, req.ProtoMinor, "")
-	b = appendFields(b, w)
-	b = appendContentLength(b, status, len(w.body))
-	b = append(b, "\r\n"...)
+// writeResponse queues w's response to req.
+func (h *http1) writeResponse(req *parser.Request, w *ResponseWriter) {
+	c := h.c
+	b := h.appendResponse(c.AppendBuffer(), req.KeepAlive, req.ProtoMinor, isHead(req.Method), "", w)
 	c.Commit(b)
-	if !bodyless(status) && !isHead(req.Method) {
-		// Copied: the loop reuses w for the next pipelined request before the flush.
-		c.Write(w.body)
-	}
 }
 
-func appendFields(b []byte, w *ResponseWriter) []byte {
+// appendResponse is the one HTTP/1.x serialiser: status line, Date, Server, Connection
+// (connOpt, e.g. "Upgrade" on a 426, plus close or keep-alive as the request and the
+// server's state ask, RFC 9112 §9.3), the handler's fields, the server's raw lines,
+// Content-Length and the body (none for HEAD or bodyless statuses). It runs on the loop
+// and, for worker-pool handlers, off it.
+func (h *http1) appendResponse(b []byte, keepAlive bool, minor int, head bool, connOpt string, w *ResponseWriter) []byte {
+	s := h.c.srv
+	status := w.Status()
+	b = appendStatusLine(b, status)
+	b = append(b, "Date: "...)
+	b = append(b, s.clock.dateHeader()...)
+	b = append(b, "\r\n"...)
+	if name := s.cfg.ServerName; name != "" {
+		b = append(b, "Server: "...)
+		b = append(b, name...)
+		b = append(b, "\r\n"...)
+	}
+	persist := ""
+	switch {
+	case !keepAlive || s.draining.Load():
+		persist = "close"
+	case minor == 0:
+		persist = "keep-alive"
+	}
+	if connOpt != "" || persist != "" {
+		b = append(b, "Connection: "...)
+		b = append(b, connOpt...)
+		if connOpt != "" && persist != "" {
+			b = append(b, ", "...)
+		}
+		b = append(b, persist...)
+		b = append(b, "\r\n"...)
+	}
 	for i := range w.fields {
 		name, value := w.Field(i)
 		b = append(b, name...)
@@ -258,102 +294,105 @@ func appendFields(b []byte, w *ResponseWriter) []byte {
 		b = append(b, value...)
 		b = append(b, "\r\n"...)
 	}
-	return b
-}
-
-func appendContentLength(b []byte, status, n int) []byte {
-	if bodyless(status) {
-		return b
+	b = append(b, w.raw...)
+	if !bodyless(status) {
+		b = append(b, "Content-Length: "...)
+		b = strconv.AppendInt(b, int64(len(w.body)), 10)
+		b = append(b, "\r\n"...)
 	}
-	b = append(b, "Content-Length: "...)
-	b = strconv.AppendInt(b, int64(n), 10)
-	return append(b, "\r\n"...)
+	b = append(b, "\r\n"...)
+	if !bodyless(status) && !head {
+		b = append(b, w.body...)
+	}
+	return b
 }
 
 func isHead(method []byte) bool { return string(method) == "HEAD" }
 
-// appendCommonHeaders appends Date, Server and the Connection header: the options the
-// response needs (opt, e.g. "Upgrade" on a 426) plus close or keep-alive as the version
-// and the request ask (RFC 9112 §9.3), in one field.
-func (c *Conn) appendCommonHeaders(b []byte, keepAlive bool, minor int, opt string) []byte {
-	b = append(b, "Date: "...)
-	b = append(b, c.srv.clock.dateHeader()...)
-	b = append(b, "\r\n"...)
-	if name := c.srv.cfg.ServerName; name != "" {
-		b = append(b, "Server: "...)
-		b = append(b, name...)
-		b = append(b, "\r\n"...)
-	}
-	persist := ""
-	switch {
-	case !keepAlive || c.srv.draining.Load():
-		persist = "close"
-	case minor == 0:
-		persist = "keep-alive"
-	}
-	if opt == "" && persist == "" {
-		return b
-	}
-	b = append(b, "Connection: "...)
-	b = append(b, opt...)
-	if opt != "" && persist != "" {
-		b = append(b, ", "...)
-	}
-	b = append(b, persist...)
-	return append(b, "\r\n"...)
+// respond answers a request with a server-generated status and text, keeping the
+// connection if the request allows; connOpt and raw header lines go with it.
+func (h *http1) respond(req *parser.Request, status int, connOpt, raw, text string) {
+	w := &h.c.loop.resp
+	w.Reset()
+	w.text(status, text)
+	w.raw = raw
+	c := h.c
+	c.Commit(h.appendResponse(c.AppendBuffer(), req.KeepAlive, req.ProtoMinor, isHead(req.Method), connOpt, w))
 }
 
-// reject answers with status and a body that says why, then closes: the request could not
-// be parsed, so nothing after it on the connection can be trusted. extraHeader lines end
-// in CRLF.
-func (c *Conn) reject(status int, extraHeader, reason string) {
-	b := c.AppendBuffer()
-	b = appendStatusLine(b, status)
-	b = c.appendCommonHeaders(b, false, 1, "")
-	b = append(b, extraHeader...)
-	b = append(b, "Content-Type: text/plain; charset=utf-8\r\nContent-Length: "...)
-	b = strconv.AppendInt(b, int64(len(reason)+1), 10)
-	b = append(b, "\r\n\r\n"...)
-	b = append(b, reason...)
-	b = append(b, '\n')
-	c.Commit(b)
+// reject answers a request that could not be read with its status and a body that says
+// why, then the connection closes: nothing after it on the connection can be trusted.
+func (h *http1) reject(e *parser.Error) {
+	c := h.c
+	w := &c.loop.resp
+	w.Reset()
+	w.text(e.Status, e.Reason)
+	c.Commit(h.appendResponse(c.AppendBuffer(), false, 1, false, "", w))
 	kind := "malformed_request"
-	if status == 408 {
+	if e.Status == 408 {
 		kind = "timeout"
 	}
-	c.loop.stats.outcome(status, kind)
-	c.srv.logReject(c, status, reason)
+	c.loop.stats.outcome(e.Status, kind)
+	c.LogRefusal(e.Status, e.Reason)
 }
 
 // keepAlive reports whether the connection stays open after req: not when the request
 // says close (RFC 9112 §9.3) nor while the server shuts down.
-func (c *Conn) keepAlive(req *parser.Request) bool {
-	return req.KeepAlive && !c.srv.draining.Load()
+func (h *http1) keepAlive(req *parser.Request) bool {
+	return req.KeepAlive && !h.c.srv.draining.Load()
 }
 
-// timeoutHTTP1 handles an expired HTTP/1.1 deadline: a slow head or body gets 408, an idle
+// Timeout handles an expired HTTP/1.1 deadline: a slow head or body gets 408, an idle
 // keep-alive connection is closed quietly (RFC 9112 §9.5).
-func (c *Conn) timeoutHTTP1() {
-	if c.busy {
+func (h *http1) Timeout(c *Conn) {
+	if h.busy {
 		return
 	}
-	st := c.h1
-	if st != nil && (st.inBody || (st.started && c.gc.InboundBuffered() > 0)) {
-		c.reject(408, "", "the request was not received in time (header or body timeout)")
+	st := h.st
+	if st != nil && (st.inBody || (st.started && c.buffered() > 0)) {
+		h.reject(&parser.Error{Status: 408, Reason: "the request was not received in time (header or body timeout)"})
 	}
-	c.closing = true
+	c.Close()
+}
+
+// Closed returns the request state to its pool.
+func (h *http1) Closed(*Conn, error) { h.release() }
+
+// Drain ends an idle connection at shutdown (RFC 9112 §9.5); a request in progress ends
+// with "Connection: close" (keepAlive).
+func (h *http1) Drain(c *Conn) {
+	if h.st == nil && !h.busy {
+		c.Close()
+	}
 }
 
 // startPriorKnowledge hands a connection that opened with the HTTP/2 preface to HTTP/2.
-func (c *Conn) startPriorKnowledge() (int, error) {
-	if c.served || c.srv.prior == nil {
-		c.reject(505, "", "HTTP/2 with prior knowledge is not accepted here")
-		return 0, errCloseConn
+func (h *http1) startPriorKnowledge() (int, error) {
+	c := h.c
+	if h.served || c.srv.prior == nil {
+		h.reject(&parser.Error{Status: 505, Reason: "HTTP/2 with prior knowledge is not accepted here"})
+		return 0, ErrClose
 	}
-	c.releaseHTTP1()
-	c.SetDeadline(0)
-	c.setKind(kindHTTP2)
-	c.proto = c.srv.prior(c)
-	c.proto.Start(c, nil)
+	h.release()
+	u := c.srv.prior
+	c.Switch(u.(Upgrader).Token(), u.StartWithPreface(c), nil)
 	return 0, nil
+}
+
+// notHTTP1Preface reports that a fresh connection on a server that accepts HTTP/2 with
+// prior knowledge opened with a line that is not an HTTP/1.x request line at all (its
+// last word is no HTTP-version). Such a client speaks neither HTTP/1.1 nor a valid HTTP/2
+// preface, and RFC 9113 §3.4 says an invalid preface ends the connection: it is closed
+// without an HTTP/1.1 400, which an HTTP/2 client would misread as a frame.
+func (h *http1) notHTTP1Preface(in []byte) bool {
+	if h.c.srv.prior == nil || h.served {
+		return false
+	}
+	eol := bytes.IndexByte(in, '\n')
+	if eol < 0 {
+		return false
+	}
+	line := bytes.TrimRight(in[:eol], "\r")
+	word := line[bytes.LastIndexByte(line, ' ')+1:]
+	return !bytes.HasPrefix(word, []byte("HTTP/"))
 }

@@ -3,16 +3,17 @@ package server
 import (
 	"context"
 
-	"github.com/switchyard-dev/switchyard/frame/ws"
 	"github.com/switchyard-dev/switchyard/parser"
 	"github.com/switchyard-dev/switchyard/server/internal/gnet"
 )
 
-// loop is the state one event loop shares among its connections. Only that loop's
-// goroutine touches it, so nothing here needs a lock, and per-request scratch space (the
-// parsed request, the response being built, the write batch) costs one copy per loop
-// instead of one per connection.
-type loop struct {
+// Loop is one event loop: a goroutine that owns a set of connections and everything they
+// share. Only that goroutine touches it, so nothing here needs a lock, and per-request
+// scratch space (the parsed request, the response being built, the output batch) costs
+// one copy per loop instead of one per connection. It holds no protocol's state:
+// protocols keep theirs in a PerLoop.
+type Loop struct {
+	id    int // index among the server's loops, for PerLoop
 	srv   *Server
 	el    gnet.EventLoop
 	batch batch
@@ -22,21 +23,15 @@ type loop struct {
 	resp  ResponseWriter
 	tick  gnet.Runnable
 	stats loopStats
-	// wsAsm assembles the WebSocket messages that arrive as single frames, for every
-	// connection of the loop (see WSConn.assembler); wsCurrent is the payload OnMessage is
-	// being handed when it is a view of the input, which Reply may send without a copy.
-	wsAsm     ws.Assembler
-	wsCurrent []byte
 	// conns registers the loop's open connections, for draining at shutdown.
 	conns []*Conn
-	// scratch holds a message being compressed.
-	scratch []byte
 	// upgradeHdr is scratch space for the extra header lines of a 101.
 	upgradeHdr []byte
 }
 
-func newLoop(srv *Server, el gnet.EventLoop) *loop {
-	l := &loop{srv: srv, el: el}
+func newLoop(srv *Server, el gnet.EventLoop, id int) *Loop {
+	l := &Loop{id: id, srv: srv, el: el}
+	l.stats.open = make([]atomicInt64, len(srv.kinds))
 	l.tick = gnet.RunnableFunc(func(context.Context) error {
 		l.wheel.advance(srv.clock.now(), l.expire)
 		return nil
@@ -44,8 +39,21 @@ func newLoop(srv *Server, el gnet.EventLoop) *loop {
 	return l
 }
 
+// Task is work to run on a loop (see Loop.Run). It has gnet's Runnable shape, so a task
+// made once can be queued any number of times without allocating.
+type Task interface {
+	Run(ctx context.Context) error
+}
+
+// Run queues t to run on the loop, from any goroutine. It fails once the loop has
+// stopped. A task that writes to connections ends each one's turn with Conn.Flush.
+func (l *Loop) Run(t Task) error { return l.el.Execute(context.Background(), t) }
+
+// Loop is the event loop the connection belongs to.
+func (c *Conn) Loop() *Loop { return c.loop }
+
 // expire runs a connection's timeout on the loop.
-func (l *loop) expire(c *Conn) {
+func (l *Loop) expire(c *Conn) {
 	if c.closed {
 		return
 	}
@@ -61,42 +69,50 @@ func (l *loop) expire(c *Conn) {
 			c.closeNow()
 		}
 		return
-	case c.proto != nil:
-		c.proto.Timeout(c)
-	default:
-		c.timeoutHTTP1()
 	}
-	if l.flush(c) && c.endAfterSend() {
-		c.closeNow()
-	}
+	c.proto.Timeout(c)
+	c.Flush()
 }
 
-// flush writes the batch to c in one call and reports whether c should now be closed.
-func (l *loop) flush(c *Conn) (closeNow bool) {
+// out returns the batch for writing to c. The batch belongs to one connection at a time:
+// a write to another one (a handler replying on a second connection) first sends what the
+// batch holds for the previous one, so bytes never reach the wrong peer.
+func (l *Loop) out(c *Conn) *batch {
 	b := &l.batch
-	if !b.empty() {
-		if c.closed {
-			b.reset()
-			return false
+	if b.owner != c {
+		if b.owner != nil {
+			l.flush()
 		}
+		b.owner = c
+	}
+	return b
+}
+
+// flush writes the batch to its connection in one call.
+func (l *Loop) flush() {
+	b := &l.batch
+	c := b.owner
+	if c == nil {
+		return
+	}
+	if !b.empty() && !c.closed {
 		iov := b.vectors()
 		if len(iov) == 1 {
-			_, _ = c.gc.Write(iov[0])
+			_, _ = c.tr.Write(iov[0])
 		} else {
-			_, _ = c.gc.Writev(iov)
+			_, _ = c.tr.Writev(iov)
 		}
-		b.reset()
 	}
-	return c.closing && !c.closed
+	b.reset()
 }
 
 // register and unregister keep the loop's connection registry; O(1) each.
-func (l *loop) register(c *Conn) {
+func (l *Loop) register(c *Conn) {
 	c.index = int32(len(l.conns))
 	l.conns = append(l.conns, c)
 }
 
-func (l *loop) unregister(c *Conn) {
+func (l *Loop) unregister(c *Conn) {
 	i, last := int(c.index), len(l.conns)-1
 	if i < 0 || i > last || l.conns[i] != c {
 		return

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"sync"
 
 	"github.com/switchyard-dev/switchyard/parser"
@@ -10,10 +11,10 @@ import (
 // poolJob carries one request to a worker-pool handler and its response back. The request
 // is copied (head and body) because the loop's views die when the read is discarded; the
 // connection parses no further request until the response is back, so responses stay in
-// order.
+// order. It returns to the loop as a Task of its own, so the round trip allocates nothing.
 type poolJob struct {
-	c       *Conn
-	h       Handler
+	h       *http1
+	handler Handler
 	in      *bytebufferpool.ByteBuffer
 	headLen int
 	out     *bytebufferpool.ByteBuffer
@@ -27,70 +28,64 @@ type poolJob struct {
 var jobPool = sync.Pool{New: func() any { return new(poolJob) }}
 
 // submit hands the request to the worker pool; a full pool answers 503 at once.
-func (c *Conn) submit(h Handler, req *parser.Request, head, body []byte) {
+func (h *http1) submit(handler Handler, req *parser.Request, head, body []byte) {
+	c := h.c
 	job := jobPool.Get().(*poolJob)
-	job.c, job.h = c, h
+	job.h, job.handler = h, handler
 	job.in = bytebufferpool.Get()
 	job.in.B = append(append(job.in.B, head...), body...)
 	job.headLen = len(head)
 	job.parser.Limits = c.srv.cfg.Limits
-	c.busy = true
-	if err := c.srv.pool.Submit(job.run); err != nil {
-		c.busy = false
+	if err := c.srv.pool.Submit(job.work); err != nil {
 		job.release()
-		c.respond(req, 503, "", "", "the server's worker pool is full; try again")
+		h.respond(req, 503, "", "", "the server's worker pool is full; try again")
+		return
 	}
+	// The job comes back as a loop task, so it cannot finish before this turn does.
+	h.busy = true
+	c.Hold() // the next request waits in the kernel, not in the server, until this one is answered
 }
 
-func (job *poolJob) run() {
-	c := job.c
+// work runs on a worker goroutine: the handler, then the response serialised there.
+func (job *poolJob) work() {
+	h := job.h
 	job.parser.Reset()
 	if _, err := job.parser.Parse(job.in.B[:job.headLen], &job.req); err != nil {
 		job.close = true
 	} else {
-		job.hreq.fromHTTP1(c, &job.req, job.in.B[job.headLen:])
+		job.hreq.fromHTTP1(h.c, &job.req, job.in.B[job.headLen:])
 		job.hreq.conn = nil // the connection is not the handler's to touch off the loop
-		job.resp.reset()
-		job.h(&job.resp, &job.hreq)
+		job.resp.Reset()
+		job.handler(&job.resp, &job.hreq)
 		job.out = bytebufferpool.Get()
-		job.out.B = job.serialize(job.out.B[:0])
-		job.close = !c.keepAlive(&job.req)
+		job.out.B = h.appendResponse(job.out.B[:0], job.req.KeepAlive, job.req.ProtoMinor, isHead(job.req.Method), "", &job.resp)
+		job.close = !h.keepAlive(&job.req)
 	}
-	c.pending.Store(job)
-	if err := c.gc.Wake(nil); err != nil {
-		if c.pending.CompareAndSwap(job, nil) {
-			job.release()
-		}
+	if h.c.loop.Run(job) != nil {
+		job.release() // the loop has stopped: the connection is gone
 	}
 }
 
-// serialize writes the response like Conn.writeResponse, off the loop.
-func (job *poolJob) serialize(b []byte) []byte {
-	c, w, req := job.c, &job.resp, &job.req
-	status := w.Status()
-	b = appendStatusLine(b, status)
-	b = c.appendCommonHeaders(b, req.KeepAlive, req.ProtoMinor, "")
-	b = appendFields(b, w)
-	b = appendContentLength(b, status, len(w.body))
-	b = append(b, "\r\n"...)
-	if !bodyless(status) && !isHead(req.Method) {
-		b = append(b, w.body...)
+// Run is the job's return to the loop: the response is written and the input that waited
+// is served.
+func (job *poolJob) Run(context.Context) error {
+	h, c := job.h, job.h.c
+	if c.closed {
+		job.release()
+		return nil
 	}
-	return b
-}
-
-// finishPoolJob writes a worker-pool response on the loop and lets the connection go on.
-func (c *Conn) finishPoolJob(job *poolJob) {
-	c.busy = false
+	h.busy = false
 	if job.out != nil {
 		c.Write(job.out.B)
 	}
 	if job.close {
-		c.closing = true
+		c.Close()
 	} else {
 		c.SetDeadline(c.srv.cfg.IdleTimeout)
 	}
 	job.release()
+	c.Resume()
+	return nil
 }
 
 func (job *poolJob) release() {

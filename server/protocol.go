@@ -1,16 +1,20 @@
 package server
 
-// Protocol owns a connection after a switch (or from its first byte, for HTTP/2 with prior
-// knowledge). All methods run on the connection's event loop goroutine and must not block.
+// Protocol speaks on a connection: HTTP/1.1 from its first byte, then whatever the
+// connection switched to (WebSocket, HTTP/2, or a protocol of your own). The built-in
+// protocols implement exactly this contract. All methods run on the connection's event
+// loop goroutine and must not block.
 type Protocol interface {
 	// Start runs right after the switch, with the request that asked for it (nil for a
-	// connection that started in this protocol). The 101 response is already in the write
-	// batch, so anything Start writes follows it on the wire. r and its views are valid only
-	// during the call.
+	// connection that started in this protocol). The 101 response is already queued, so
+	// anything Start writes follows it on the wire. r and its views are valid only during
+	// the call.
 	Start(c *Conn, r *Request)
 	// Serve consumes bytes received from the peer and returns how many it used. Bytes it
-	// leaves are kept and offered again, followed by what arrives next. in is a view valid
-	// only during the call. A non-nil error closes the connection once the batch is written.
+	// leaves are kept and offered again, followed by what arrives next; a decode loop
+	// stops at a unit boundary once c.Saturated() says the peer is not reading. in is a
+	// view valid only during the call. A non-nil error (ErrClose, or the protocol's own)
+	// closes the connection once what was queued has been written.
 	Serve(c *Conn, in []byte) (consumed int, err error)
 	// Timeout is called once the deadline set with Conn.SetDeadline has passed.
 	Timeout(c *Conn)
@@ -18,11 +22,20 @@ type Protocol interface {
 	Closed(c *Conn, err error)
 }
 
+// Drainer is implemented by protocols that can end a connection gracefully when the server
+// shuts down: WebSocket sends close 1001 (Going Away), HTTP/2 sends GOAWAY with the last
+// stream it will serve and lets open streams finish, HTTP/1.1 lets the request in flight
+// finish with "Connection: close". Drain runs on the connection's loop; the protocol
+// closes the connection once it is done. A protocol without Drain is closed at once.
+type Drainer interface {
+	Drain(c *Conn)
+}
+
 // Upgrader switches a connection to one protocol named in an Upgrade header.
 type Upgrader interface {
 	// Token is the protocol's name as it appears in Upgrade (matched case-insensitively),
 	// optionally with a version ("websocket", "h2c", "bar/2"). A token without a version
-	// matches any version the client names.
+	// matches any version the client names. It also names the protocol in Stats.Open.
 	Token() string
 	// Upgrade decides on a request that asked for this protocol. To accept, it returns the
 	// Protocol that takes over and may append extra 101 header lines (each ending in CRLF)
@@ -30,6 +43,15 @@ type Upgrader interface {
 	// this protocol (so the next one the client offered, or HTTP/1.1, serves it) it returns
 	// Decline. r and its views are valid only during the call.
 	Upgrade(c *Conn, r *Request, hdr []byte) (p Protocol, out []byte, rej *Rejection)
+}
+
+// PriorKnowledge is implemented by an Upgrader whose protocol a client may also speak
+// from its connection's first byte, announced by HTTP/2's client preface instead of an
+// Upgrade header (RFC 9113 §3.3). Server.Upgrade accepts both ways.
+type PriorKnowledge interface {
+	// StartWithPreface returns the protocol for a connection that opened with the preface;
+	// its Serve sees the preface first.
+	StartWithPreface(c *Conn) Protocol
 }
 
 // Rejection is an upgrade refused with an HTTP answer whose body tells the client why.

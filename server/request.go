@@ -57,6 +57,13 @@ func (r *Request) RemoteAddr() net.Addr {
 	return r.conn.RemoteAddr()
 }
 
+// AsHTTP2 makes r, an HTTP/1.1 request that upgraded to h2c, the request of HTTP/2
+// stream id (RFC 7540 §3.2 answers it on stream 1): ProtoMajor 2, and Get searches Header.
+func (r *Request) AsHTTP2(id uint32) {
+	r.ProtoMajor, r.ProtoMinor, r.StreamID = 2, 0, id
+	r.h1 = nil
+}
+
 // fromHTTP1 points r at the views of a parsed HTTP/1.1 request.
 func (r *Request) fromHTTP1(c *Conn, pr *parser.Request, body []byte) {
 	*r = Request{

@@ -2,6 +2,8 @@ package server
 
 import (
 	"strconv"
+
+	"github.com/switchyard-dev/switchyard/parser"
 )
 
 // ResponseWriter builds the response to one request. The response is sent when the handler
@@ -11,16 +13,30 @@ type ResponseWriter struct {
 	fields []field
 	hbuf   []byte
 	body   []byte
+	// raw holds header lines the server adds as they are, each ending in CRLF (an
+	// Upgrade list, a rejection's Sec-WebSocket-Version).
+	raw string
 }
 
 // field locates one header in hbuf: name is hbuf[start:mid], value hbuf[mid:end].
 type field struct{ start, mid, end int }
 
-func (w *ResponseWriter) reset() {
+// Reset empties w for the next response. Protocols that reuse one ResponseWriter call it
+// before each handler.
+func (w *ResponseWriter) Reset() {
 	w.status = 0
 	w.fields = w.fields[:0]
 	w.hbuf = w.hbuf[:0]
 	w.body = w.body[:0]
+	w.raw = ""
+}
+
+// text makes w a server-generated answer: status and a plain-text body that says why.
+func (w *ResponseWriter) text(status int, text string) {
+	w.WriteHeader(status)
+	w.Header("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.WriteString(text)
+	_, _ = w.WriteString("\n")
 }
 
 // Header adds a response header field. Fields that would break the framing (CR, LF or NUL
@@ -93,7 +109,7 @@ func validFieldName(name string) bool {
 		return false
 	}
 	for i := 0; i < len(name); i++ {
-		if !isTchar(name[i]) {
+		if !parser.IsTchar(name[i]) {
 			return false
 		}
 	}
@@ -110,99 +126,34 @@ func validFieldValue[T string | []byte](v T) bool {
 }
 
 func reservedField(name string) bool {
-	return equalFoldString(name, "Content-Length") || equalFoldString(name, "Connection") ||
-		equalFoldString(name, "Transfer-Encoding")
-}
-
-func equalFoldString(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
-}
-
-// isTchar reports whether c may appear in a token (RFC 9110 §5.6.2).
-func isTchar(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	switch c {
-	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
-		return true
-	}
-	return false
+	return parser.EqualFold(name, "content-length") || parser.EqualFold(name, "connection") ||
+		parser.EqualFold(name, "transfer-encoding")
 }
 
 // appendStatusLine appends "HTTP/1.1 <code> <reason>\r\n".
 func appendStatusLine(b []byte, status int) []byte {
+	if status < len(statusLines) && statusLines[status] != "" {
+		return append(b, statusLines[status]...)
+	}
 	b = append(b, "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(status), 10)
-	b = append(b, ' ')
-	b = append(b, StatusText(status)...)
-	return append(b, "\r\n"...)
+	return append(b, " Status\r\n"...)
 }
 
-// StatusText is the reason phrase for a status code.
-func StatusText(status int) string {
-	switch status {
-	case 100:
-		return "Continue"
-	case 101:
-		return "Switching Protocols"
-	case 200:
-		return "OK"
-	case 201:
-		return "Created"
-	case 204:
-		return "No Content"
-	case 301:
-		return "Moved Permanently"
-	case 302:
-		return "Found"
-	case 304:
-		return "Not Modified"
-	case 400:
-		return "Bad Request"
-	case 403:
-		return "Forbidden"
-	case 404:
-		return "Not Found"
-	case 405:
-		return "Method Not Allowed"
-	case 408:
-		return "Request Timeout"
-	case 413:
-		return "Content Too Large"
-	case 414:
-		return "URI Too Long"
-	case 426:
-		return "Upgrade Required"
-	case 431:
-		return "Request Header Fields Too Large"
-	case 500:
-		return "Internal Server Error"
-	case 501:
-		return "Not Implemented"
-	case 503:
-		return "Service Unavailable"
-	case 505:
-		return "HTTP Version Not Supported"
+// statusLines holds the status line of each status with a reason phrase, built once.
+var statusLines = func() (lines [506]string) {
+	for code, reason := range map[int]string{
+		100: "Continue", 101: "Switching Protocols", 200: "OK", 201: "Created", 204: "No Content",
+		301: "Moved Permanently", 302: "Found", 304: "Not Modified", 400: "Bad Request",
+		403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout",
+		413: "Content Too Large", 414: "URI Too Long", 426: "Upgrade Required",
+		431: "Request Header Fields Too Large", 500: "Internal Server Error", 501: "Not Implemented",
+		503: "Service Unavailable", 505: "HTTP Version Not Supported",
+	} {
+		lines[code] = "HTTP/1.1 " + strconv.Itoa(code) + " " + reason + "\r\n"
 	}
-	return "Status"
-}
+	return lines
+}()
 
 // bodyless reports whether a response with this status carries no content (RFC 9110 §6.4.1).
 func bodyless(status int) bool { return status < 200 || status == 204 || status == 304 }

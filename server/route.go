@@ -21,11 +21,35 @@ type Route struct {
 	// without an HTTP handler, answered 404), since there is nothing left to upgrade to.
 	RequireUpgrade bool
 	// UseWorkerPool runs HTTP on the bounded worker pool, for handlers that block. Only
-	// HTTP/1.1 honours it for now: HTTP/2 streams run their handler on the event loop.
+	// HTTP/1.1 honours it so far: HTTP/2 streams run their handler on the event loop.
 	UseWorkerPool bool
 }
 
 // requiresUpgrade reports whether a plain request gets 426.
 func (r *Route) requiresUpgrade() bool {
 	return r.RequireUpgrade || (r.HTTP == nil && len(r.Upgraders) > 0)
+}
+
+// Handle serves an HTTP request, whichever protocol carried it, with its route's HTTP
+// handler into w: a path without a route, or a route without an HTTP handler, gets 404
+// with a body that says which. HTTP/1.1 and HTTP/2 both dispatch through it. Loop only.
+func (c *Conn) Handle(w *ResponseWriter, r *Request) {
+	r.conn = c
+	route := c.srv.route(r.Path)
+	if route == nil {
+		route = &noRoute
+	}
+	c.srv.handle(route, w, r)
+}
+
+func (s *Server) handle(route *Route, w *ResponseWriter, r *Request) {
+	w.Reset()
+	switch {
+	case route == &noRoute:
+		w.text(404, "no route for this path")
+	case route.HTTP == nil:
+		w.text(404, "this path serves only protocol upgrades over HTTP/1.1 (Upgrade), not plain requests")
+	default:
+		route.HTTP(w, r)
+	}
 }

@@ -20,13 +20,16 @@ type Server struct {
 	dflt   *Route
 	global []Upgrader // offered on every route, after the route's own
 	prior  PriorKnowledge
+	kinds  []string // protocol names of the connection gauges: "http1", "other", tokens
+	// loopIDs numbers the server's loops (and the tests' driven connections), for PerLoop.
+	loopIDs atomic.Int64
 
 	clock clock
 	open  atomic.Int64
 	logs  logLimiter
 
 	mu    sync.Mutex
-	loops atomic.Pointer[[]*loop]
+	loops atomic.Pointer[[]*Loop]
 
 	ln       *net.TCPListener
 	eng      gnet.Engine
@@ -39,14 +42,10 @@ type Server struct {
 	stopErr  error
 }
 
-// PriorKnowledge builds the protocol for a connection whose first bytes are the HTTP/2
-// client preface (RFC 9113 §3.3).
-type PriorKnowledge func(c *Conn) Protocol
-
 // New returns a server with cfg's settings (zero fields take their defaults).
 func New(cfg Config) *Server {
 	s := &Server{cfg: cfg.withDefaults(), routes: make(map[string]*Route),
-		running: make(chan struct{}), done: make(chan struct{})}
+		running: make(chan struct{}), done: make(chan struct{}), kinds: []string{"http1", "other"}}
 	s.clock.update(time.Now())
 	return s
 }
@@ -58,6 +57,9 @@ func (s *Server) Config() Config { return s.cfg }
 // every other path (without one, they get 404). Call before Serve.
 func (s *Server) Route(path string, r Route) {
 	rc := r
+	for _, u := range r.Upgraders {
+		s.addKind(u.Token())
+	}
 	if path == "" {
 		s.dflt = &rc
 		return
@@ -65,13 +67,37 @@ func (s *Server) Route(path string, r Route) {
 	s.routes[path] = &rc
 }
 
-// Upgrade offers u on every route, after the route's own upgraders (how `switchyard
-// serve` accepts h2c everywhere). Call before Serve.
-func (s *Server) Upgrade(u Upgrader) { s.global = append(s.global, u) }
+// Upgrade offers u on every route, after the route's own upgraders, and on paths no
+// route serves. When u implements PriorKnowledge (HTTP/2 does), connections that open
+// with its preface switch to it too. This is how HTTP/2 is enabled:
+//
+//	srv.Upgrade(http2.New(http2.Config{}))
+//
+// Call before Serve.
+func (s *Server) Upgrade(u Upgrader) {
+	s.global = append(s.global, u)
+	s.addKind(u.Token())
+	if p, ok := u.(PriorKnowledge); ok {
+		s.prior = p
+	}
+}
 
-// AcceptPriorKnowledge lets connections that start with the HTTP/2 preface switch to the
-// protocol p builds. Call before Serve.
-func (s *Server) AcceptPriorKnowledge(p PriorKnowledge) { s.prior = p }
+// addKind gives a protocol name a connection gauge.
+func (s *Server) addKind(name string) {
+	if s.kindIndex(name) == 1 && name != "other" && len(s.kinds) < 255 {
+		s.kinds = append(s.kinds, name)
+	}
+}
+
+// kindIndex finds a protocol's gauge; names never registered count as "other".
+func (s *Server) kindIndex(name string) uint8 {
+	for i, k := range s.kinds {
+		if k == name {
+			return uint8(i)
+		}
+	}
+	return 1
+}
 
 func (s *Server) route(path []byte) *Route {
 	if r, ok := s.routes[string(path)]; ok { // no allocation: the compiler special-cases this
@@ -138,22 +164,10 @@ func (s *Server) Serve(ctx context.Context) error {
 			gnet.WithNumEventLoop(s.cfg.Loops),
 			gnet.WithTicker(true),
 			gnet.WithReusePort(s.cfg.ReusePort),
-			// Without ReusePort every loop polls the one listening socket and accepts
-			// what it serves, as nginx's workers do (EPOLLEXCLUSIVE: a connection wakes
-			// one sleeping loop), handing a connection over only when it holds clearly
-			// more than another loop. gnet's acceptor loop, which handed every
-			// connection to the loop holding the fewest, took a P of its own from the
-			// loops and a cross-thread hand-off per connection: 16.0k upgrades/s at
-			// 45.6 µs of server CPU each, against 18.6k at 44.0 µs shared and 18.5k at
-			// 43.3 µs with ReusePort (ws-handshake, three alternating rounds).
+			// Every loop accepts from the one listener (server/internal/gnet/README.md).
 			gnet.WithSharedListener(true),
 			gnet.WithIdleSpins(s.cfg.IdleSpins),
-			// Edge-triggered: a level-triggered descriptor that was read dry is polled
-			// again by the next epoll_wait only to be dropped, about 5 % of a loop's
-			// CPU in echo at 10,000 connections. The fork stops reading at a read that
-			// did not fill the buffer, so ET costs no extra read either: 4.00 → 3.72 µs
-			// of server CPU per echo at 1,000 connections, 7.75 → 7.22 at 10,000 (one
-			// run, three alternating rounds each).
+			// Edge-triggered, without the extra read to EAGAIN (docs/architecture.md §2).
 			gnet.WithEdgeTriggeredIO(true),
 			// A connection reads or writes at most this much per turn before the loop
 			// serves the others (upstream's ET default is 1 MiB), so one bulk upload
@@ -197,7 +211,7 @@ func (s *Server) Close() error {
 
 // loopFor returns the loop state of el, creating it on first sight. Loops are few and
 // seen once each, so a copied slice behind an atomic pointer serves the ticker lock-free.
-func (s *Server) loopFor(el gnet.EventLoop) *loop {
+func (s *Server) loopFor(el gnet.EventLoop) *Loop {
 	for _, l := range s.loopList() {
 		if l.el == el {
 			return l
@@ -210,13 +224,13 @@ func (s *Server) loopFor(el gnet.EventLoop) *loop {
 			return l
 		}
 	}
-	l := newLoop(s, el)
-	next := append(append([]*loop(nil), s.loopList()...), l)
+	l := newLoop(s, el, int(s.loopIDs.Add(1)-1))
+	next := append(append([]*Loop(nil), s.loopList()...), l)
 	s.loops.Store(&next)
 	return l
 }
 
-func (s *Server) loopList() []*loop {
+func (s *Server) loopList() []*Loop {
 	if p := s.loops.Load(); p != nil {
 		return *p
 	}

@@ -9,14 +9,6 @@ import (
 	"github.com/switchyard-dev/switchyard/server/internal/gnet"
 )
 
-// Drainer is implemented by protocols that can end a connection gracefully when the server
-// shuts down: WebSocket sends close 1001 (Going Away), HTTP/2 sends GOAWAY with the last
-// stream it will serve and lets open streams finish. Drain runs on the connection's loop;
-// the protocol closes the connection once it is done. A protocol without Drain is closed.
-type Drainer interface {
-	Drain(c *Conn)
-}
-
 // Shutdown stops the server gracefully: it stops accepting, lets HTTP/1.1 requests in
 // flight finish with "Connection: close" and closes idle HTTP/1.1 connections, drains
 // upgraded connections (see Drainer), and waits for them to go. When ctx ends first, the
@@ -74,30 +66,18 @@ func (s *Server) shutdown(ctx context.Context) {
 }
 
 // drain starts the graceful end of every connection on the loop.
-func (l *loop) drain() {
+func (l *Loop) drain() {
 	// Iterate over a copy: closing connections unregisters them.
 	conns := append([]*Conn(nil), l.conns...)
 	for _, c := range conns {
 		if c.closed {
 			continue
 		}
-		switch {
-		case c.proto != nil:
-			if d, ok := c.proto.(Drainer); ok {
-				d.Drain(c)
-			} else {
-				c.closing = true
-			}
-		case c.h1 == nil && !c.busy:
-			c.closing = true // idle between requests (RFC 9112 §9.5)
+		if d, ok := c.proto.(Drainer); ok {
+			d.Drain(c)
+		} else {
+			c.closing = true
 		}
-		// An HTTP/1.1 request in progress ends with "Connection: close" (keepAlive).
-		if l.flush(c) && c.endAfterSend() {
-			c.closeNow()
-		}
+		c.Flush()
 	}
 }
-
-// Drain sends GOAWAY with the last stream the server will serve, lets open streams finish
-// and then closes (RFC 9113 §6.8).
-func (h *h2Conn) Drain(c *Conn) { h.GoAway() }

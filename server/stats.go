@@ -7,43 +7,34 @@ import (
 	"time"
 )
 
-// Protocol kinds a connection can speak, for the connection gauges.
-const (
-	kindHTTP1 uint8 = iota
-	kindWebSocket
-	kindHTTP2
-	kindOther
-	numKinds
-)
+// kindHTTP1 is the gauge index of HTTP/1.1, which every connection speaks first; the
+// server adds one per upgrader token (Server.kindIndex).
+const kindHTTP1 uint8 = 0
 
-var kindNames = [numKinds]string{"http1", "websocket", "http2", "other"}
+type atomicInt64 = atomic.Int64
 
-func kindOf(token string) uint8 {
-	switch token {
-	case "websocket":
-		return kindWebSocket
-	case "h2c", "h2":
-		return kindHTTP2
-	}
-	return kindOther
+// Counters are one loop's counters that protocols add to, through Conn.Counters. Only the
+// loop writes them, so the atomic adds never contend; Stats sums them for readers.
+type Counters struct {
+	// Requests counts HTTP requests received whole, whichever protocol carried them.
+	Requests atomic.Uint64
+	// Messages and payload bytes received and sent by message protocols (WebSocket), and
+	// data messages dropped by a send budget's policy.
+	MessagesIn, MessagesOut, BytesIn, BytesOut, Dropped atomic.Uint64
+	// Streams counts streams opened by clients of multiplexing protocols (HTTP/2).
+	Streams atomic.Uint64
 }
 
-// loopStats are one loop's counters. Only that loop writes them, so the atomic adds never
-// contend; Stats sums them for readers.
+// loopStats are one loop's counters.
 type loopStats struct {
-	requests   atomic.Uint64
-	open       [numKinds]atomic.Int64
-	msgsIn     atomic.Uint64
-	msgsOut    atomic.Uint64
-	bytesIn    atomic.Uint64
-	bytesOut   atomic.Uint64
-	dropped    atomic.Uint64
-	h2Streams  atomic.Uint64
+	Counters
+	open       []atomicInt64 // by Server.kinds
+	paused     atomic.Uint64
 	handshakes histogram
 
 	mu       sync.Mutex // guards the maps, which grow rarely; readers are scrapes
 	outcomes map[Outcome]*atomic.Uint64
-	h2Errors map[string]*atomic.Uint64
+	errors   map[string]*atomic.Uint64
 }
 
 // Outcome is what the server answered to an upgrade or a request it refused: Status 101
@@ -53,39 +44,30 @@ type Outcome struct {
 	Reason string
 }
 
-func (ls *loopStats) count(m *map[Outcome]*atomic.Uint64, k Outcome) {
-	ls.mu.Lock()
+func count[K comparable](mu *sync.Mutex, m *map[K]*atomic.Uint64, k K) {
+	mu.Lock()
 	if *m == nil {
-		*m = make(map[Outcome]*atomic.Uint64)
+		*m = make(map[K]*atomic.Uint64)
 	}
 	c := (*m)[k]
 	if c == nil {
 		c = new(atomic.Uint64)
 		(*m)[k] = c
 	}
-	ls.mu.Unlock()
+	mu.Unlock()
 	c.Add(1)
 }
 
 func (ls *loopStats) outcome(status int, reason string) {
-	ls.count(&ls.outcomes, Outcome{status, reason})
+	count(&ls.mu, &ls.outcomes, Outcome{status, reason})
 }
 
-// H2Error counts an HTTP/2 error code sent to a peer (in RST_STREAM or GOAWAY). Loop only.
-func (c *Conn) H2Error(code string) {
-	ls := &c.loop.stats
-	ls.mu.Lock()
-	if ls.h2Errors == nil {
-		ls.h2Errors = make(map[string]*atomic.Uint64)
-	}
-	n := ls.h2Errors[code]
-	if n == nil {
-		n = new(atomic.Uint64)
-		ls.h2Errors[code] = n
-	}
-	ls.mu.Unlock()
-	n.Add(1)
-}
+// Counters are the counters of the connection's loop. Loop only.
+func (c *Conn) Counters() *Counters { return &c.loop.stats.Counters }
+
+// CountError counts a protocol error sent to a peer, by its name (an HTTP/2 error code
+// in RST_STREAM or GOAWAY, say). Loop only.
+func (c *Conn) CountError(code string) { count(&c.loop.stats.mu, &c.loop.stats.errors, code) }
 
 // histogram counts durations in fixed buckets (upper bounds in handshakeBuckets).
 type histogram struct {
@@ -108,7 +90,8 @@ func (h *histogram) observe(d time.Duration) {
 
 // Stats is a snapshot of the server's counters since it started.
 type Stats struct {
-	// Open counts open connections by protocol: "http1", "websocket", "http2", "other".
+	// Open counts open connections by protocol: "http1", then each upgrader's token
+	// ("websocket", "h2c").
 	Open map[string]int64
 	// Requests counts HTTP requests received whole (upgrade requests included), over
 	// HTTP/1.1 and HTTP/2; requests that could not be parsed count under Outcomes.
@@ -119,9 +102,13 @@ type Stats struct {
 	// WebSocket messages and payload bytes received and sent, and data messages dropped
 	// by the send budget's policy.
 	MessagesIn, MessagesOut, BytesIn, BytesOut, Dropped uint64
-	// H2Streams counts HTTP/2 streams opened by clients; H2Errors the error codes sent.
-	H2Streams uint64
-	H2Errors  map[string]uint64
+	// Streams counts HTTP/2 streams opened by clients; Errors the protocol error codes
+	// sent (HTTP/2's in RST_STREAM and GOAWAY).
+	Streams uint64
+	Errors  map[string]uint64
+	// Paused counts the times a connection's reading was paused because its peer did not
+	// read what it was sent (Config.SendBudget).
+	Paused uint64
 	// Handshake latency of successful upgrades to the 101: from the first read of a request
 	// head that spans reads, else from the parse of one that arrived whole.
 	HandshakeBuckets []time.Duration // upper bounds; the last count is for larger ones
@@ -132,25 +119,26 @@ type Stats struct {
 // Stats returns the server's counters. Safe from any goroutine.
 func (s *Server) Stats() Stats {
 	st := Stats{
-		Open: make(map[string]int64), Outcomes: make(map[Outcome]uint64), H2Errors: make(map[string]uint64),
+		Open: make(map[string]int64), Outcomes: make(map[Outcome]uint64), Errors: make(map[string]uint64),
 		HandshakeBuckets: handshakeBuckets[:],
 		HandshakeCounts:  make([]uint64, len(handshakeBuckets)+1),
 	}
-	for _, name := range kindNames {
+	for _, name := range s.kinds {
 		st.Open[name] = 0
 	}
 	for _, l := range s.loopList() {
 		ls := &l.stats
 		for k := range ls.open {
-			st.Open[kindNames[k]] += ls.open[k].Load()
+			st.Open[s.kinds[k]] += ls.open[k].Load()
 		}
-		st.Requests += ls.requests.Load()
-		st.MessagesIn += ls.msgsIn.Load()
-		st.MessagesOut += ls.msgsOut.Load()
-		st.BytesIn += ls.bytesIn.Load()
-		st.BytesOut += ls.bytesOut.Load()
-		st.Dropped += ls.dropped.Load()
-		st.H2Streams += ls.h2Streams.Load()
+		st.Requests += ls.Requests.Load()
+		st.MessagesIn += ls.MessagesIn.Load()
+		st.MessagesOut += ls.MessagesOut.Load()
+		st.BytesIn += ls.BytesIn.Load()
+		st.BytesOut += ls.BytesOut.Load()
+		st.Dropped += ls.Dropped.Load()
+		st.Streams += ls.Streams.Load()
+		st.Paused += ls.paused.Load()
 		for i := range ls.handshakes.buckets {
 			st.HandshakeCounts[i] += ls.handshakes.buckets[i].Load()
 		}
@@ -159,8 +147,8 @@ func (s *Server) Stats() Stats {
 		for k, v := range ls.outcomes {
 			st.Outcomes[k] += v.Load()
 		}
-		for k, v := range ls.h2Errors {
-			st.H2Errors[k] += v.Load()
+		for k, v := range ls.errors {
+			st.Errors[k] += v.Load()
 		}
 		ls.mu.Unlock()
 	}

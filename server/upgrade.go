@@ -26,10 +26,11 @@ func (r *Request) wantsUpgrade() bool {
 // negotiate applies RFC 9110 §7.8: an upgrade is considered only over HTTP/1.1 and only
 // when Connection lists "upgrade"; the first protocol in the client's order that the route
 // takes wins; an upgrade nobody takes is ignored, unless the route requires one (426).
-func (c *Conn) negotiate(route *Route, hr *Request) outcome {
+func (h *http1) negotiate(route *Route, hr *Request) outcome {
+	c := h.c
 	req := hr.h1
 	if req.ProtoMinor == 1 && req.ConnUpgrade {
-		if st := c.h1; st != nil && st.start.IsZero() {
+		if st := h.st; st != nil && st.start.IsZero() {
 			st.start = time.Now() // for the handshake latency metric
 		}
 		it := req.Tokens(parser.HeaderUpgrade)
@@ -44,22 +45,23 @@ func (c *Conn) negotiate(route *Route, hr *Request) outcome {
 				continue
 			}
 			if rej != nil {
-				c.answerRejection(req, rej)
+				h.answerRejection(req, rej)
 				return answered
 			}
-			c.switchTo(u, p, hdr, hr)
+			h.switchTo(u, p, hdr, hr)
 			return upgraded
 		}
 	}
 	if !route.requiresUpgrade() {
 		return notUpgraded
 	}
-	c.answer426(route, req)
+	h.answer426(route, req)
 	return answered
 }
 
 // switchTo sends 101 and installs p; the rest of the input goes to p right away.
-func (c *Conn) switchTo(u Upgrader, p Protocol, hdr []byte, hr *Request) {
+func (h *http1) switchTo(u Upgrader, p Protocol, hdr []byte, hr *Request) {
+	c := h.c
 	b := c.AppendBuffer()
 	b = append(b, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: "...)
 	b = append(b, u.Token()...)
@@ -67,15 +69,12 @@ func (c *Conn) switchTo(u Upgrader, p Protocol, hdr []byte, hr *Request) {
 	b = append(b, hdr...)
 	b = append(b, "\r\n"...)
 	c.Commit(b)
-	c.SetDeadline(0)
-	c.setKind(kindOf(u.Token()))
 	c.loop.stats.outcome(101, u.Token())
-	if c.h1 != nil && !c.h1.start.IsZero() {
-		c.loop.stats.handshakes.observe(time.Since(c.h1.start))
+	if h.st != nil && !h.st.start.IsZero() {
+		c.loop.stats.handshakes.observe(time.Since(h.st.start))
 	}
-	c.proto = p
-	p.Start(c, hr)
-	c.releaseHTTP1() // after Start: hr may point into the request state's buffer
+	c.Switch(u.Token(), p, hr)
+	h.release() // after Start: hr may point into the request state's buffer
 }
 
 // upgraderFor finds the upgrader, the route's then the server's, named by an Upgrade token.
@@ -105,19 +104,19 @@ func protocolMatches(want string, got []byte) bool {
 }
 
 // answerRejection sends an upgrader's refusal; the connection stays usable.
-func (c *Conn) answerRejection(req *parser.Request, rej *Rejection) {
-	c.respond(req, rej.Status, "", rej.Header, rej.Reason)
+func (h *http1) answerRejection(req *parser.Request, rej *Rejection) {
+	h.respond(req, rej.Status, "", rej.Header, rej.Reason)
 	kind := rej.Kind
 	if kind == "" {
 		kind = "rejected"
 	}
-	c.loop.stats.outcome(rej.Status, kind)
-	c.srv.logReject(c, rej.Status, rej.Reason)
+	h.c.loop.stats.outcome(rej.Status, kind)
+	h.c.LogRefusal(rej.Status, rej.Reason)
 }
 
 // answer426 tells a plain request that the route requires an upgrade, listing the route's
 // protocols in preference order, and says in the body what was missing.
-func (c *Conn) answer426(route *Route, req *parser.Request) {
+func (h *http1) answer426(route *Route, req *parser.Request) {
 	var list strings.Builder
 	for i, u := range route.Upgraders {
 		if i > 0 {
@@ -126,9 +125,9 @@ func (c *Conn) answer426(route *Route, req *parser.Request) {
 		list.WriteString(u.Token())
 	}
 	kind, reason := diagnose426(list.String(), req)
-	c.respond(req, 426, "Upgrade", "Upgrade: "+list.String()+"\r\n", reason)
-	c.loop.stats.outcome(426, kind)
-	c.srv.logReject(c, 426, reason)
+	h.respond(req, 426, "Upgrade", "Upgrade: "+list.String()+"\r\n", reason)
+	h.c.loop.stats.outcome(426, kind)
+	h.c.LogRefusal(426, reason)
 }
 
 // diagnose426 names what the request lacked, and the usual cause.
@@ -183,26 +182,11 @@ func firstToken(list string) string {
 	return first
 }
 
-// respond answers with status, a Connection option, extra header lines and a text body,
-// keeping the connection if the request allows.
-func (c *Conn) respond(req *parser.Request, status int, connOpt, header, text string) {
-	b := c.AppendBuffer()
-	b = appendStatusLine(b, status)
-	b = c.appendCommonHeaders(b, req.KeepAlive, req.ProtoMinor, connOpt)
-	b = append(b, header...)
-	b = append(b, "Content-Type: text/plain; charset=utf-8\r\n"...)
-	b = appendContentLength(b, status, len(text)+1)
-	b = append(b, "\r\n"...)
-	if !isHead(req.Method) {
-		b = append(b, text...)
-		b = append(b, '\n')
-	}
-	c.Commit(b)
-}
-
-// logReject records why a request was refused, at Debug level so a busy server pays
-// nothing unless asked.
-func (s *Server) logReject(c *Conn, status int, reason string) {
+// LogRefusal records why a request or a connection was refused (status 0 when no HTTP
+// status applies, such as an HTTP/2 connection error), at Debug level and rate-limited
+// (Config.LogRate), so a busy server pays nothing unless asked. Loop only.
+func (c *Conn) LogRefusal(status int, reason string) {
+	s := c.srv
 	if !s.cfg.Logger.Enabled(context.Background(), slog.LevelDebug) ||
 		!s.logs.allow(s.clock.now()/1e9, s.cfg.LogRate) {
 		return

@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/parser"
 	"github.com/switchyard-dev/switchyard/server"
+	"github.com/switchyard-dev/switchyard/server/websocket"
 )
 
 // serveConfig is everything `switchyard serve` can be told, from a JSON config file
@@ -173,14 +174,14 @@ func (c *serveConfig) validate() error {
 	return nil
 }
 
-func overflowPolicy(s string) (server.OverflowPolicy, error) {
+func overflowPolicy(s string) (websocket.OverflowPolicy, error) {
 	switch s {
 	case "", "drop":
-		return server.DropMessages, nil
+		return websocket.DropMessages, nil
 	case "close-1013":
-		return server.CloseTryAgainLater, nil
+		return websocket.CloseTryAgainLater, nil
 	case "close-1008":
-		return server.ClosePolicyViolation, nil
+		return websocket.ClosePolicyViolation, nil
 	}
 	return 0, fmt.Errorf("%q is not one of drop, close-1013, close-1008", s)
 }

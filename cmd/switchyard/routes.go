@@ -1,11 +1,12 @@
 package main
 
 import (
-	"slices"
 	"time"
 
 	"github.com/switchyard-dev/switchyard/frame/ws"
 	"github.com/switchyard-dev/switchyard/server"
+	"github.com/switchyard-dev/switchyard/server/http2"
+	"github.com/switchyard-dev/switchyard/server/websocket"
 )
 
 const rootText = "switchyard: HTTP/1.1 and HTTP/2 (h2c) here; WebSocket echo at /echo\n"
@@ -23,7 +24,7 @@ func installRoutes(srv *server.Server, cfg *serveConfig) {
 		srv.Route(rc.Path, buildRoute(rc))
 	}
 	if !cfg.HTTP2.Disabled {
-		srv.EnableHTTP2(server.H2Config{MaxConcurrentStreams: cfg.HTTP2.MaxConcurrentStreams})
+		srv.Upgrade(http2.New(http2.Config{MaxConcurrentStreams: cfg.HTTP2.MaxConcurrentStreams}))
 	}
 }
 
@@ -37,23 +38,23 @@ func buildRoute(rc routeConfig) server.Route {
 	}
 	h := websocketHandler(rc.WebSocket)
 	if rc.Kind == "broadcast" {
-		hub := server.NewHub()
+		hub := websocket.NewHub()
 		h.OnOpen = hub.Add
-		h.OnClose = func(c *server.WSConn, _ ws.StatusCode, _ string) { hub.Remove(c) }
-		h.OnMessage = func(c *server.WSConn, m server.Message) {
-			hub.Broadcast(server.NewPreparedMessage(m.Op, m.Payload, 0, 0))
+		h.OnClose = func(c *websocket.Conn, _ websocket.StatusCode, _ string) { hub.Remove(c) }
+		h.OnMessage = func(c *websocket.Conn, m websocket.Message) {
+			hub.Broadcast(websocket.NewPreparedMessage(m.Op, m.Payload))
 		}
 	} else {
-		h.OnMessage = func(c *server.WSConn, m server.Message) { _ = c.Reply(m.Op, m.Payload) }
+		h.OnMessage = func(c *websocket.Conn, m websocket.Message) { _ = c.Write(m.Op, m.Payload) }
 	}
 	require := rc.RequireUpgrade == nil || *rc.RequireUpgrade
-	return server.Route{RequireUpgrade: require, Upgraders: []server.Upgrader{server.WebSocket(h)}, HTTP: echoBody}
+	return server.Route{RequireUpgrade: require, Upgraders: []server.Upgrader{websocket.New(h)}, HTTP: echoBody}
 }
 
 // websocketHandler applies a route's WebSocket settings (nil: the defaults, with
 // permessage-deflate offered and any origin accepted).
-func websocketHandler(wc *websocketConfig) server.WebSocketHandler {
-	h := server.WebSocketHandler{CheckOrigin: server.AllowAnyOrigin, Compression: &ws.DeflateConfig{}}
+func websocketHandler(wc *websocketConfig) websocket.Handler {
+	h := websocket.Handler{CheckOrigin: websocket.AllowAnyOrigin, Compression: &ws.DeflateConfig{}}
 	if wc == nil {
 		return h
 	}
@@ -61,8 +62,9 @@ func websocketHandler(wc *websocketConfig) server.WebSocketHandler {
 		h.Compression = nil
 	}
 	if len(wc.Origins) > 0 {
-		origins := wc.Origins
-		h.CheckOrigin = func(r *server.Request) bool { return slices.Contains(origins, string(r.Get("Origin"))) }
+		// Listed origins only, for browsers; clients that send no Origin (not browsers)
+		// are not cross-site requests and stay welcome.
+		h.CheckOrigin, h.AllowedOrigins = nil, wc.Origins
 	}
 	h.Overflow, _ = overflowPolicy(wc.Overflow) // validated already
 	h.CompressThreshold, h.MaxMessageSize, h.SendBudget = wc.CompressThreshold, wc.MaxMessageSize, wc.SendBudget

@@ -13,14 +13,15 @@ import (
 
 	"github.com/switchyard-dev/switchyard/frame/ws"
 	"github.com/switchyard-dev/switchyard/server"
+	"github.com/switchyard-dev/switchyard/server/websocket"
 )
 
 func startServer(t *testing.T) *server.Server {
 	t.Helper()
 	srv := server.New(server.Config{Addr: "127.0.0.1:0", Loops: 2})
 	srv.Route("/", server.Route{HTTP: func(w *server.ResponseWriter, r *server.Request) { _, _ = w.WriteString("ok") }})
-	srv.Route("/ws", server.Route{RequireUpgrade: true, Upgraders: []server.Upgrader{server.WebSocket(server.WebSocketHandler{
-		OnMessage: func(c *server.WSConn, m server.Message) { _ = c.Reply(m.Op, m.Payload) },
+	srv.Route("/ws", server.Route{RequireUpgrade: true, Upgraders: []server.Upgrader{websocket.New(websocket.Handler{
+		OnMessage: func(c *websocket.Conn, m websocket.Message) { _ = c.Write(m.Op, m.Payload) },
 	})}})
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)

@@ -10,10 +10,11 @@ import (
 // Collector exports server.Stats as Prometheus metrics. It reads the server's own
 // counters at scrape time, so the server's hot paths pay nothing for Prometheus.
 type Collector struct {
-	srv                                    *server.Server
-	open, requests, upgrades               *prometheus.Desc
-	messages, bytes, dropped               *prometheus.Desc
-	h2Streams, h2Errors, handshakeDuration *prometheus.Desc
+	srv                                  *server.Server
+	open, requests, upgrades             *prometheus.Desc
+	messages, bytes, dropped             *prometheus.Desc
+	h2Streams, errors, handshakeDuration *prometheus.Desc
+	paused                               *prometheus.Desc
 }
 
 // NewCollector returns a collector for srv.
@@ -30,7 +31,8 @@ func NewCollector(srv *server.Server) *Collector {
 		bytes:             d("websocket_bytes_total", "WebSocket payload bytes by direction.", "direction"),
 		dropped:           d("websocket_messages_dropped_total", "WebSocket data messages dropped by the send budget's policy."),
 		h2Streams:         d("http2_streams_total", "HTTP/2 streams opened by clients."),
-		h2Errors:          d("http2_errors_total", "HTTP/2 error codes sent in RST_STREAM and GOAWAY.", "code"),
+		errors:            d("protocol_errors_total", "Protocol error codes sent to peers (HTTP/2's in RST_STREAM and GOAWAY).", "code"),
+		paused:            d("connections_paused_total", "Times a connection's reading was paused because its peer did not read what it was sent (send budget)."),
 		handshakeDuration: d("upgrade_handshake_seconds", "Time from an upgrade request (its first read, or its parse when it arrived whole) to the 101."),
 	}
 }
@@ -38,7 +40,7 @@ func NewCollector(srv *server.Server) *Collector {
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.open, c.requests, c.upgrades, c.messages, c.bytes,
-		c.dropped, c.h2Streams, c.h2Errors, c.handshakeDuration} {
+		c.dropped, c.h2Streams, c.errors, c.paused, c.handshakeDuration} {
 		ch <- d
 	}
 }
@@ -64,9 +66,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.bytes, st.BytesIn, "in")
 	counter(c.bytes, st.BytesOut, "out")
 	counter(c.dropped, st.Dropped)
-	counter(c.h2Streams, st.H2Streams)
-	for code, n := range st.H2Errors {
-		counter(c.h2Errors, n, code)
+	counter(c.h2Streams, st.Streams)
+	counter(c.paused, st.Paused)
+	for code, n := range st.Errors {
+		counter(c.errors, n, code)
 	}
 	buckets := make(map[float64]uint64, len(st.HandshakeBuckets))
 	var total uint64

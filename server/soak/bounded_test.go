@@ -87,7 +87,7 @@ func TestSoakSlowReaderBounded(t *testing.T) {
 					return out
 				}, nil
 			},
-			progress: func(s server.Stats) uint64 { return s.H2Streams },
+			progress: func(s server.Stats) uint64 { return s.Streams },
 		},
 	}
 	for i, tc := range cases {

@@ -222,7 +222,7 @@ func TestSoak(t *testing.T) {
 		tl.requests.check("requests", d(before.Requests, after.Requests)),
 		tl.ws101.check("101 websocket", d(outcome(before, 101, "websocket"), outcome(after, 101, "websocket"))),
 		tl.h2c101.check("101 h2c", d(outcome(before, 101, "h2c"), outcome(after, 101, "h2c"))),
-		tl.h2Streams.check("HTTP/2 streams", d(before.H2Streams, after.H2Streams)),
+		tl.h2Streams.check("HTTP/2 streams", d(before.Streams, after.Streams)),
 		tl.wsIn.check("WebSocket messages in", d(before.MessagesIn, after.MessagesIn)),
 	} {
 		if msg != "" {
@@ -262,7 +262,7 @@ func TestSoak(t *testing.T) {
 		if !ok || name == "NO_ERROR" {
 			continue
 		}
-		if got := after.H2Errors[name] - before.H2Errors[name]; got < uint64(n) {
+		if got := after.Errors[name] - before.Errors[name]; got < uint64(n) {
 			t.Errorf("HTTP/2 errors %s: server counted %d, fault clients received %d GOAWAYs with it", name, got, n)
 		}
 	}
@@ -393,16 +393,16 @@ func statsDelta(a, b server.Stats) string {
 	add("bytes_in", a.BytesIn, b.BytesIn)
 	add("bytes_out", a.BytesOut, b.BytesOut)
 	add("dropped", a.Dropped, b.Dropped)
-	add("h2_streams", a.H2Streams, b.H2Streams)
+	add("h2_streams", a.Streams, b.Streams)
 	var keys []string
 	for o, n := range b.Outcomes {
 		if n != a.Outcomes[o] {
 			keys = append(keys, fmt.Sprintf("%d/%s=%d", o.Status, o.Reason, n-a.Outcomes[o]))
 		}
 	}
-	for code, n := range b.H2Errors {
-		if n != a.H2Errors[code] {
-			keys = append(keys, fmt.Sprintf("h2err/%s=%d", code, n-a.H2Errors[code]))
+	for code, n := range b.Errors {
+		if n != a.Errors[code] {
+			keys = append(keys, fmt.Sprintf("h2err/%s=%d", code, n-a.Errors[code]))
 		}
 	}
 	slices.Sort(keys)

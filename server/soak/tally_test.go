@@ -55,7 +55,7 @@ type tally struct {
 	requests  bound        // Stats.Requests
 	ws101     bound        // Outcomes{101, websocket}
 	h2c101    bound        // Outcomes{101, h2c}
-	h2Streams bound        // Stats.H2Streams
+	h2Streams bound        // Stats.Streams
 	wsIn      bound        // Stats.MessagesIn
 	wsEchoed  atomic.Int64 // echoes clients received: a floor for Stats.MessagesOut
 	wsDropped bound        // messages slow readers sent minus echoes they got back: Stats.Dropped

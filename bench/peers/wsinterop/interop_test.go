@@ -16,16 +16,20 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/switchyard-dev/switchyard/frame/ws"
 	"github.com/switchyard-dev/switchyard/server"
+	sws "github.com/switchyard-dev/switchyard/server/websocket"
 )
+
+// guard bounds every wait in these tests: only a hang meets it, not a slow machine.
+const guard = time.Minute
 
 // startEcho runs the echo route of `switchyard serve` (cmd/switchyard/echo.go) on a
 // loopback port and returns its ws:// URL.
 func startEcho(t *testing.T) string {
 	t.Helper()
 	s := server.New(server.Config{Addr: "127.0.0.1:0", Loops: 2})
-	s.Route("/echo", server.Route{RequireUpgrade: true, Upgraders: []server.Upgrader{server.WebSocket(server.WebSocketHandler{
-		OnMessage:   func(c *server.WSConn, m server.Message) { _ = c.Reply(m.Op, m.Payload) },
-		CheckOrigin: server.AllowAnyOrigin,
+	s.Route("/echo", server.Route{RequireUpgrade: true, Upgraders: []server.Upgrader{sws.New(sws.Handler{
+		OnMessage:   func(c *sws.Conn, m sws.Message) { _ = c.Write(m.Op, m.Payload) },
+		CheckOrigin: sws.AllowAnyOrigin,
 		Compression: &ws.DeflateConfig{},
 	})}})
 	if err := s.Listen(); err != nil {
@@ -41,7 +45,7 @@ func startEcho(t *testing.T) string {
 			if err != nil {
 				t.Errorf("Serve: %v", err)
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(guard): // the server's own shutdown timeout is 10s
 			t.Errorf("Serve did not return")
 		}
 	})
@@ -67,7 +71,7 @@ func dial(t *testing.T, url string, compress bool) (*websocket.Conn, *atomic.Int
 	read := new(atomic.Int64)
 	d := websocket.Dialer{
 		EnableCompression: compress,
-		HandshakeTimeout:  5 * time.Second,
+		HandshakeTimeout:  guard,
 		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
 			if err != nil {
@@ -81,7 +85,7 @@ func dial(t *testing.T, url string, compress bool) (*websocket.Conn, *atomic.Int
 		t.Fatalf("dial: %v", err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	_ = c.SetReadDeadline(time.Now().Add(guard))
 	// gorilla offers "permessage-deflate; server_no_context_takeover;
 	// client_no_context_takeover" and requires both in the answer.
 	ext := resp.Header.Get("Sec-WebSocket-Extensions")
@@ -166,7 +170,7 @@ func TestGorillaPing(t *testing.T) {
 			c.SetPongHandler(func(s string) error { pongs = append(pongs, s); return nil })
 			want := []string{"", "ping 1", strings.Repeat("p", 125)}
 			for _, p := range want {
-				if err := c.WriteControl(websocket.PingMessage, []byte(p), time.Now().Add(5*time.Second)); err != nil {
+				if err := c.WriteControl(websocket.PingMessage, []byte(p), time.Now().Add(guard)); err != nil {
 					t.Fatal(err)
 				}
 			}

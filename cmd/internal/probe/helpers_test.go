@@ -16,6 +16,8 @@ import (
 
 	wsframe "github.com/switchyard-dev/switchyard/frame/ws"
 	"github.com/switchyard-dev/switchyard/server"
+	"github.com/switchyard-dev/switchyard/server/http2"
+	"github.com/switchyard-dev/switchyard/server/websocket"
 )
 
 // testTimeout bounds each probe in tests. Local servers answer in microseconds; the
@@ -23,7 +25,7 @@ import (
 // wrong verdict.
 const testTimeout = 10 * time.Second
 
-func echo(c *server.WSConn, m server.Message) { _ = c.Reply(m.Op, m.Payload) }
+func echo(c *websocket.Conn, m websocket.Message) { _ = c.Write(m.Op, m.Payload) }
 
 // startSwitchyard runs switchyard in-process with the probe's reference routes: /echo
 // (the brief's WebSocket echo, upgrade required), /chat (subprotocols and
@@ -32,22 +34,22 @@ func echo(c *server.WSConn, m server.Message) { _ = c.Reply(m.Op, m.Payload) }
 func startSwitchyard(t *testing.T, h2 bool) string {
 	t.Helper()
 	srv := server.New(server.Config{Addr: "127.0.0.1:0"})
-	srv.Route("/echo", server.Route{RequireUpgrade: true, Upgraders: []server.Upgrader{server.WebSocket(server.WebSocketHandler{
-		OnMessage: echo, CheckOrigin: server.AllowAnyOrigin,
+	srv.Route("/echo", server.Route{RequireUpgrade: true, Upgraders: []server.Upgrader{websocket.New(websocket.Handler{
+		OnMessage: echo, CheckOrigin: websocket.AllowAnyOrigin,
 	})}})
-	srv.Route("/chat", server.Route{RequireUpgrade: true, Upgraders: []server.Upgrader{server.WebSocket(server.WebSocketHandler{
-		OnMessage: echo, CheckOrigin: server.AllowAnyOrigin,
+	srv.Route("/chat", server.Route{RequireUpgrade: true, Upgraders: []server.Upgrader{websocket.New(websocket.Handler{
+		OnMessage: echo, CheckOrigin: websocket.AllowAnyOrigin,
 		Subprotocols: []string{"superchat"}, Compression: &wsframe.DeflateConfig{},
 	})}})
 	// /strict keeps the default Origin check: same origin only.
-	srv.Route("/strict", server.Route{RequireUpgrade: true, Upgraders: []server.Upgrader{server.WebSocket(server.WebSocketHandler{
+	srv.Route("/strict", server.Route{RequireUpgrade: true, Upgraders: []server.Upgrader{websocket.New(websocket.Handler{
 		OnMessage: echo,
 	})}})
 	srv.Route("/", server.Route{HTTP: func(w *server.ResponseWriter, r *server.Request) {
 		_, _ = w.WriteString("hello\n")
 	}})
 	if h2 {
-		srv.EnableHTTP2(server.H2Config{})
+		srv.Upgrade(http2.New(http2.Config{}))
 	}
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)
@@ -59,7 +61,7 @@ func startSwitchyard(t *testing.T, h2 bool) string {
 		cancel()
 		select {
 		case <-done:
-		case <-time.After(10 * time.Second):
+		case <-time.After(hangGuard): // well past the server's own shutdown timeout
 			t.Error("switchyard did not stop")
 		}
 	})

@@ -68,24 +68,65 @@ func TestRunUsageErrors(t *testing.T) {
 	}
 }
 
+// hangGuard is how long a test waits for Run before it calls it hung. Only a hang
+// meets it: a slow machine does not.
+const hangGuard = 2 * time.Minute
+
+// runGuarded is Run, failing the test if Run never returns.
+func runGuarded(t *testing.T, ctx context.Context, url string, opts Options) (Report, error) {
+	t.Helper()
+	type result struct {
+		r   Report
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, err := Run(ctx, url, opts)
+		done <- result{r, err}
+	}()
+	select {
+	case res := <-done:
+		return res.r, res.err
+	case <-time.After(hangGuard):
+		t.Fatalf("Run(%s) has not returned after %v", url, hangGuard)
+		return Report{}, nil
+	}
+}
+
 func TestRunCancelled(t *testing.T) {
-	// A server that never answers; cancelling must end the probe long before its timeout.
-	addr := rawServer(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
+	// A server that holds the connection and never answers, and a probe timeout no test
+	// waits for: Run can only end, with context.Canceled, because the cancel cut into
+	// the probe waiting on that connection.
+	accepted := make(chan struct{}, 1)
+	addr := rawServer(t, func(c net.Conn) {
+		_ = c.SetDeadline(time.Time{})
+		select {
+		case accepted <- struct{}{}:
+		default:
+		}
+		_, _ = io.Copy(io.Discard, c)
+	})
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(200*time.Millisecond, cancel)
-	start := time.Now()
-	_, err := Run(ctx, "http://"+addr+"/", Options{Timeout: 30 * time.Second})
+	defer cancel()
+	go func() {
+		select {
+		case <-accepted:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	_, err := runGuarded(t, ctx, "http://"+addr+"/", Options{Timeout: time.Hour})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v, want context.Canceled", err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("Run took %v after cancel", d)
 	}
 }
 
 // hostile answers: each must produce a report with a verdict for every probe, within the
 // timeouts, without reading without bound.
 func TestRunHostileServers(t *testing.T) {
+	// Short, for the servers that make a probe wait for its timeout. A case whose check
+	// reads the answer is patient and gets testTimeout: its verdict must not depend on
+	// the answer arriving within 300 ms on a busy machine.
 	const timeout = 300 * time.Millisecond
 	endless := func(c net.Conn, prefix string, chunk string) {
 		go func() { _, _ = io.Copy(io.Discard, c) }()
@@ -101,22 +142,23 @@ func TestRunHostileServers(t *testing.T) {
 	ws101 := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
 	pingFrame := string(h2.AppendPing(nil, false, [8]byte{1}))
 	cases := []struct {
-		name  string
-		serve func(c net.Conn)
-		check func(t *testing.T, r *Report)
+		name    string
+		patient bool
+		serve   func(c net.Conn)
+		check   func(t *testing.T, r *Report)
 	}{
-		{"closes_at_once", func(c net.Conn) {}, func(t *testing.T, r *Report) {
+		{"closes_at_once", true, func(c net.Conn) {}, func(t *testing.T, r *Report) {
 			if !r.HasFinding("no-response") {
 				t.Error("diagnosis does not say the probes got no answer")
 			}
 		}},
-		{"never_answers", func(c net.Conn) { _, _ = io.Copy(io.Discard, c) }, func(t *testing.T, r *Report) {
+		{"never_answers", false, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) }, func(t *testing.T, r *Report) {
 			if !strings.Contains(r.Probe("get").Error, "timeout") {
 				t.Errorf("GET error %q, want a timeout", r.Probe("get").Error)
 			}
 		}},
-		{"garbage", func(c net.Conn) { _, _ = io.WriteString(c, "\x00\x01\x02 garbage\r\n\r\n") }, nil},
-		{"status_line_less_error_page_RFC9113_3.3", func(c net.Conn) {
+		{"garbage", false, func(c net.Conn) { _, _ = io.WriteString(c, "\x00\x01\x02 garbage\r\n\r\n") }, nil},
+		{"status_line_less_error_page_RFC9113_3.3", true, func(c net.Conn) {
 			// What Python's http.server sends for "PRI * HTTP/2.0": a body, no status line.
 			_, _ = io.WriteString(c, "<!DOCTYPE HTML>\n<title>Error response</title>\n")
 		}, func(t *testing.T, r *Report) {
@@ -125,16 +167,16 @@ func TestRunHostileServers(t *testing.T) {
 				t.Errorf("h2 probe %+v: want not-supported quoting the answer", p.H2)
 			}
 		}},
-		{"endless_header_line", func(c net.Conn) { endless(c, "HTTP/1.1 200 OK\r\nX-Long: ", "a") }, nil},
-		{"endless_headers", func(c net.Conn) { endless(c, "HTTP/1.1 200 OK\r\n", "X-A: b\r\n") }, nil},
-		{"endless_426_body_without_newline", func(c net.Conn) {
+		{"endless_header_line", false, func(c net.Conn) { endless(c, "HTTP/1.1 200 OK\r\nX-Long: ", "a") }, nil},
+		{"endless_headers", false, func(c net.Conn) { endless(c, "HTTP/1.1 200 OK\r\n", "X-A: b\r\n") }, nil},
+		{"endless_426_body_without_newline", true, func(c net.Conn) {
 			endless(c, "HTTP/1.1 426 Upgrade Required\r\nUpgrade: websocket\r\n\r\n", "z")
 		}, func(t *testing.T, r *Report) {
 			if b := r.Probe("get").Response.Body; len([]rune(b)) != 501 {
 				t.Errorf("body line of %d runes, want 500 and an ellipsis", len([]rune(b)))
 			}
 		}},
-		{"slow_drip", func(c net.Conn) {
+		{"slow_drip", false, func(c net.Conn) {
 			go func() { _, _ = io.Copy(io.Discard, c) }()
 			for _, b := range []byte("HTTP/1.1 200 OK\r\nX: " + strings.Repeat("a", 1000)) {
 				if _, err := c.Write([]byte{b}); err != nil {
@@ -143,15 +185,15 @@ func TestRunHostileServers(t *testing.T) {
 				time.Sleep(50 * time.Millisecond)
 			}
 		}, nil},
-		{"ws_101_then_silence", func(c net.Conn) {
+		{"ws_101_then_silence", false, func(c net.Conn) {
 			_, _ = io.WriteString(c, ws101)
 			_, _ = io.Copy(io.Discard, c)
 		}, nil},
-		{"ws_101_then_huge_frame", func(c net.Conn) {
+		{"ws_101_then_huge_frame", false, func(c net.Conn) {
 			endless(c, ws101+"\x82\x7f\x00\x00\x00\x01\x00\x00\x00\x00", "x")
 		}, nil},
-		{"h2c_101_then_garbage", func(c net.Conn) { endless(c, h2c101, "\xff") }, nil},
-		{"h2c_101_then_oversized_frame_RFC9113_4.2", func(c net.Conn) {
+		{"h2c_101_then_garbage", false, func(c net.Conn) { endless(c, h2c101, "\xff") }, nil},
+		{"h2c_101_then_oversized_frame_RFC9113_4.2", true, func(c net.Conn) {
 			_, _ = io.WriteString(c, h2c101+"\xff\xff\xff\x04\x00\x00\x00\x00\x00")
 			_, _ = io.Copy(io.Discard, c)
 		}, func(t *testing.T, r *Report) {
@@ -159,22 +201,21 @@ func TestRunHostileServers(t *testing.T) {
 				t.Errorf("h2c verdict %+v, want no-settings", v)
 			}
 		}},
-		{"h2c_101_then_ping_flood", func(c net.Conn) { endless(c, h2c101, pingFrame) }, nil},
+		{"h2c_101_then_ping_flood", false, func(c net.Conn) { endless(c, h2c101, pingFrame) }, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			addr := rawServer(t, tc.serve)
-			start := time.Now()
-			r, err := Run(context.Background(), "http://"+addr+"/", Options{Timeout: timeout})
+			opts := Options{Timeout: timeout}
+			if tc.patient {
+				opts.Timeout = testTimeout
+			}
+			// Eight probes, each bounded by the timeout: Run returns, however slowly.
+			r, err := runGuarded(t, context.Background(), "http://"+addr+"/", opts)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer dump(t, &r)
-			// Eight probes, each bounded by the timeout, plus slack for a loaded machine:
-			// the point is that nothing waits without bound.
-			if d := time.Since(start); d > 8*timeout+10*time.Second {
-				t.Errorf("Run took %v", d)
-			}
 			if len(r.Probes) != 8 || len(r.Findings) == 0 {
 				t.Fatalf("%d probes, %d findings", len(r.Probes), len(r.Findings))
 			}

@@ -29,7 +29,7 @@ import (
 type acceptVerdict int
 
 const (
-	acceptRetry acceptVerdict = iota // try the next pending connection now
+	acceptRetry acceptVerdict = iota // the next pending connection can be tried at once
 	acceptWait                       // nothing more to do until the listener is readable again
 	acceptFatal                      // the listener itself is broken: stop the engine
 )
@@ -99,21 +99,23 @@ func (r *fdReserve) close() {
 	}
 }
 
-// onAcceptError handles accept error err on listener fd. With retry the caller tries
-// the next pending connection now; otherwise its callback returns stop: nil keeps
-// the loop running, ErrAcceptSocket stops the engine (a broken listener only).
-func (el *eventloop) onAcceptError(fd int, err error) (retry bool, stop error) {
+// onAcceptError handles accept error err on listener fd and returns what the loop's
+// accept callback returns: nil keeps the loop running, ErrAcceptSocket stops the
+// engine (a broken listener only). A loop accepts one connection per readiness event;
+// the listener is level-triggered, so the next pending one, after a retryable error
+// too, comes with the next event.
+func (el *eventloop) onAcceptError(fd int, err error) error {
 	switch classifyAcceptError(err) {
 	case acceptRetry:
-		return true, nil
+		return nil
 	case acceptWait:
 		if err != unix.EAGAIN { // EAGAIN: the accept queue is drained
 			el.shed(fd, err)
 		}
-		return false, nil
+		return nil
 	default:
 		el.getLogger().Errorf("Accept() failed due to error: %v", err)
-		return false, errorx.ErrAcceptSocket
+		return errorx.ErrAcceptSocket
 	}
 }
 

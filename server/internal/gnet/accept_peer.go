@@ -60,16 +60,3 @@ func (el *eventloop) newAcceptedConn(ln *listener, nfd int, p peer) *conn {
 	c.peerIP, c.peerPort, c.hasPeer = p.ip, p.port, true
 	return c
 }
-
-// balanceAddr is the address the load balancer needs: only source-address hashing
-// looks at it, so only then is one built.
-func (el *eventloop) balanceAddr(nfd int, p peer) net.Addr {
-	if el.engine.opts.LB != SourceAddrHash {
-		return nil
-	}
-	if p.ok {
-		return p.tcpAddr()
-	}
-	sa, _ := unix.Getpeername(nfd)
-	return socket.SockaddrToTCPOrUnixAddr(sa)
-}

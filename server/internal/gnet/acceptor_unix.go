@@ -22,41 +22,6 @@ import (
 	"github.com/switchyard-dev/switchyard/server/internal/gnet/internal/netpoll"
 )
 
-func (el *eventloop) accept0(fd int, _ netpoll.IOEvent, _ netpoll.IOFlags) error {
-	for {
-		nfd, p, err := el.acceptGated(fd) // Switchyard patch: see accept_peer.go, accept_errors.go
-		if err != nil {
-			retry, stop := el.onAcceptError(fd, err) // Switchyard patch: see accept_errors.go
-			if retry {
-				continue
-			}
-			return stop
-		}
-
-		ln := el.listeners[fd]
-		network := ln.network
-		if opts := el.engine.opts; opts.TCPKeepAlive > 0 && network == "tcp" &&
-			(runtime.GOOS != "linux" && runtime.GOOS != "freebsd" && runtime.GOOS != "dragonfly") {
-			// TCP keepalive options are not inherited from the listening socket
-			// on platforms other than Linux, FreeBSD, or DragonFlyBSD.
-			// We therefore need to set them on the accepted socket explicitly.
-			//
-			// Check out https://github.com/nginx/nginx/pull/337 for details.
-			if err = setKeepAlive(
-				nfd,
-				true,
-				opts.TCPKeepAlive,
-				opts.TCPKeepInterval,
-				opts.TCPKeepCount); err != nil {
-				el.getLogger().Errorf("failed to set TCP keepalive on fd=%d: %v", fd, err)
-			}
-		}
-
-		el := el.engine.eventLoops.next(el.balanceAddr(nfd, p))
-		el.handOver(el.newAcceptedConn(ln, nfd, p)) // Switchyard patch: see accept_shared.go
-	}
-}
-
 func (el *eventloop) accept(fd int, ev netpoll.IOEvent, flags netpoll.IOFlags) error {
 	network := el.listeners[fd].network
 	if network == "udp" {
@@ -65,8 +30,7 @@ func (el *eventloop) accept(fd int, ev netpoll.IOEvent, flags netpoll.IOFlags) e
 
 	nfd, p, err := el.acceptGated(fd) // Switchyard patch: see accept_peer.go, accept_errors.go
 	if err != nil {
-		_, stop := el.onAcceptError(fd, err) // Switchyard patch: see accept_errors.go
-		return stop
+		return el.onAcceptError(fd, err) // Switchyard patch: see accept_errors.go
 	}
 
 	if opts := el.engine.opts; opts.TCPKeepAlive > 0 && el.listeners[fd].network == "tcp" &&

@@ -12,7 +12,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-//go:build (darwin || dragonfly || freebsd || linux || netbsd || openbsd) && !gc_opt
+//go:build darwin || dragonfly || freebsd || linux || netbsd || openbsd
 
 package gnet
 

@@ -59,6 +59,7 @@ type conn struct {
 	opened     bool // connection opened event fired
 	isEOF      bool // whether the connection has reached EOF
 	lingers    bool // Switchyard patch: SO_LINGER set, so close may block (see rawio_linux.go)
+	readPaused bool // Switchyard patch: PauseRead; the socket is not read until ResumeRead
 }
 
 func newStreamConn(proto string, fd int, el *eventloop, sa unix.Sockaddr, localAddr, remoteAddr net.Addr) (c *conn) {
@@ -97,6 +98,7 @@ func (c *conn) release() {
 	c.opened = false
 	c.isEOF = false
 	c.lingers = false
+	c.readPaused = false
 	c.ctx = nil
 	c.safeCtx.Store(nil)
 	c.buffer = nil
@@ -585,4 +587,16 @@ func (c *conn) SafeContext() (ctx any) {
 
 func (c *conn) SetSafeContext(ctx any) {
 	c.safeCtx.Store(&ctx)
+}
+
+// PauseRead is a Switchyard patch: see Conn.PauseRead.
+func (c *conn) PauseRead() { c.readPaused = true }
+
+// ResumeRead is a Switchyard patch: see Conn.ResumeRead.
+func (c *conn) ResumeRead() error {
+	c.readPaused = false
+	if !c.opened {
+		return net.ErrClosed
+	}
+	return c.loop.poller.Trigger(queue.LowPriority, c.loop.read0, c)
 }

@@ -40,11 +40,7 @@ func (e Engine) CloseListeners() error {
 			return nil
 		}, nil)
 	}
-	always := func() bool { return true }
-	if e.eng.ingress != nil { // one acceptor loop polls every listener
-		return closeOn(e.eng.ingress, always)
-	}
-	last := always // ReusePort: each loop polls listeners of its own
+	last := func() bool { return true } // ReusePort: each loop polls listeners of its own
 	if e.eng.sharedListener() {
 		var left atomic.Int32
 		left.Store(int32(e.eng.eventLoops.len()))

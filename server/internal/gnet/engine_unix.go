@@ -35,7 +35,6 @@ import (
 type engine struct {
 	listeners    map[int]*listener // listeners for accepting incoming connections
 	opts         *Options          // options with engine
-	ingress      *eventloop        // main event-loop that monitors all listeners
 	eventLoops   loadBalancer      // event-loops for handling events
 	inShutdown   atomic.Bool       // whether the engine is in shutdown
 	turnOff      context.CancelFunc
@@ -69,15 +68,6 @@ func (eng *engine) closeEventLoops() {
 		_ = el.poller.Close()
 		return true
 	})
-	if eng.ingress != nil {
-		for _, ln := range eng.listeners {
-			ln.close()
-		}
-		err := eng.ingress.poller.Close()
-		if err != nil {
-			eng.opts.Logger.Errorf("failed to close poller when stopping engine: %v", err)
-		}
-	}
 }
 
 func (eng *engine) runEventLoops(ctx context.Context, numEventLoop int) error {
@@ -109,7 +99,6 @@ func (eng *engine) runEventLoops(ctx context.Context, numEventLoop int) error {
 		el.eventHandler = eng.eventHandler
 		for _, ln := range lns {
 			if shared {
-				// An attachment per loop: the poll_opt reactor calls its callback.
 				err = el.poller.AddReadExclusive(&netpoll.PollAttachment{FD: ln.fd, Callback: el.accept})
 			} else {
 				err = el.poller.AddRead(ln.packPollAttachment(el.accept), false)
@@ -142,72 +131,10 @@ func (eng *engine) runEventLoops(ctx context.Context, numEventLoop int) error {
 	return nil
 }
 
-func (eng *engine) activateReactors(ctx context.Context, numEventLoop int) error {
-	for i := 0; i < numEventLoop; i++ {
-		p, err := eng.openPoller()
-		if err != nil {
-			return err
-		}
-		el := new(eventloop)
-		el.listeners = eng.listeners
-		el.engine = eng
-		el.poller = p
-		el.buffer = make([]byte, eng.opts.ReadBufferCap)
-		el.connections.init()
-		el.eventHandler = eng.eventHandler
-		eng.eventLoops.register(el)
-	}
-
-	// Start sub reactors in the background.
-	eng.eventLoops.iterate(func(_ int, el *eventloop) bool {
-		eng.concurrency.Go(el.orbit)
-		return true
-	})
-
-	// Switchyard patch: the main reactor does not spin. Its loops already hold a P each
-	// (one per CPU by default), and a spin keeps the P (sched_yield is a raw system
-	// call): a loop coming back from a system call then finds no P free and waits for
-	// sysmon to preempt someone, 10 ms or more. In ws-handshake that was 1 % of upgrades
-	// at 10-20 ms and 16k instead of 18k upgrades/s; and accepting comes in bursts a
-	// spin would not catch anyway.
-	p, err := netpoll.OpenPoller()
-	if err != nil {
-		return err
-	}
-	el := new(eventloop)
-	el.listeners = eng.listeners
-	el.idx = -1
-	el.engine = eng
-	el.poller = p
-	el.eventHandler = eng.eventHandler
-	for _, ln := range eng.listeners {
-		if err = el.poller.AddRead(ln.packPollAttachment(el.accept0), true); err != nil {
-			return err
-		}
-	}
-	eng.ingress = el
-
-	// Start the main reactor in the background.
-	eng.concurrency.Go(el.rotate)
-
-	// Start the ticker.
-	if eng.opts.Ticker {
-		eng.concurrency.Go(func() error {
-			eng.ingress.ticker(ctx)
-			return nil
-		})
-	}
-
-	return nil
-}
-
-func (eng *engine) start(ctx context.Context, numEventLoop int) error {
-	if eng.opts.ReusePort || eng.sharedListener() { // Switchyard patch: SharedListener
-		return eng.runEventLoops(ctx, numEventLoop)
-	}
-
-	return eng.activateReactors(ctx, numEventLoop)
-}
+// errNoAcceptor is a Switchyard patch: this copy has no acceptor loop (upstream's main
+// reactor, which accepted for all the loops when neither SharedListener nor ReusePort
+// was set), so every loop accepts what it serves and one of the two must be set.
+var errNoAcceptor = errors.New("gnet: WithSharedListener(true) or WithReusePort(true) is required (no acceptor loop)")
 
 func (eng *engine) stop(ctx context.Context, s Engine) {
 	// Wait on a signal for shutdown
@@ -223,12 +150,6 @@ func (eng *engine) stop(ctx context.Context, s Engine) {
 		}
 		return true
 	})
-	if eng.ingress != nil {
-		err := eng.ingress.poller.Trigger(queue.HighPriority, func(_ any) error { return errorx.ErrEngineShutdown }, nil)
-		if err != nil {
-			eng.opts.Logger.Errorf("failed to enqueue shutdown signal of high-priority for main event-loop: %v", err)
-		}
-	}
 
 	if err := eng.concurrency.Wait(); err != nil {
 		eng.opts.Logger.Errorf("engine shutdown error: %v", err)
@@ -244,6 +165,9 @@ func (eng *engine) stop(ctx context.Context, s Engine) {
 }
 
 func run(eventHandler EventHandler, listeners []*listener, options *Options, addrs []string) error {
+	if !options.ReusePort && !options.SharedListener { // Switchyard patch: see errNoAcceptor
+		return errNoAcceptor
+	}
 	numEventLoop := determineEventLoops(options)
 	logging.Infof("Launching gnet with %d event-loops, listening on: %s",
 		numEventLoop, strings.Join(addrs, " | "))
@@ -282,7 +206,7 @@ func run(eventHandler EventHandler, listeners []*listener, options *Options, add
 		return nil
 	}
 
-	if err := eng.start(ctx, numEventLoop); err != nil {
+	if err := eng.runEventLoops(ctx, numEventLoop); err != nil {
 		eng.closeEventLoops()
 		eng.reserve.close()
 		eng.opts.Logger.Errorf("gnet engine is stopping with error: %v", err)

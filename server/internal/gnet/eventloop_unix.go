@@ -254,7 +254,7 @@ func (el *eventloop) read0(a any) error {
 }
 
 func (el *eventloop) read(c *conn) error {
-	if !c.opened {
+	if !c.opened || c.readPaused { // Switchyard patch: PauseRead
 		return nil
 	}
 
@@ -283,8 +283,17 @@ loop:
 	case Shutdown:
 		return errorx.ErrEngineShutdown
 	}
+	// Switchyard patch: OnTraffic may have closed the connection (a write failed) or
+	// paused its reading. Reading again would read a closed descriptor, which another
+	// loop's accept may already have reused.
+	if !c.opened {
+		return nil
+	}
 	_, _ = c.inboundBuffer.Write(c.buffer)
 	c.buffer = c.buffer[:0]
+	if c.readPaused {
+		return nil
+	}
 
 	// Switchyard patch: in ET mode upstream reads until EAGAIN, one more read per event
 	// that only says the socket is empty. A read that did not fill the buffer has

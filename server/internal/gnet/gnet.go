@@ -461,6 +461,12 @@ type Conn interface {
 	// Wake triggers an OnTraffic event for the current connection, it's concurrency-safe.
 	Wake(callback AsyncCallback) error
 
+	// Switchyard patch: PauseRead stops reading the connection's socket: what the peer
+	// sends waits in the kernel, whose TCP window then holds the peer back. ResumeRead
+	// queues a read on the loop, which reads the socket again. Loop only, both.
+	PauseRead()
+	ResumeRead() error
+
 	// CloseWithCallback closes the current connection, it's concurrency-safe.
 	// Usually you should provide a non-nil callback for this method,
 	// otherwise your better choice is Close().

@@ -44,6 +44,8 @@ const (
 type Options struct {
 	// LB represents the load-balancing algorithm used when assigning new connections
 	// to event loops. This option is server-only, and it is not applicable to the client.
+	// (Switchyard patch: the loops accept what they serve, so only Engine.Register
+	// uses it.)
 	LB LoadBalancing
 
 	// ReuseAddr indicates whether to set the SO_REUSEADDR socket option.
@@ -163,9 +165,10 @@ type Options struct {
 	IdleSpins int
 
 	// SharedListener, without ReusePort, has every event-loop poll the listeners and
-	// accept the connections it serves, instead of one acceptor loop handing them out
-	// (Switchyard patch). On Linux the listeners are registered with EPOLLEXCLUSIVE, so
-	// a connection wakes one sleeping loop, not all.
+	// accept the connections it serves (Switchyard patch). On Linux the listeners are
+	// registered with EPOLLEXCLUSIVE, so a connection wakes one sleeping loop, not all.
+	// One of SharedListener and ReusePort must be set: upstream's acceptor loop, which
+	// handed connections out when neither was, is not in this copy.
 	SharedListener bool
 }
 

@@ -219,3 +219,28 @@ func TestSharedListenerSpreadsConnectionsOpenedOneByOne(t *testing.T) {
 		t.Fatalf("connections per loop %v: more than %d apart", counts, sharedImbalance+1)
 	}
 }
+
+// bootCounter counts OnBoot calls.
+type bootCounter struct {
+	BuiltinEventEngine
+	boots int
+}
+
+func (h *bootCounter) OnBoot(Engine) Action { h.boots++; return None }
+
+// This copy has no acceptor loop: without SharedListener or ReusePort the engine
+// refuses to start, before OnBoot, with an error that says why.
+func TestNoAcceptorLoopWithoutSharedListener(t *testing.T) {
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	h := new(bootCounter)
+	if err := RunListener(h, ln, WithMulticore(true), WithNumEventLoop(2)); err != errNoAcceptor {
+		t.Fatalf("RunListener: got %v, want %v", err, errNoAcceptor)
+	}
+	if h.boots != 0 {
+		t.Fatalf("OnBoot called %d times", h.boots)
+	}
+}

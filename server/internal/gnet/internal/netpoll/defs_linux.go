@@ -12,8 +12,6 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-//go:build !poll_opt
-
 package netpoll
 
 import "golang.org/x/sys/unix"

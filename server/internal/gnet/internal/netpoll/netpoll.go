@@ -99,11 +99,5 @@ waiting for I/O events to occur:
 	poller.Polling(func(fd int, event netpoll.IOEvent, flags netpoll.IOFlags) error {
 		return pa.Callback(fd, event, flags)
 	})
-
-Or
-
-	poller.Polling()
-
-if you've enabled the build tag `poll_opt`.
 */
 package netpoll

@@ -12,7 +12,7 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-//go:build (darwin || dragonfly || freebsd || netbsd || openbsd) && !poll_opt
+//go:build darwin || dragonfly || freebsd || netbsd || openbsd
 
 package netpoll
 
@@ -32,7 +32,6 @@ import (
 // Poller represents a poller which is in charge of monitoring file-descriptors.
 type Poller struct {
 	fd                          int
-	pipe                        []int
 	wakeupCall                  int32
 	asyncTaskQueue              queue.AsyncTaskQueue // queue with low priority
 	urgentAsyncTaskQueue        queue.AsyncTaskQueue // queue with high priority
@@ -50,7 +49,7 @@ func OpenPoller() (poller *Poller, err error) {
 	if err = poller.addWakeupEvent(); err != nil {
 		_ = poller.Close()
 		poller = nil
-		err = os.NewSyscallError("kevent | pipe2", err)
+		err = os.NewSyscallError("kevent", err)
 		return
 	}
 	poller.asyncTaskQueue = queue.NewLockFreeQueue()
@@ -61,10 +60,6 @@ func OpenPoller() (poller *Poller, err error) {
 
 // Close closes the poller.
 func (p *Poller) Close() error {
-	if len(p.pipe) == 2 {
-		_ = unix.Close(p.pipe[0])
-		_ = unix.Close(p.pipe[1])
-	}
 	return os.NewSyscallError("close", unix.Close(p.fd))
 }
 
@@ -87,7 +82,7 @@ func (p *Poller) Trigger(priority queue.EventPriority, fn queue.Func, param any)
 	if atomic.CompareAndSwapInt32(&p.wakeupCall, 0, 1) {
 		err = p.wakePoller()
 	}
-	return os.NewSyscallError("kevent | write", err)
+	return os.NewSyscallError("kevent", err)
 }
 
 // Polling blocks the current goroutine, monitoring the registered file descriptors and waiting for network I/O.

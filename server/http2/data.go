@@ -1,0 +1,192 @@
+package http2
+
+import (
+	"github.com/switchyard-dev/switchyard/frame/h2"
+	"github.com/valyala/bytebufferpool"
+)
+
+// onData receives request body bytes (RFC 9113 §6.1) into the stream's pooled buffer,
+// with receive-side flow control (§6.9): the whole frame, padding included, counts
+// against both windows.
+func (h *h2Conn) onData(f *h2.Frame) error {
+	id := f.StreamID
+	if id > h.lastID {
+		return errIdleStream
+	}
+	n := int64(f.Length)
+	if n > h.recvWindow {
+		return errConnRecvWindow
+	}
+	h.recvWindow -= n
+	h.recvUnacked += n // returned by replenishConn once the bytes are no longer held
+	data := f.Data()
+	if len(data) == 0 && !f.EndStream() {
+		if err := h.def.control(h); err != nil { // empty DATA costs work and carries nothing
+			return err
+		}
+	}
+
+	s := h.stream(id)
+	if s == nil {
+		if _, byUs := h.recent.lookup(id); !byUs {
+			h.resetStream(id, h2.ErrCodeStreamClosed) // closed (§5.1, §6.1)
+		}
+		return nil // frames already in flight on a stream we reset are ignored (§5.1)
+	}
+	if s.recvDone {
+		h.resetStream(id, h2.ErrCodeStreamClosed) // half-closed (remote) (§5.1)
+		return nil
+	}
+	if n > s.recvWindow {
+		h.resetStream(id, h2.ErrCodeFlowControl) // §6.9.1
+		return nil
+	}
+	s.recvWindow -= n
+	if s.responded {
+		return nil // answered early (413, 431): the rest of the body is discarded
+	}
+	s.received += int64(len(data))
+	if cl := s.head.ContentLength; cl >= 0 && s.received > cl {
+		h.resetStream(id, h2.ErrCodeProtocol) // more DATA than content-length (§8.1.1)
+		return nil
+	}
+	if s.received > h.cfg.maxBody {
+		h.answerText(s, 413, "request body exceeds the server's limit")
+		return nil
+	}
+	if len(data) > 0 {
+		if s.body == nil {
+			s.body = bytebufferpool.Get()
+		}
+		s.body.B = append(s.body.B, data...)
+		h.bufferedBody += len(data)
+	}
+	s.recvUnacked += n
+	if f.EndStream() {
+		return h.endOfRequest(s)
+	}
+	// Let the stream's body keep coming: return what it consumed once that is half the
+	// window, so WINDOW_UPDATEs stay few. The body limit above bounds one stream; the
+	// connection window (replenishConn) bounds them all.
+	if s.recvUnacked >= int64(h.cfg.StreamWindow)/2 {
+		b := h2.AppendWindowUpdate(h.c.AppendBuffer(), id, uint32(s.recvUnacked))
+		h.c.Commit(b)
+		s.recvWindow += s.recvUnacked
+		s.recvUnacked = 0
+	}
+	return nil
+}
+
+// replenishConn returns received bytes to the connection window, once per read and only
+// when a good part of the window is used; while the connection buffers more request body
+// than MaxBufferedBody it holds back, so the client cannot make the server buffer more
+// than that plus one window.
+func (h *h2Conn) replenishConn() {
+	if h.recvUnacked < int64(h.cfg.ConnWindow)/2 || h.bufferedBody > h.cfg.MaxBufferedBody || h.c.Closing() {
+		return
+	}
+	b := h2.AppendWindowUpdate(h.c.AppendBuffer(), 0, uint32(h.recvUnacked))
+	h.c.Commit(b)
+	h.recvWindow += h.recvUnacked
+	h.recvUnacked = 0
+}
+
+// onWindowUpdate grows a send window (§6.9) and sends DATA that was waiting for it.
+// WINDOW_UPDATE is not counted as a control frame: it needs no reply, and a fast download
+// legitimately sends many.
+func (h *h2Conn) onWindowUpdate(f *h2.Frame, serr error) error {
+	id := f.StreamID
+	if id > h.lastID {
+		return errIdleStream
+	}
+	if se, ok := serr.(h2.StreamError); ok { // increment 0 on a stream (§6.9)
+		h.resetStream(se.StreamID, se.Code)
+		return nil
+	}
+	inc := int64(f.Increment())
+	if id == 0 {
+		h.sendWindow += inc
+		if h.sendWindow > h2.MaxWindowSize {
+			return errConnWindow
+		}
+		h.flushBlocked()
+		return nil
+	}
+	s := h.stream(id)
+	if s == nil {
+		return nil // WINDOW_UPDATE may trail a stream's end (§6.9)
+	}
+	s.sendWindow += inc
+	if s.sendWindow > h2.MaxWindowSize {
+		h.resetStream(id, h2.ErrCodeFlowControl) // §6.9.1
+		return nil
+	}
+	if s.out != nil {
+		h.sendPending(s)
+	}
+	return nil
+}
+
+// onRSTStream closes a stream the client cancelled (§6.4).
+func (h *h2Conn) onRSTStream(f *h2.Frame) error {
+	id := f.StreamID
+	if id > h.lastID {
+		return errIdleStream
+	}
+	if err := h.def.reset(h); err != nil {
+		return err
+	}
+	if s := h.stream(id); s != nil {
+		h.closeStream(s, false)
+	}
+	return nil
+}
+
+// onSettings applies the client's SETTINGS in order (§6.5.3) and acknowledges them.
+func (h *h2Conn) onSettings(f *h2.Frame) error {
+	if f.IsAck() {
+		return nil
+	}
+	if err := h.def.ack(h); err != nil {
+		return err
+	}
+	grew := false
+	for i, n := 0, f.NumSettings(); i < n; i++ {
+		st := f.Setting(i)
+		old := h.peer.InitialWindowSize
+		if err := h.peer.ApplySetting(st); err != nil {
+			return err
+		}
+		switch st.ID {
+		case h2.SettingInitialWindowSize:
+			// §6.9.2: every stream window moves by the difference, and may go negative.
+			delta := int64(h.peer.InitialWindowSize) - int64(old)
+			for _, s := range h.streams {
+				s.sendWindow += delta
+				if s.sendWindow > h2.MaxWindowSize {
+					return errInitialWindow
+				}
+			}
+			grew = grew || delta > 0
+		case h2.SettingHeaderTableSize:
+			h.henc.SetPeerMaxTableSize(st.Val)
+		}
+	}
+	h.c.Commit(h2.AppendSettingsAck(h.c.AppendBuffer()))
+	if grew {
+		h.flushBlocked()
+	}
+	return nil
+}
+
+// onPing answers a PING with its ACK (§6.7).
+func (h *h2Conn) onPing(f *h2.Frame) error {
+	if f.IsAck() {
+		return nil
+	}
+	if err := h.def.ack(h); err != nil {
+		return err
+	}
+	h.c.Commit(h2.AppendPing(h.c.AppendBuffer(), true, f.PingData()))
+	return nil
+}

@@ -1,0 +1,78 @@
+package http2
+
+import (
+	"time"
+
+	"github.com/switchyard-dev/switchyard/frame/h2"
+)
+
+// defence holds the per-connection counters that bound abuse that is valid HTTP/2 frame
+// by frame (RFC 9113 §10.5): rapid reset (CVE-2023-44487), floods of frames that cost
+// work without carrying a request (CVE-2019-9512/9515/9518: PING, SETTINGS, empty DATA,
+// ...) and a client that makes the server queue replies it never reads.
+type defence struct {
+	resets     int   // client RST_STREAMs in the current window of streams
+	window     int   // streams opened in the current window
+	ctrl       int   // control frames in the current second
+	ctrlSecond int64 // the second ctrl counts
+}
+
+var (
+	errRapidReset   = h2.ConnectionError{Code: h2.ErrCodeEnhanceYourCalm, Reason: "too many streams reset by the client (rapid reset)"}
+	errControlFlood = h2.ConnectionError{Code: h2.ErrCodeEnhanceYourCalm, Reason: "too many control frames"}
+	errReplyBacklog = h2.ConnectionError{Code: h2.ErrCodeEnhanceYourCalm, Reason: "the client does not read the replies to its frames"}
+)
+
+// replyBacklog is how many bytes may wait in the socket's send path before a frame that
+// demands a reply (PING, SETTINGS) is refused: the client is not reading.
+const replyBacklog = 4 << 20
+
+// newRead is called once per read.
+func (d *defence) newRead(h *h2Conn) {
+	sec := h.c.Now() / int64(time.Second)
+	if sec != d.ctrlSecond {
+		d.ctrlSecond, d.ctrl = sec, 0
+	}
+}
+
+// opened counts a new stream; every ResetWindow streams the reset count starts over.
+func (d *defence) opened(h *h2Conn) {
+	d.window++
+	if d.window >= h.cfg.ResetWindow {
+		d.window, d.resets = 0, 0
+	}
+}
+
+// reset counts a RST_STREAM from the client.
+func (d *defence) reset(h *h2Conn) error {
+	d.resets++
+	if d.resets > h.cfg.ResetLimit {
+		return errRapidReset
+	}
+	return d.control(h)
+}
+
+// control counts a frame that carries no request.
+func (d *defence) control(h *h2Conn) error {
+	d.ctrl++
+	if d.ctrl > h.cfg.MaxControlFrames {
+		return errControlFlood
+	}
+	return nil
+}
+
+// ack applies both checks to a control frame the server must acknowledge (SETTINGS, PING).
+func (d *defence) ack(h *h2Conn) error {
+	if err := d.control(h); err != nil {
+		return err
+	}
+	return d.reply(h)
+}
+
+// reply checks, before queuing an ACK, that the client reads what it is sent.
+func (d *defence) reply(h *h2Conn) error {
+	if h.c.Unsent() > replyBacklog {
+		return errReplyBacklog
+	}
+	return nil
+}

@@ -1,0 +1,190 @@
+package http2
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/frame/h2"
+	"github.com/switchyard-dev/switchyard/parser"
+	"github.com/switchyard-dev/switchyard/server"
+)
+
+// h2Dial opens an HTTP/2 connection with prior knowledge to a server with cfg.
+func h2Dial(t *testing.T, cfg server.Config, h2cfg Config) *h2Client {
+	t.Helper()
+	cfg.Logger = discard
+	s := startServer(t, cfg, func(s *server.Server) {
+		routes(s)
+		s.Route("/goaway", server.Route{HTTP: func(w *server.ResponseWriter, r *server.Request) {
+			r.Conn().Protocol().(*h2Conn).Drain(r.Conn())
+			_, _ = w.WriteString("going away")
+		}})
+		s.Upgrade(New(h2cfg))
+	})
+	c := dial(t, s)
+	cl := newH2Client(t, c, bufioReader(c))
+	cl.write(clientPreface())
+	return cl
+}
+
+// The defences of RFC 9113 §10.5 end an abusive connection with GOAWAY
+// ENHANCE_YOUR_CALM, after the frames that are legal one by one but not in bulk.
+func TestH2DefencesEndAbusiveConnections(t *testing.T) {
+	getBlock := func(cl *h2Client) []byte {
+		return cl.headers(":method", "POST", ":scheme", "http", ":path", "/echo", ":authority", "x")
+	}
+	cases := []struct {
+		name  string
+		h2cfg Config
+		flood func(cl *h2Client) []byte
+	}{
+		{"rapid reset: streams opened and cancelled at once (CVE-2023-44487)", Config{}, func(cl *h2Client) []byte {
+			var b []byte
+			for i := uint32(0); i < 150; i++ {
+				id := 1 + 2*i
+				b = h2.AppendHeaders(b, id, getBlock(cl), false, 0)
+				b = h2.AppendRSTStream(b, id, h2.ErrCodeCancel)
+			}
+			return b
+		}},
+		{"PING flood (CVE-2019-9512)", Config{MaxControlFrames: 100}, func(cl *h2Client) []byte {
+			var b []byte
+			for i := 0; i < 200; i++ {
+				b = h2.AppendPing(b, false, [8]byte{byte(i)})
+			}
+			return b
+		}},
+		{"SETTINGS flood (CVE-2019-9515)", Config{MaxControlFrames: 100}, func(cl *h2Client) []byte {
+			var b []byte
+			for i := 0; i < 200; i++ {
+				b = h2.AppendSettings(b)
+			}
+			return b
+		}},
+		{"empty DATA flood (CVE-2019-9518)", Config{MaxControlFrames: 100}, func(cl *h2Client) []byte {
+			b := h2.AppendHeaders(nil, 1, getBlock(cl), false, 0)
+			for i := 0; i < 200; i++ {
+				b = h2.AppendData(b, 1, nil, false)
+			}
+			return b
+		}},
+		{"CONTINUATION flood (CVE-2024-27316)", Config{}, func(cl *h2Client) []byte {
+			block := getBlock(cl)
+			b := h2.AppendFrameHeader(nil, h2.FrameHeader{Length: uint32(len(block)), Type: h2.FrameHeaders, StreamID: 1})
+			b = append(b, block...)
+			for i := 0; i < 300; i++ {
+				b = h2.AppendFrameHeader(b, h2.FrameHeader{Type: h2.FrameContinuation, StreamID: 1})
+			}
+			return b
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cl := h2Dial(t, server.Config{}, tc.h2cfg)
+			cl.write(tc.flood(cl))
+			ev := cl.readUntil()
+			if !ev.goAway || ev.goAwayErr != h2.ErrCodeEnhanceYourCalm || !ev.closed {
+				t.Fatalf("want GOAWAY ENHANCE_YOUR_CALM and close, got goaway=%v %v closed=%v", ev.goAway, ev.goAwayErr, ev.closed)
+			}
+		})
+	}
+}
+
+// Limits answered per stream while the connection goes on: an oversized header list gets
+// 431 (RFC 9113 §10.5.1, RFC 6585 §5), an oversized body 413 followed by RST_STREAM
+// NO_ERROR (RFC 9113 §8.1), and a stream past MAX_CONCURRENT_STREAMS REFUSED_STREAM
+// (RFC 9113 §5.1.2).
+func TestH2StreamLimits(t *testing.T) {
+	t.Run("header list too large: 431 (RFC 9113 §10.5.1)", func(t *testing.T) {
+		cl := h2Dial(t, server.Config{}, Config{MaxHeaderListSize: 1024})
+		fields := []string{":method", "GET", ":scheme", "http", ":path", "/", ":authority", "x"}
+		for i := range 10 { // each field fits, the list does not
+			fields = append(fields, "x-big"+strings.Repeat("i", i), strings.Repeat("a", 200))
+		}
+		block := cl.headers(fields...)
+		cl.write(h2.AppendHeaders(nil, 1, block, true, 0))
+		cl.write(cl.request(nil, 3, "GET", "/", nil))
+		ev := cl.readUntil(1, 3)
+		if r := ev.streams[1]; r.status != "431" {
+			t.Fatalf("stream 1: %+v, want 431", r)
+		}
+		if r := ev.streams[3]; r.status != "200" {
+			t.Fatalf("the connection did not go on: stream 3 %+v", r)
+		}
+	})
+	t.Run("body too large: 413 then RST_STREAM NO_ERROR (RFC 9113 §8.1)", func(t *testing.T) {
+		cl := h2Dial(t, server.Config{Limits: parser.Limits{MaxBodyBytes: 1000}}, Config{})
+		cl.write(cl.request(nil, 1, "POST", "/echo", bytes.Repeat([]byte("b"), 2000)))
+		ev := cl.readUntil(1)
+		if r := ev.streams[1]; r.status != "413" {
+			t.Fatalf("stream 1: %+v, want 413", r)
+		}
+		if f, ok := cl.readFrame(); !ok || f.Type != h2.FrameRSTStream || f.ErrCode() != h2.ErrCodeNo {
+			t.Fatalf("want RST_STREAM NO_ERROR after the 413, got %v", f.FrameHeader)
+		}
+	})
+	t.Run("streams past MAX_CONCURRENT_STREAMS are refused (RFC 9113 §5.1.2)", func(t *testing.T) {
+		cl := h2Dial(t, server.Config{}, Config{MaxConcurrentStreams: 2})
+		// A zero window keeps the first two responses, and so their streams, open.
+		b := h2.AppendSettings(nil, h2.Setting{ID: h2.SettingInitialWindowSize, Val: 0})
+		for _, id := range []uint32{1, 3, 5} {
+			b = cl.request(b, id, "GET", "/", nil)
+		}
+		cl.write(b)
+		ev := cl.readUntil(5)
+		if r := ev.streams[5]; !r.isReset || r.rst != h2.ErrCodeRefusedStream {
+			t.Fatalf("stream 5: %+v, want RST_STREAM REFUSED_STREAM", r)
+		}
+		cl.write(h2.AppendSettings(nil, h2.Setting{ID: h2.SettingInitialWindowSize, Val: 65535}))
+		ev = cl.readUntil(1, 3)
+		for _, id := range []uint32{1, 3} {
+			if r := ev.streams[id]; r.status != "200" || len(r.body) == 0 {
+				t.Fatalf("stream %d did not resume once the window opened (RFC 9113 §6.9.2): %+v", id, r)
+			}
+		}
+	})
+}
+
+// RFC 9113 §6.8: a graceful GOAWAY names the last stream the server will serve, lets the
+// open ones finish, ignores newer ones, and then the connection closes.
+func TestH2GoAwayFinishesOpenStreams(t *testing.T) {
+	cl := h2Dial(t, server.Config{}, Config{})
+	b := h2.AppendHeaders(nil, 1, cl.headers(":method", "POST", ":scheme", "http", ":path", "/echo", ":authority", "x"), false, 0)
+	b = h2.AppendData(b, 1, []byte("first half, "), false)
+	b = cl.request(b, 3, "GET", "/goaway", nil)
+	cl.write(b)
+	ev := cl.readUntil(3)
+	if !ev.goAway || ev.goAwayErr != h2.ErrCodeNo {
+		t.Fatalf("no GOAWAY NO_ERROR: %+v", ev)
+	}
+	b = cl.request(nil, 5, "GET", "/", nil) // after GOAWAY: ignored
+	b = h2.AppendData(b, 1, []byte("second half"), true)
+	cl.write(b)
+	ev = cl.readUntil(1)
+	if r := ev.streams[1]; r.status != "200" || string(r.body) != "first half, second half" {
+		t.Fatalf("stream 1 did not finish: %+v", r)
+	}
+	if ev.streams[5] != nil {
+		t.Fatalf("stream 5 opened after GOAWAY was served: %+v", ev.streams[5])
+	}
+	if ev = cl.readUntil(); !ev.closed {
+		t.Fatal("the connection stayed open")
+	}
+}
+
+// An HTTP/2 connection with no open stream is ended with GOAWAY after the idle timeout.
+func TestH2IdleTimeout(t *testing.T) {
+	cl := h2Dial(t, server.Config{}, Config{IdleTimeout: 300 * time.Millisecond})
+	cl.write(cl.request(nil, 1, "GET", "/", nil))
+	start := time.Now()
+	ev := cl.readUntil(1)
+	ev = cl.readUntil()
+	if !ev.goAway || ev.goAwayErr != h2.ErrCodeNo || !ev.closed {
+		t.Fatalf("want GOAWAY NO_ERROR and close, got %+v", ev)
+	}
+	if d := time.Since(start); d < 250*time.Millisecond {
+		t.Fatalf("closed after %v, before the idle timeout", d)
+	}
+}

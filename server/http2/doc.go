@@ -1,0 +1,11 @@
+// Package http2 is switchyard's HTTP/2 (RFC 9113) over cleartext: entered by an h2c
+// upgrade (RFC 7540 §3.2) or by the prior-knowledge preface, on the same connection and
+// event loop as the HTTP/1.1 it replaces. Enable it with
+//
+//	srv.Upgrade(http2.New(http2.Config{}))
+//
+// Streams are served by the routes' HTTP handlers, through the same dispatch, Request and
+// ResponseWriter as HTTP/1.1. Frames are decoded by package frame/h2 over the bytes the
+// core hands the protocol, with HPACK from golang.org/x/net/http2/hpack; the protocol
+// writes through the connection, so the core's send budget and timers apply to it.
+package http2

@@ -1,0 +1,167 @@
+package http2
+
+import (
+	"bytes"
+	"strconv"
+	"unsafe"
+
+	"github.com/switchyard-dev/switchyard/frame/h2"
+	"github.com/switchyard-dev/switchyard/parser"
+	"github.com/switchyard-dev/switchyard/server"
+)
+
+// loopScratch is the request and response a loop's HTTP/2 streams are served with, one
+// at a time.
+type loopScratch struct {
+	req  server.Request
+	resp server.ResponseWriter
+}
+
+// serveStream runs the route's handler for a complete request and sends its response,
+// through the same dispatch as HTTP/1.1 (server.Conn.Handle). Handlers run on the event
+// loop; over HTTP/2 a route's UseWorkerPool is not honoured yet. RequireUpgrade applies
+// only to HTTP/1.1: over HTTP/2 the route's HTTP handler serves, and a route without one
+// answers 404.
+func (h *h2Conn) serveStream(s *h2Stream, head *h2.RequestHead, body []byte) {
+	h.c.Counters().Requests.Add(1)
+	scratch := h.u.scratch.Get(h.c)
+	h.fillRequest(&scratch.req, s.id, head, body)
+	h.runHandler(s, &scratch.req)
+}
+
+// serveUpgradeRequest answers the h2c upgrade request on stream 1 (RFC 7540 §3.2). r is
+// the HTTP/1.1 request, already marked as HTTP/2 stream 1 by Start.
+func (h *h2Conn) serveUpgradeRequest(s *h2Stream, r *server.Request) {
+	s.isHead = string(r.Method) == "HEAD"
+	// Not counted in Stats.Requests: HTTP/1.1 counted it as the request it came as.
+	h.runHandler(s, r)
+}
+
+func (h *h2Conn) runHandler(s *h2Stream, hr *server.Request) {
+	w := &h.u.scratch.Get(h.c).resp
+	h.c.Handle(w, hr)
+	h.writeResponse(s, w)
+}
+
+// answerText answers a stream with a server-generated status and text, without a handler.
+func (h *h2Conn) answerText(s *h2Stream, status int, text string) {
+	w := &h.u.scratch.Get(h.c).resp
+	w.Reset()
+	w.WriteHeader(status)
+	w.Header("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.WriteString(text)
+	_, _ = w.WriteString("\n")
+	h.writeResponse(s, w)
+	h.c.LogRefusal(status, text)
+}
+
+// bytesOf views a string's bytes without copying: the strings of a RequestHead are
+// immutable, so handlers get read-only views of them like the HTTP/1.1 views of gnet's
+// buffer.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// fillRequest builds the handler's view of a request from its HTTP/2 head (§8.3.1):
+// Path and Query split from :path, Host from :authority (or a host field).
+func (h *h2Conn) fillRequest(r *server.Request, id uint32, head *h2.RequestHead, body []byte) {
+	target := bytesOf(head.Path)
+	path, query := target, []byte(nil)
+	if i := bytes.IndexByte(target, '?'); i >= 0 {
+		path, query = target[:i], target[i+1:]
+	}
+	hdrs := h.hdrs[:0]
+	var host []byte
+	if head.Authority != "" {
+		host = bytesOf(head.Authority)
+	}
+	for i := range head.Fields {
+		f := &head.Fields[i]
+		hdrs = append(hdrs, server.Header{Name: bytesOf(f.Name), Value: bytesOf(f.Value), ID: parser.HeaderOther})
+		if host == nil && f.Name == "host" {
+			host = bytesOf(f.Value)
+		}
+	}
+	h.hdrs = hdrs
+	*r = server.Request{
+		Method: bytesOf(head.Method), Target: target, Path: path, Query: query, Host: host,
+		ProtoMajor: 2, Header: hdrs, Body: body, StreamID: id,
+	}
+}
+
+// writeResponse encodes w as HEADERS (and CONTINUATION) then DATA within the windows
+// (§8.3.2): lowercase field names (§8.2.1), connection-specific fields dropped (§8.2.2),
+// content-length added, and no body for HEAD or statuses that have none.
+func (h *h2Conn) writeResponse(s *h2Stream, w *server.ResponseWriter) {
+	c := h.c
+	s.responded = true
+	status := w.Status()
+	enc := h.henc
+	enc.Reset()
+	enc.WriteStatus(status)
+	for i, n := 0, w.NumFields(); i < n; i++ {
+		name, value := w.Field(i)
+		if connectionSpecific(name) {
+			continue
+		}
+		enc.WriteField(h.fields.get(name, value))
+	}
+	enc.WriteField(h.fields.get(bytesOf("date"), c.Server().Date()))
+	if name := h.cfg.serverName; name != "" {
+		enc.WriteField(h.fields.get(bytesOf("server"), bytesOf(name)))
+	}
+	body := w.Body()
+	if bodyless(status) {
+		body = nil
+	} else {
+		enc.WriteField(h.fields.get(bytesOf("content-length"), strconv.AppendInt(h.scratch[:0], int64(len(body)), 10)))
+	}
+	if s.isHead {
+		body = nil
+	}
+	end := len(body) == 0
+	c.Commit(enc.AppendHeaders(c.AppendBuffer(), s.id, end, h.peer.MaxFrameSize))
+	if end {
+		h.finishResponse(s)
+		return
+	}
+	h.sendBody(s, body)
+}
+
+// bodyless reports whether a response with this status carries no content (RFC 9110 §6.4.1).
+func bodyless(status int) bool { return status < 200 || status == 204 || status == 304 }
+
+// connectionSpecific reports the fields RFC 9113 §8.2.2 forbids in HTTP/2
+// (server.ResponseWriter already drops Connection and Transfer-Encoding).
+func connectionSpecific(name []byte) bool {
+	for _, n := range [...]string{"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"} {
+		if parser.EqualFold(name, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// fieldCache holds the response fields a connection sent recently as stable strings.
+// hpack.Encoder keeps the strings of every field it indexes in its dynamic table, so it
+// must not be given views of the ResponseWriter's reused buffer; converting each field
+// would allocate per response. Responses on one connection repeat their fields, so a
+// small cache, checked before converting, makes a repeated response allocate nothing.
+type fieldCache struct {
+	ents  [16]struct{ name, value string }
+	next  uint8
+	lower []byte
+}
+
+// get returns the field with its name lowercased (§8.2.1), from the cache when it is there.
+func (fc *fieldCache) get(name, value []byte) (string, string) {
+	for i := range fc.ents {
+		e := &fc.ents[i]
+		if e.value == string(value) && parser.EqualFold(name, e.name) && e.name != "" {
+			return e.name, e.value
+		}
+	}
+	e := &fc.ents[fc.next%uint8(len(fc.ents))]
+	fc.next++
+	fc.lower = parser.AppendLower(fc.lower[:0], name)
+	e.name, e.value = string(fc.lower), string(value)
+	return e.name, e.value
+}

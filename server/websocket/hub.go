@@ -1,0 +1,149 @@
+package websocket
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/switchyard-dev/switchyard/server"
+)
+
+// Hub is a set of WebSocket connections to broadcast to (a room). Each event loop's
+// members are kept apart and touched only by that loop, so Add, Remove and the delivery
+// of a broadcast take no lock on the members, and a broadcast costs one task per loop,
+// not per connection; while a loop is busy, later broadcasts join the queued task and
+// each member gets them in one write.
+type Hub struct {
+	mu    sync.Mutex                 // taken to add a part
+	parts atomic.Pointer[[]*hubPart] // one per loop that has had a member; replaced, never changed
+}
+
+type hubPart struct {
+	loop  *server.Loop
+	conns []*Conn
+	index map[*Conn]int
+	n     atomic.Int64 // len(conns), for Len from any goroutine
+
+	mu         sync.Mutex
+	queued     []*PreparedMessage // broadcast, not yet taken by the loop
+	scheduled  bool               // a delivery task is queued on the loop
+	delivering []*PreparedMessage // loop only
+}
+
+// NewHub returns an empty hub.
+func NewHub() *Hub { return &Hub{} }
+
+// list is the parts, for reading without the lock.
+func (h *Hub) list() []*hubPart {
+	if l := h.parts.Load(); l != nil {
+		return *l
+	}
+	return nil
+}
+
+// part is l's part of the hub, made on first use. There is one part per loop, so a scan
+// finds it.
+func (h *Hub) part(l *server.Loop) *hubPart {
+	find := func() *hubPart {
+		for _, p := range h.list() {
+			if p.loop == l {
+				return p
+			}
+		}
+		return nil
+	}
+	if p := find(); p != nil {
+		return p
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if p := find(); p != nil {
+		return p
+	}
+	p := &hubPart{loop: l, index: make(map[*Conn]int)}
+	old := h.list()
+	list := append(old[:len(old):len(old)], p)
+	h.parts.Store(&list)
+	return p
+}
+
+// Add puts w in the hub. Loop only (typically in OnOpen).
+func (h *Hub) Add(w *Conn) {
+	p := h.part(w.c.Loop())
+	if _, ok := p.index[w]; ok {
+		return
+	}
+	p.index[w] = len(p.conns)
+	p.conns = append(p.conns, w)
+	p.n.Store(int64(len(p.conns)))
+}
+
+// Remove takes w out of the hub. Loop only (typically in OnClose).
+func (h *Hub) Remove(w *Conn) {
+	p := h.part(w.c.Loop())
+	i, ok := p.index[w]
+	if !ok {
+		return
+	}
+	last := len(p.conns) - 1
+	p.conns[i] = p.conns[last]
+	p.index[p.conns[i]] = i
+	p.conns[last] = nil
+	p.conns = p.conns[:last]
+	delete(p.index, w)
+	p.n.Store(int64(len(p.conns)))
+}
+
+// Broadcast sends pm to every member. Safe from any goroutine; delivery happens on each
+// member's loop, in the order of the Broadcast calls, subject to each connection's send
+// budget and overflow policy. pm must not change afterwards.
+func (h *Hub) Broadcast(pm *PreparedMessage) {
+	for _, p := range h.list() {
+		p.enqueue(pm)
+	}
+}
+
+// Len counts the members. Safe from any goroutine.
+func (h *Hub) Len() int {
+	n := int64(0)
+	for _, p := range h.list() {
+		n += p.n.Load()
+	}
+	return int(n)
+}
+
+func (p *hubPart) enqueue(pm *PreparedMessage) {
+	p.mu.Lock()
+	p.queued = append(p.queued, pm)
+	schedule := !p.scheduled
+	p.scheduled = true
+	p.mu.Unlock()
+	if schedule && p.loop.Run(p) != nil {
+		// The loop is gone (the server shut down): nothing will take the queue, so it
+		// must not grow.
+		p.mu.Lock()
+		clear(p.queued)
+		p.queued, p.scheduled = p.queued[:0], false
+		p.mu.Unlock()
+	}
+}
+
+// Run is the delivery task, on the part's loop: every member gets what was broadcast
+// since the last delivery.
+func (p *hubPart) Run(context.Context) error {
+	p.mu.Lock()
+	p.delivering, p.queued = p.queued, p.delivering[:0]
+	p.scheduled = false
+	p.mu.Unlock()
+	// A write that fails closes its connection at once, and OnClose may take it out of
+	// the hub, moving the last member into its place: visit that one too.
+	for i := 0; i < len(p.conns); i++ {
+		w := p.conns[i]
+		w.writePrepared(p.delivering)
+		if i < len(p.conns) && p.conns[i] != w {
+			i--
+		}
+	}
+	clear(p.delivering) // the messages may go
+	return nil
+}

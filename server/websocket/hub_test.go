@@ -1,0 +1,219 @@
+package websocket
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/frame/ws"
+	"github.com/switchyard-dev/switchyard/server"
+	"github.com/switchyard-dev/switchyard/server/internal/servertest"
+)
+
+// hubServer serves /ws subscribers that join hub on open and leave it on close; opened
+// reports each member, left each one gone.
+func hubServer(t *testing.T, hub *Hub, h Handler) (*server.Server, chan *Conn) {
+	srv, opened, _ := hubServerLeaving(t, hub, h)
+	return srv, opened
+}
+
+func hubServerLeaving(t *testing.T, hub *Hub, h Handler) (*server.Server, chan *Conn, chan *Conn) {
+	t.Helper()
+	opened, left := make(chan *Conn, 64), make(chan *Conn, 64)
+	h.OnOpen = func(w *Conn) { hub.Add(w); opened <- w }
+	h.OnClose = func(w *Conn, _ StatusCode, _ string) { hub.Remove(w); left <- w }
+	h.OnMessage = func(*Conn, Message) {}
+	return serveWS(t, server.Config{Loops: 2}, h), opened, left
+}
+
+func subscribe(t *testing.T, srv *server.Server, opened chan *Conn, n int) ([]net.Conn, []*bufio.Reader, []*Conn) {
+	t.Helper()
+	conns, readers, members := make([]net.Conn, n), make([]*bufio.Reader, n), make([]*Conn, n)
+	for i := range conns {
+		conns[i], readers[i] = upgrade(t, srv, "", nil)
+		select {
+		case members[i] = <-opened:
+		case <-time.After(5 * time.Second):
+			t.Fatal("subscriber not opened")
+		}
+	}
+	return conns, readers, members
+}
+
+// Every member gets every broadcast once, in the order of the Broadcast calls, although
+// deliveries queued while a loop is busy leave together.
+func TestHubDeliversEveryBroadcastInOrder(t *testing.T) {
+	hub := NewHub()
+	srv, opened := hubServer(t, hub, Handler{})
+	conns, readers, _ := subscribe(t, srv, opened, 6)
+	const msgs = 300
+	go func() {
+		for i := 0; i < msgs; i++ {
+			hub.Broadcast(NewPreparedMessage(OpText, []byte(fmt.Sprintf("m%03d", i))))
+		}
+	}()
+	for s, br := range readers {
+		_ = conns[s].SetReadDeadline(time.Now().Add(10 * time.Second))
+		for i := 0; i < msgs; i++ {
+			op, p := readFrame(t, br)
+			if want := fmt.Sprintf("m%03d", i); op != ws.OpText || string(p) != want {
+				t.Fatalf("subscriber %d, message %d: got %v %q, want %q", s, i, op, p, want)
+			}
+		}
+	}
+}
+
+// A member that reads nothing loses broadcasts past its send budget under DropMessages,
+// so the server holds at most the budget plus a message for it; the others lose nothing.
+func TestHubDropsPastTheSendBudget(t *testing.T) {
+	hub := NewHub()
+	const budget, size, msgs = 64 << 10, 16 << 10, 400 // 6.4 MiB: more than the kernel takes
+	srv, opened := hubServer(t, hub, Handler{SendBudget: budget, Overflow: DropMessages})
+	conns, readers, members := subscribe(t, srv, opened, 2)
+	stalled, reader := members[0], 1
+	payload := make([]byte, size)
+	done := make(chan struct{})
+	// The publisher keeps at most two messages ahead of the reading member, well under
+	// its budget however little CPU the reader gets on a busy machine: only the member
+	// that reads nothing may lose broadcasts.
+	read := make(chan struct{}, msgs)
+	go func() {
+		defer close(done)
+		for i := 0; i < msgs; i++ {
+			if i >= 2 {
+				<-read
+			}
+			hub.Broadcast(NewPreparedMessage(OpBinary, payload))
+		}
+	}()
+	_ = conns[reader].SetReadDeadline(time.Now().Add(time.Minute))
+	for i := 0; i < msgs; i++ {
+		if op, p := readFrame(t, readers[reader]); op != ws.OpBinary || len(p) != size {
+			t.Fatalf("reading member, message %d: %v, %d bytes", i, op, len(p))
+		}
+		read <- struct{}{}
+	}
+	<-done
+	if stalled.Dropped() == 0 {
+		t.Fatal("the member that reads nothing lost no broadcast")
+	}
+	if got := members[reader].Dropped(); got != 0 {
+		t.Fatalf("the reading member lost %d broadcasts", got)
+	}
+	queued := make(chan int, 1)
+	if err := stalled.Conn().Execute(func(c *server.Conn) { queued <- c.Unsent() }); err != nil { // Unsent is loop only
+		t.Fatal(err)
+	}
+	select {
+	case q := <-queued:
+		if q > budget+size {
+			t.Fatalf("%d bytes queued for the stalled member, budget %d", q, budget)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stalled member's connection has closed")
+	}
+}
+
+// A delivery that meets reset members closes them as it goes, and their OnClose takes
+// them out of the hub while it walks the members: the others still get everything.
+func TestHubSurvivesMembersThatFailMidDelivery(t *testing.T) {
+	hub := NewHub()
+	srv, opened, left := hubServerLeaving(t, hub, Handler{})
+	const n, msgs = 8, 10
+	conns, readers, members := subscribe(t, srv, opened, n)
+	// Hold every loop, reset half the members, broadcast, then let the loops go: the
+	// delivery runs right behind the hold, before the loops see the resets.
+	release := make(chan struct{})
+	held := map[*server.Loop]bool{}
+	for _, m := range members {
+		if l := m.Conn().Loop(); !held[l] {
+			held[l] = true
+			_ = l.Run(hold(release))
+		}
+	}
+	for i := 0; i < n; i += 2 {
+		_ = conns[i].(*net.TCPConn).SetLinger(0)
+		_ = conns[i].Close()
+	}
+	time.Sleep(50 * time.Millisecond) // the resets arrive
+	for i := 0; i < msgs; i++ {
+		hub.Broadcast(NewPreparedMessage(OpText, []byte(fmt.Sprintf("m%d", i))))
+	}
+	close(release)
+	for s := 1; s < n; s += 2 {
+		_ = conns[s].SetReadDeadline(time.Now().Add(5 * time.Second))
+		for i := 0; i < msgs; i++ {
+			if _, p := readFrame(t, readers[s]); string(p) != fmt.Sprintf("m%d", i) {
+				t.Fatalf("member %d, message %d: %q", s, i, p)
+			}
+		}
+	}
+	reset := map[*Conn]bool{}
+	for i := 0; i < n; i += 2 {
+		reset[members[i]] = true
+	}
+	for range n / 2 {
+		select {
+		case w := <-left:
+			if !reset[w] {
+				t.Fatal("a member that was not reset left the hub")
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("a reset member is still in the hub")
+		}
+	}
+}
+
+// While a loop is busy, a broadcast only joins the delivery already queued for it: no
+// allocation (the caller's PreparedMessage aside).
+func TestHubBroadcastToABusyLoopDoesNotAllocate(t *testing.T) {
+	hub := NewHub()
+	srv, opened := hubServer(t, hub, Handler{})
+	_, _, members := subscribe(t, srv, opened, 1)
+	release := make(chan struct{})
+	defer close(release)
+	_ = members[0].Conn().Loop().Run(hold(release))
+	pm := NewPreparedMessage(OpText, []byte("tick"))
+	hub.Broadcast(pm) // queues the delivery task
+	if allocs := testing.AllocsPerRun(2000, func() { hub.Broadcast(pm) }); allocs > 0.05 {
+		t.Fatalf("%.3f allocations per broadcast, want none beyond the queue's growth", allocs)
+	}
+}
+
+// Once the server has stopped, its loops take no more deliveries: broadcasts must not
+// pile up for them.
+func TestHubBroadcastAfterShutdownDoesNotQueue(t *testing.T) {
+	hub := NewHub()
+	opened := make(chan *Conn, 1)
+	h := Handler{OnOpen: func(w *Conn) { hub.Add(w); opened <- w }, OnMessage: func(*Conn, Message) {}}
+	srv, cancel, sv := runServer(t, server.Config{Loops: 1}, func(s *server.Server) {
+		s.Route("/ws", server.Route{RequireUpgrade: true, Upgraders: []server.Upgrader{New(h)}})
+	})
+	conns, _, _ := subscribe(t, srv, opened, 1)
+	_ = conns[0].Close() // nothing to drain: the shutdown is quick
+	cancel()
+	servertest.Wait(t, sv)
+	pm := NewPreparedMessage(OpText, []byte("late"))
+	for range 100 {
+		hub.Broadcast(pm)
+	}
+	for _, p := range hub.list() {
+		p.mu.Lock()
+		queued := len(p.queued)
+		p.mu.Unlock()
+		if queued != 0 {
+			t.Fatalf("%d broadcasts queued for a loop that has stopped", queued)
+		}
+	}
+}
+
+// hold is a loop task that keeps its loop busy until release is closed.
+type hold chan struct{}
+
+func (h hold) Run(context.Context) error {
+	<-h
+	return nil
+}

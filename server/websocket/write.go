@@ -1,0 +1,190 @@
+package websocket
+
+import (
+	"sync"
+	"unsafe"
+
+	"github.com/switchyard-dev/switchyard/frame/ws"
+	"github.com/switchyard-dev/switchyard/server"
+)
+
+// Write sends a message from a callback, on the loop: the frames one read produces leave
+// in one write. p is copied unless it is the payload OnMessage is delivering (then it is
+// written without a copy). Past the send budget the route's Overflow policy applies and
+// Write returns ErrDropped. Loop only: from other goroutines use WriteAsync.
+func (w *Conn) Write(op OpCode, p []byte) error {
+	if w.state >= stateCloseSent {
+		return ErrClosed
+	}
+	c := w.c
+	if w.overBudget(len(p)) {
+		return w.overflow()
+	}
+	w.countOut(len(p))
+	if d := w.deflate; d != nil && len(p) >= w.rt.CompressThreshold {
+		scratch := w.rt.scratch.Get(c)
+		scratch.deflate = d.deflater().Compress(scratch.deflate[:0], p)
+		b := ws.AppendHeader(c.AppendBuffer(), true, ws.OpCode(op), true, len(scratch.deflate))
+		c.Commit(append(b, scratch.deflate...))
+		return nil
+	}
+	c.Commit(ws.AppendHeader(c.AppendBuffer(), true, ws.OpCode(op), false, len(p)))
+	if len(p) > 0 && within(p, w.rt.scratch.Get(c).current) {
+		c.WriteRef(p)
+	} else {
+		c.Write(p)
+	}
+	return nil
+}
+
+func (w *Conn) countOut(n int) {
+	counters := w.c.Counters()
+	counters.MessagesOut.Add(1)
+	counters.BytesOut.Add(uint64(n))
+}
+
+// within reports whether p lies inside v.
+func within(p, v []byte) bool {
+	if len(v) == 0 || len(p) > len(v) {
+		return false
+	}
+	ps, vs := uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(unsafe.Pointer(unsafe.SliceData(v)))
+	return ps >= vs && ps+uintptr(len(p)) <= vs+uintptr(len(v))
+}
+
+// overBudget reports whether a data message of n bytes, joining queued bytes the peer has
+// not taken yet, would go past the send budget. A message larger than the whole budget
+// could never fit, so it is admitted whenever the queue is under the budget: otherwise an
+// echo could never return a message between SendBudget and MaxMessageSize. The backlog
+// thus stays below the budget plus one message.
+func overBudget(queued, n, budget int64) bool {
+	if n > budget {
+		return queued >= budget
+	}
+	return queued+n > budget
+}
+
+// overBudget reports whether n more bytes would take what is queued for w (this turn's
+// output and what the socket has not taken) past the send budget. Loop only.
+func (w *Conn) overBudget(n int) bool {
+	return overBudget(int64(w.c.Unsent()), int64(n), int64(w.rt.SendBudget))
+}
+
+// overflow is the one place the route's policy meets a data message past the send
+// budget, whichever way it was sent: it counts the drop and, unless the policy drops,
+// closes with its code (on the loop; from elsewhere through the loop).
+func (w *Conn) overflow() error {
+	w.countDrop()
+	if code, ok := w.rt.overflowCode(); ok {
+		w.Close(code, "send budget exceeded")
+	}
+	return ErrDropped
+}
+
+func (w *Conn) countDrop() {
+	w.dropped.Add(1)
+	w.c.Counters().Dropped.Add(1)
+}
+
+func (rt *route) overflowCode() (StatusCode, bool) {
+	switch rt.Overflow {
+	case CloseTryAgainLater:
+		return StatusTryAgainLater, true
+	case ClosePolicyViolation:
+		return StatusPolicyViolation, true
+	}
+	return 0, false
+}
+
+// Close starts the close handshake from the server's side with code and reason (RFC 6455
+// §7.1.2); the connection closes when the peer answers or CloseTimeout passes. Loop only:
+// from other goroutines use CloseAsync.
+func (w *Conn) Close(code StatusCode, reason string) {
+	if w.state >= stateCloseSent {
+		return
+	}
+	var buf [ws.MaxControlPayload]byte
+	w.writeControl(ws.OpClose, ws.AppendClose(buf[:0], ws.StatusCode(code), reason))
+	w.state = stateCloseSent
+	w.closing.Store(true)
+	w.c.SetDeadline(w.rt.CloseTimeout)
+}
+
+// CloseAsync is Close from any goroutine.
+func (w *Conn) CloseAsync(code StatusCode, reason string) error {
+	if w.closing.Load() {
+		return nil
+	}
+	return w.c.Execute(func(*server.Conn) { w.Close(code, reason) })
+}
+
+// asyncFrame is one message framed for WriteAsync; it carries its own completion func so
+// that a pooled asyncFrame costs no allocation per message.
+type asyncFrame struct {
+	b    []byte
+	w    *Conn
+	done func(error)
+	// comp and def compress a message on its own (no context takeover), reused with the
+	// asyncFrame so that a compressed WriteAsync makes no compressor or buffer per message.
+	comp []byte
+	def  *ws.Deflater
+	lvl  int
+}
+
+var asyncFramePool sync.Pool
+
+func init() { asyncFramePool.New = newAsyncFrame }
+
+func newAsyncFrame() any {
+	f := &asyncFrame{}
+	f.done = func(error) { // on the loop
+		w := f.w
+		w.queued.Add(-int32(len(f.b)))
+		w.backlog.Store(int32(w.c.Unsent()))
+		f.recycle()
+	}
+	return f
+}
+
+func (f *asyncFrame) recycle() {
+	f.w = nil
+	if cap(f.b) > 64<<10 {
+		f.b, f.comp = nil, nil
+	}
+	asyncFramePool.Put(f)
+}
+
+// WriteAsync sends a message from any goroutine; p is copied, so the caller may reuse it
+// at once. Past the send budget the route's Overflow policy applies and WriteAsync returns
+// ErrDropped.
+func (w *Conn) WriteAsync(op OpCode, p []byte) error {
+	if w.closing.Load() {
+		return ErrClosed
+	}
+	if overBudget(int64(w.backlog.Load())+int64(w.queued.Load()), int64(len(p)), int64(w.rt.SendBudget)) {
+		w.countDrop()
+		if code, ok := w.rt.overflowCode(); ok {
+			_ = w.CloseAsync(code, "send budget exceeded")
+		}
+		return ErrDropped
+	}
+	f := asyncFramePool.Get().(*asyncFrame)
+	f.w = w
+	if w.deflate.freshCompressionOK() && len(p) >= w.rt.CompressThreshold {
+		if f.def == nil || f.lvl != w.deflate.params.Level {
+			f.def, f.lvl = ws.NewDeflater(w.deflate.params.Level, 15, false), w.deflate.params.Level
+		}
+		f.comp = f.def.Compress(f.comp[:0], p)
+		f.b = ws.AppendFrame(f.b[:0], true, ws.OpCode(op), true, f.comp)
+	} else {
+		f.b = ws.AppendFrame(f.b[:0], true, ws.OpCode(op), false, p)
+	}
+	w.queued.Add(int32(len(f.b)))
+	w.countOut(len(p))
+	if err := w.c.WriteAsync(f.b, f.done); err != nil {
+		w.queued.Add(-int32(len(f.b)))
+		f.recycle()
+		return ErrClosed
+	}
+	return nil
+}
