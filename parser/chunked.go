@@ -268,9 +268,11 @@ func (d *ChunkedDecoder) sizeLineEnd(lim *Limits) error {
 		d.st = csTrLine
 		return nil
 	}
-	if d.total += d.size; d.total > lim.maxBodyBytes() {
+	// Compared before adding: a size near 2^63 would wrap the total past the limit.
+	if d.size > lim.maxBodyBytes()-d.total {
 		return errBodyTooLarge
 	}
+	d.total += d.size
 	d.st = csData
 	return nil
 }

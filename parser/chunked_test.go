@@ -109,6 +109,7 @@ func TestChunkedStrict(t *testing.T) {
 		{name: "chunk-size overflowing int64 (RFC 9112 §7.1)", in: "8000000000000000\r\n", status: 400},
 		{name: "chunk-size above MaxBodyBytes (RFC 9110 §15.5.14)", in: "7fffffffffffffff\r\n", status: 413},
 		{name: "chunks adding up above MaxBodyBytes (RFC 9110 §15.5.14)", in: "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", limits: Limits{MaxBodyBytes: 10}, status: 413},
+		{name: "a chunk-size that would wrap the running total (RFC 9110 §15.5.14)", in: "1\r\nx\r\n7fffffffffffffff\r\n", status: 413},
 		{name: "data not followed by CRLF (RFC 9112 §7.1)", in: "5\r\nhelloX\r\n0\r\n\r\n", status: 400},
 		{name: "data followed by CR only (RFC 9112 §7.1)", in: "5\r\nhello\rX0\r\n\r\n", status: 400},
 		{name: "data followed by bare LF (RFC 9112 §7.1)", in: "5\r\nhello\n0\r\n\r\n", status: 400},

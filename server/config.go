@@ -36,8 +36,11 @@ type Config struct {
 	// HeaderTimeout bounds the time from a request's first byte to the end of its head,
 	// against slowloris clients (default 10s).
 	HeaderTimeout time.Duration
-	// BodyTimeout bounds the time a request body may go without progress (default 30s).
+	// BodyTimeout and MinBodyRate bound the time a request body may take: BodyTimeout from
+	// its start, extended by what arrives at MinBodyRate bytes per second or faster
+	// (defaults 30s and 16 KiB/s). A client slower than that on average gets 408.
 	BodyTimeout time.Duration
+	MinBodyRate int
 	// IdleTimeout closes a keep-alive HTTP/1.1 connection that sends no request (default 60s).
 	IdleTimeout time.Duration
 	// MaxConns caps open connections; past it new ones are answered 503 and closed
@@ -95,6 +98,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.BodyTimeout <= 0 {
 		c.BodyTimeout = 30 * time.Second
+	}
+	if c.MinBodyRate <= 0 {
+		c.MinBodyRate = 16 << 10
 	}
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = 60 * time.Second

@@ -44,6 +44,7 @@ type Conn struct {
 	closed  bool
 	paused  bool  // input waits until the peer reads what it was sent
 	holding bool  // input waits until the protocol is ready (Hold, Resume)
+	yielded bool  // the protocol ended its turn early (Yield)
 	kind    uint8 // index of the protocol spoken, for the connection gauges
 	// waitTicks counts the wheel ticks spent lingering (closing with output still queued)
 	// or paused, to bound both.
@@ -209,6 +210,24 @@ func (c *Conn) Resume() {
 	c.readAgain()
 }
 
+// Yield ends the connection's turn early, input left unserved: the core serves the rest
+// after the loop's other work, so that one connection's costly input (a compressed
+// message that inflates large) cannot hold up every other connection of its loop. Call
+// it from Serve before returning. Loop only.
+func (c *Conn) Yield() { c.yielded = true }
+
+// serveLater is the task that serves a yielded connection's input again.
+func (c *Conn) serveLater() {
+	_ = c.loop.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		if !c.closed && !c.holding && !c.paused {
+			if c.process() {
+				c.closeNow()
+			}
+		}
+		return nil
+	}))
+}
+
 // readAgain reads the socket again after a Hold or a pause, unless another reason to wait
 // remains.
 func (c *Conn) readAgain() {
@@ -242,7 +261,7 @@ func (c *Conn) Switch(name string, p Protocol, r *Request) {
 // discarding them: queued references may point into that input.
 func (c *Conn) serve(buf []byte) int {
 	total := 0
-	for !c.closing && total < len(buf) {
+	for !c.closing && !c.yielded && total < len(buf) {
 		if c.Saturated() {
 			c.pause()
 			break
@@ -260,6 +279,13 @@ func (c *Conn) serve(buf []byte) int {
 	}
 	if total < len(buf) && !c.closing && c.Saturated() {
 		c.pause() // the protocol stopped at a unit because the peer does not read
+	}
+	if c.yielded {
+		c.yielded = false
+		c.loop.stats.yields.Add(1)
+		if total < len(buf) && !c.closing {
+			c.serveLater()
+		}
 	}
 	return total
 }

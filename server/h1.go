@@ -38,7 +38,9 @@ type h1State struct {
 	headLen int
 	waiting int  // input length when a Content-Length body was last found incomplete
 	started bool // the header timeout is running
-	start   time.Time
+	// bodyFrom is the clock's nanoseconds when the body began (armBodyDeadline).
+	bodyFrom int64
+	start    time.Time
 }
 
 var h1Pool = sync.Pool{New: func() any { return new(h1State) }}
@@ -125,20 +127,23 @@ func (h *http1) Serve(c *Conn, in []byte) (int, error) {
 		if req.Expect100 && len(in) == n {
 			c.WriteString(continue100)
 		}
-		c.SetDeadline(c.srv.cfg.BodyTimeout)
+		h.armBodyDeadline(st, 0)
 		m, err := h.readBody(st, in[n:])
 		return n + m, err
 	case req.ContentLength > int64(len(in)-n):
 		// The body spans reads: it waits, unconsumed, in the core's accumulator (the
 		// parser refused a Content-Length above MaxBodyBytes), and the head is parsed
-		// again when more arrives. Each read that brings some of it restarts the body
-		// timeout.
-		if st.waiting == 0 && req.Expect100 && len(in) == n {
-			c.WriteString(continue100)
+		// again when more arrives.
+		if st.waiting == 0 {
+			if req.Expect100 && len(in) == n {
+				c.WriteString(continue100)
+			}
+			st.waiting = n
+			h.armBodyDeadline(st, 0)
 		}
 		if len(in) > st.waiting {
 			st.waiting = len(in)
-			c.SetDeadline(c.srv.cfg.BodyTimeout)
+			h.armBodyDeadline(st, int64(len(in)-n))
 		}
 		return 0, nil
 	case req.ContentLength > 0:
@@ -146,6 +151,20 @@ func (h *http1) Serve(c *Conn, in []byte) (int, error) {
 		return end, h.dispatch(req, in[:n], in[n:end])
 	}
 	return n, h.dispatch(req, in[:n], nil)
+}
+
+// armBodyDeadline gives a body BodyTimeout from its start, plus the time the received
+// bytes take at MinBodyRate: a client that keeps sending at that rate on average is never
+// cut off, one that sends a byte now and then is answered 408 once BodyTimeout has
+// passed, instead of holding the request's buffer forever (as a timeout restarted by
+// every byte would let it).
+func (h *http1) armBodyDeadline(st *h1State, received int64) {
+	c := h.c
+	if st.bodyFrom == 0 {
+		st.bodyFrom = c.Now()
+	}
+	due := st.bodyFrom + int64(c.srv.cfg.BodyTimeout) + received*int64(time.Second)/int64(c.srv.cfg.MinBodyRate)
+	c.SetDeadline(time.Duration(max(due-c.Now(), 1)))
 }
 
 func asParseError(err error) *parser.Error {
@@ -180,7 +199,7 @@ func (h *http1) readBody(st *h1State, in []byte) (int, error) {
 		}
 		if n == 0 {
 			if pos > 0 {
-				c.SetDeadline(c.srv.cfg.BodyTimeout)
+				h.armBodyDeadline(st, int64(len(st.buf.B)-st.headLen))
 			}
 			return pos, nil
 		}

@@ -57,6 +57,7 @@ func echoHandler(w *ResponseWriter, r *Request) {
 type testProtocol struct {
 	token   string
 	started bool
+	drained bool
 	closed  chan struct{}
 }
 
@@ -91,4 +92,5 @@ func (p *testProtocol) Serve(c *Conn, in []byte) (int, error) {
 }
 
 func (p *testProtocol) Timeout(c *Conn)           { c.Close() }
+func (p *testProtocol) Drain(c *Conn)             { p.drained = true; c.Close() }
 func (p *testProtocol) Closed(c *Conn, err error) { close(p.closed) }

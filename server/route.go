@@ -20,8 +20,9 @@ type Route struct {
 	// only to HTTP/1.1: a request that arrives as an HTTP/2 stream is served by HTTP (or,
 	// without an HTTP handler, answered 404), since there is nothing left to upgrade to.
 	RequireUpgrade bool
-	// UseWorkerPool runs HTTP on the bounded worker pool, for handlers that block. Only
-	// HTTP/1.1 honours it so far: HTTP/2 streams run their handler on the event loop.
+	// UseWorkerPool runs HTTP on the bounded worker pool, for handlers that block, over
+	// HTTP/1.1 (the connection reads nothing more until the response is back, so
+	// responses stay in order) and HTTP/2 (the connection serves its other streams).
 	UseWorkerPool bool
 }
 

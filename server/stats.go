@@ -30,6 +30,7 @@ type loopStats struct {
 	Counters
 	open       []atomicInt64 // by Server.kinds
 	paused     atomic.Uint64
+	yields     atomic.Uint64
 	handshakes histogram
 
 	mu       sync.Mutex // guards the maps, which grow rarely; readers are scrapes
@@ -107,8 +108,9 @@ type Stats struct {
 	Streams uint64
 	Errors  map[string]uint64
 	// Paused counts the times a connection's reading was paused because its peer did not
-	// read what it was sent (Config.SendBudget).
-	Paused uint64
+	// read what it was sent (Config.SendBudget); Yields the turns a protocol ended early
+	// to let the loop's other connections run (a WebSocket inflation budget).
+	Paused, Yields uint64
 	// Handshake latency of successful upgrades to the 101: from the first read of a request
 	// head that spans reads, else from the parse of one that arrived whole.
 	HandshakeBuckets []time.Duration // upper bounds; the last count is for larger ones
@@ -139,6 +141,7 @@ func (s *Server) Stats() Stats {
 		st.Dropped += ls.Dropped.Load()
 		st.Streams += ls.Streams.Load()
 		st.Paused += ls.paused.Load()
+		st.Yields += ls.yields.Load()
 		for i := range ls.handshakes.buckets {
 			st.HandshakeCounts[i] += ls.handshakes.buckets[i].Load()
 		}

@@ -136,3 +136,34 @@ func TestConfigArgForms(t *testing.T) {
 		}
 	}
 }
+
+// permessage-deflate without server context takeover unless a route asks for it: a kept
+// compressor costs about 1.2 MB per connection.
+func TestWebSocketCompressionDefaults(t *testing.T) {
+	on, off := true, false
+	cases := []struct {
+		name       string
+		wc         *websocketConfig
+		compressed bool
+		takeover   bool
+	}{
+		{"no websocket section", nil, true, false},
+		{"compression on", &websocketConfig{Compression: &on}, true, false},
+		{"context takeover asked for", &websocketConfig{ContextTakeover: true}, true, true},
+		{"compression off", &websocketConfig{Compression: &off}, false, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := websocketHandler(tc.wc)
+			if h.MaxInflateRatio != defaultInflateRatio {
+				t.Fatalf("MaxInflateRatio %d, want %d", h.MaxInflateRatio, defaultInflateRatio)
+			}
+			if (h.Compression != nil) != tc.compressed {
+				t.Fatalf("compression %v, want %v", h.Compression != nil, tc.compressed)
+			}
+			if h.Compression != nil && h.Compression.ServerNoContextTakeover == tc.takeover {
+				t.Fatalf("server_no_context_takeover %v, want %v", h.Compression.ServerNoContextTakeover, !tc.takeover)
+			}
+		})
+	}
+}

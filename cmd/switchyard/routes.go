@@ -28,6 +28,10 @@ func installRoutes(srv *server.Server, cfg *serveConfig) {
 	}
 }
 
+// defaultInflateRatio is how much larger than its compressed form a message to an echo or
+// broadcast route may inflate.
+const defaultInflateRatio = 32
+
 func buildRoute(rc routeConfig) server.Route {
 	if rc.Kind == "text" {
 		text := rc.Text
@@ -54,12 +58,19 @@ func buildRoute(rc routeConfig) server.Route {
 // websocketHandler applies a route's WebSocket settings (nil: the defaults, with
 // permessage-deflate offered and any origin accepted).
 func websocketHandler(wc *websocketConfig) websocket.Handler {
-	h := websocket.Handler{CheckOrigin: websocket.AllowAnyOrigin, Compression: &ws.DeflateConfig{}}
+	// server_no_context_takeover unless a route asks: a compressor kept per connection
+	// costs about 1.2 MB each, a pooled one nothing between messages.
+	// Echo and broadcast routes send again what they receive: a message may inflate to
+	// 32 times what the client sent (at least 64 KiB), not to MaxMessageSize.
+	h := websocket.Handler{CheckOrigin: websocket.AllowAnyOrigin, Compression: &ws.DeflateConfig{ServerNoContextTakeover: true},
+		MaxInflateRatio: defaultInflateRatio}
 	if wc == nil {
 		return h
 	}
 	if wc.Compression != nil && !*wc.Compression {
 		h.Compression = nil
+	} else if wc.ContextTakeover {
+		h.Compression = &ws.DeflateConfig{}
 	}
 	if len(wc.Origins) > 0 {
 		// Listed origins only, for browsers; clients that send no Origin (not browsers)
@@ -68,6 +79,9 @@ func websocketHandler(wc *websocketConfig) websocket.Handler {
 	}
 	h.Overflow, _ = overflowPolicy(wc.Overflow) // validated already
 	h.CompressThreshold, h.MaxMessageSize, h.SendBudget = wc.CompressThreshold, wc.MaxMessageSize, wc.SendBudget
+	if wc.MaxInflateRatio != 0 {
+		h.MaxInflateRatio = wc.MaxInflateRatio
+	}
 	h.Subprotocols = wc.Subprotocols
 	h.PingInterval, h.CloseTimeout = time.Duration(wc.PingInterval), time.Duration(wc.CloseTimeout)
 	return h

@@ -36,7 +36,7 @@ func parseServeArgs(args []string) (*serveConfig, error) {
 	fs.IntVar(&cfg.IdleSpins, "idle-spins", cfg.IdleSpins, "polls an idle loop makes, yielding the CPU, before it sleeps (0: default 50; -1: sleep at once)")
 	fs.IntVar(&cfg.MaxConns, "max-conns", cfg.MaxConns, "maximum open connections; more get 503 (0: no cap)")
 	durationFlag(fs, &cfg.Timeouts.Header, "header-timeout", "time allowed for a request head (default 10s)")
-	durationFlag(fs, &cfg.Timeouts.Body, "body-timeout", "time a request body may go without progress (default 30s)")
+	durationFlag(fs, &cfg.Timeouts.Body, "body-timeout", "time a request body may take from its start, extended by what arrives at 16 KiB/s or faster (default 30s)")
 	durationFlag(fs, &cfg.Timeouts.Idle, "idle-timeout", "keep-alive idle timeout (default 60s)")
 	durationFlag(fs, &cfg.Timeouts.Shutdown, "shutdown-timeout", "graceful shutdown limit on SIGINT/SIGTERM (default 10s)")
 	fs.IntVar(&cfg.Limits.MaxRequestLine, "max-request-line", cfg.Limits.MaxRequestLine, "request line limit in bytes (414; 0: 8192)")

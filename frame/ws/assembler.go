@@ -48,6 +48,11 @@ type Assembler struct {
 	// Compression reports that permessage-deflate was negotiated, which
 	// allows RSV1 on the first frame of a data message (RFC 7692 §6).
 	Compression bool
+	// MaxInflateRatio, when positive, also limits a compressed message's
+	// inflated size to this many times its compressed size (never below
+	// MinInflateLimit): a few kilobytes of zeros cannot make a server that
+	// echoes or relays handle megabytes. Exceeding it is 1009.
+	MaxInflateRatio int
 
 	op         OpCode // opcode of the fragmented message in progress; 0 if none
 	compressed bool   // the message in progress had RSV1
@@ -57,6 +62,9 @@ type Assembler struct {
 	fragDone   bool                       // frag holds a delivered message
 	out        *bytebufferpool.ByteBuffer // output of the last Inflate
 }
+
+// MinInflateLimit is the inflated size MaxInflateRatio always allows.
+const MinInflateLimit = 64 << 10
 
 func (a *Assembler) limit() int64 {
 	if a.MaxMessageSize <= 0 {
@@ -180,7 +188,11 @@ func (a *Assembler) Inflate(msg Message, inf *Inflater) (Message, *Error) {
 	if a.out == nil {
 		a.out = bytebufferpool.Get()
 	}
-	out, err := inf.Inflate(a.out.B[:0], msg.Payload, int(a.limit()))
+	limit := int(a.limit())
+	if a.MaxInflateRatio > 0 {
+		limit = min(limit, max(MinInflateLimit, len(msg.Payload)*a.MaxInflateRatio))
+	}
+	out, err := inf.Inflate(a.out.B[:0], msg.Payload, limit)
 	a.out.B = out
 	if err == nil && msg.Op == OpText && !utf8.Valid(out) {
 		err = ErrInvalidUTF8
@@ -215,6 +227,5 @@ func (a *Assembler) Reset() {
 	if a.out != nil {
 		bytebufferpool.Put(a.out)
 	}
-	comp, max := a.Compression, a.MaxMessageSize
-	*a = Assembler{Compression: comp, MaxMessageSize: max}
+	*a = Assembler{Compression: a.Compression, MaxMessageSize: a.MaxMessageSize, MaxInflateRatio: a.MaxInflateRatio}
 }

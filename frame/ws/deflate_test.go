@@ -184,23 +184,28 @@ func TestAssemblerInflate(t *testing.T) {
 	valid := d.Compress(nil, []byte("héllo wörld, compressed"))
 	invalid := d.Compress(nil, []byte("bad \xff text"))
 	big := d.Compress(nil, bytes.Repeat([]byte("a"), 100))
+	bomb := d.Compress(nil, make([]byte, MinInflateLimit+1)) // zeros: a few hundred bytes
+	atFloor := d.Compress(nil, make([]byte, MinInflateLimit))
 
 	cases := []struct {
 		name    string
 		op      OpCode
 		payload []byte
 		max     int
+		ratio   int
 		want    string
 		wantErr *Error
 	}{
-		{"RFC 7692 §6 compressed text", OpText, valid, 0, "héllo wörld, compressed", nil},
-		{"§8.1 inflated text invalid is 1007", OpText, invalid, 0, "", ErrInvalidUTF8},
-		{"§8.1 binary not validated", OpBinary, invalid, 0, "bad \xff text", nil},
-		{"§7.4.1 inflated size over the limit is 1009", OpBinary, big, 50, "", ErrInflatedTooBig},
+		{"inflating past ratio × compressed size is 1009", OpBinary, bomb, 0, 32, "", ErrInflatedTooBig},
+		{"the ratio allows MinInflateLimit however small the message", OpBinary, atFloor, 0, 32, string(make([]byte, MinInflateLimit)), nil},
+		{"RFC 7692 §6 compressed text", OpText, valid, 0, 0, "héllo wörld, compressed", nil},
+		{"§8.1 inflated text invalid is 1007", OpText, invalid, 0, 0, "", ErrInvalidUTF8},
+		{"§8.1 binary not validated", OpBinary, invalid, 0, 0, "bad \xff text", nil},
+		{"§7.4.1 inflated size over the limit is 1009", OpBinary, big, 50, 0, "", ErrInflatedTooBig},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			a := Assembler{Compression: true, MaxMessageSize: c.max}
+			a := Assembler{Compression: true, MaxMessageSize: c.max, MaxInflateRatio: c.ratio}
 			half := len(c.payload) / 2
 			if _, done, err := a.Frame(Header{OpCode: c.op, Rsv: RSV1}, c.payload[:half]); done || err != nil {
 				t.Fatal(done, err)

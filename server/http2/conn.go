@@ -20,8 +20,12 @@ type h2Conn struct {
 
 	prefaceDone  bool // the client preface has arrived
 	settingsSeen bool // and its first frame, SETTINGS (§3.4)
-	goingAway    bool // GOAWAY sent: no new streams
-	upgraded     bool // h2c: stream 1 was the upgrade request
+	// progress: a frame of this read moved a stream (HEADERS, DATA with payload,
+	// WINDOW_UPDATE, RST_STREAM). Only progress re-arms the deadline, so PINGs, SETTINGS
+	// and empty frames cannot keep an idle or stalled connection open.
+	progress  bool
+	goingAway bool // GOAWAY sent: no new streams
+	upgraded  bool // h2c: stream 1 was the upgrade request
 	// holdData keeps stream 1's DATA back until the client's preface and SETTINGS are in:
 	// the 101 and what follows it in the same write must stay small, since some clients
 	// (curl 7.88) buffer at most 32 KiB behind the 101.
@@ -121,16 +125,22 @@ func (h *h2Conn) Serve(c *server.Conn, in []byte) (int, error) {
 		if cerr := h.frame(&f, err); cerr != nil {
 			return len(in), h.connError(cerr)
 		}
-		if first && h.holdData {
-			h.holdData = false
-			h.flushBlocked()
+		if first {
+			h.progress = true // the handshake is done: the idle timeout starts
+			if h.holdData {
+				h.holdData = false
+				h.flushBlocked()
+			}
 		}
 	}
 	h.replenishConn()
 	if h.goingAway && len(h.streams) == 0 {
 		c.Close()
 	}
-	h.armDeadline()
+	if h.progress {
+		h.progress = false
+		h.armDeadline()
+	}
 	return pos, nil
 }
 
@@ -149,6 +159,12 @@ var (
 // frame dispatches one decoded frame. serr is the StreamError ReadFrame reported for
 // it, if any. A non-nil result is a connection error.
 func (h *h2Conn) frame(f *h2.Frame, serr error) error {
+	switch f.Type {
+	case h2.FrameHeaders, h2.FrameContinuation, h2.FrameWindowUpdate, h2.FrameRSTStream:
+		h.progress = true
+	case h2.FrameData:
+		h.progress = h.progress || len(f.Data()) > 0 || f.EndStream()
+	}
 	switch f.Type {
 	case h2.FrameHeaders:
 		return h.onHeaders(f, serr)
@@ -235,8 +251,9 @@ func (h *h2Conn) Closed(*server.Conn, error) {
 }
 
 // armDeadline picks the timeout for the connection's state: the handshake timeout until
-// the client's preface and SETTINGS are in, the idle timeout while no stream is open, and
-// the body timeout (progress on open streams) otherwise.
+// the client's preface and SETTINGS are in (armed once, at Start), the idle timeout while
+// no stream is open, and the body timeout (progress on open streams) otherwise. Serve
+// re-arms it only after a read that made progress.
 func (h *h2Conn) armDeadline() {
 	switch {
 	case !h.settingsSeen:

@@ -18,15 +18,29 @@ type loopScratch struct {
 }
 
 // serveStream runs the route's handler for a complete request and sends its response,
-// through the same dispatch as HTTP/1.1 (server.Conn.Handle). Handlers run on the event
-// loop; over HTTP/2 a route's UseWorkerPool is not honoured yet. RequireUpgrade applies
-// only to HTTP/1.1: over HTTP/2 the route's HTTP handler serves, and a route without one
-// answers 404.
+// through the same dispatch as HTTP/1.1 (server.Conn.Handle). A route with UseWorkerPool
+// runs its handler on the worker pool while the connection serves its other streams; the
+// response is sent when it is back, unless the stream was reset meanwhile. RequireUpgrade
+// applies only to HTTP/1.1: over HTTP/2 the route's HTTP handler serves, and a route
+// without one answers 404.
 func (h *h2Conn) serveStream(s *h2Stream, head *h2.RequestHead, body []byte) {
 	h.c.Counters().Requests.Add(1)
 	scratch := h.u.scratch.Get(h.c)
 	h.fillRequest(&scratch.req, s.id, head, body)
-	h.runHandler(s, &scratch.req)
+	if h.c.HandleOffLoop(&scratch.resp, &scratch.req, h) {
+		h.writeResponse(s, &scratch.resp)
+	}
+}
+
+// Answer sends a worker-pool handler's response on its stream, on the loop.
+func (h *h2Conn) Answer(r *server.Request, w *server.ResponseWriter) {
+	if s := h.stream(r.StreamID); s != nil && !s.responded {
+		h.writeResponse(s, w)
+		h.armDeadline()
+	}
+	if h.goingAway && len(h.streams) == 0 {
+		h.c.Close()
+	}
 }
 
 // serveUpgradeRequest answers the h2c upgrade request on stream 1 (RFC 7540 §3.2). r is

@@ -32,6 +32,7 @@ type Conn struct {
 	backlog     atomic.Int32 // the connection's unsent output as the loop last saw it
 	dropped     atomic.Uint32
 	closeCode   ws.StatusCode
+	inflated    int32 // bytes inflated in the current turn, against inflateTurnBudget
 	state       state
 	subprotocol uint8 // 1 + the index of the chosen one in the route's Subprotocols; 0: none
 }
@@ -50,6 +51,11 @@ type loopScratch struct {
 }
 
 var asmPool = sync.Pool{New: func() any { return new(ws.Assembler) }}
+
+// inflateTurnBudget bounds the bytes one connection inflates in one turn of its loop:
+// past it the connection yields, and its next messages are inflated after the loop's
+// other connections have been served (about a millisecond of CPU per turn).
+const inflateTurnBudget = 1 << 20
 
 type state uint8
 
@@ -81,8 +87,13 @@ func (s *session) Serve(c *server.Conn, in []byte) (int, error) {
 		c.SetDeadline(w.rt.PingInterval)
 	}
 	w.backlog.Store(int32(c.Unsent()))
+	w.inflated = 0
 	rules := ws.ServerRules(w.deflate != nil)
 	for pos < len(in) && w.state != stateClosed && !c.Saturated() {
+		if w.inflated >= inflateTurnBudget {
+			c.Yield()
+			break
+		}
 		h, n, err := ws.DecodeHeader(in[pos:], rules)
 		if err == ws.ErrIncomplete {
 			break
@@ -120,7 +131,7 @@ func (w *Conn) assembler() *ws.Assembler {
 		return w.asm
 	}
 	a := &w.rt.scratch.Get(w.c).asm
-	a.MaxMessageSize, a.Compression = w.rt.MaxMessageSize, w.deflate != nil
+	a.MaxMessageSize, a.Compression, a.MaxInflateRatio = w.rt.MaxMessageSize, w.deflate != nil, w.rt.MaxInflateRatio
 	return a
 }
 
@@ -193,6 +204,7 @@ func (w *Conn) frame(h ws.Header, payload []byte) {
 			w.fail(err)
 			return
 		}
+		w.inflated += int32(len(msg.Payload))
 	}
 	counters := w.c.Counters()
 	counters.MessagesIn.Add(1)

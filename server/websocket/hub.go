@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 
@@ -24,11 +25,21 @@ type hubPart struct {
 	index map[*Conn]int
 	n     atomic.Int64 // len(conns), for Len from any goroutine
 
-	mu         sync.Mutex
-	queued     []*PreparedMessage // broadcast, not yet taken by the loop
-	scheduled  bool               // a delivery task is queued on the loop
-	delivering []*PreparedMessage // loop only
+	mu          sync.Mutex
+	queued      []*PreparedMessage // broadcast, not yet taken by the loop
+	queuedBytes int                // their frames' size, bounded by hubQueueBudget
+	scheduled   bool               // a delivery task is queued on the loop
+	delivering  []*PreparedMessage // loop only
 }
+
+// hubQueueBudget bounds the broadcasts waiting for one loop, in framed bytes: a publisher
+// faster than a loop can deliver learns it from Broadcast instead of growing the queue.
+// One message is always admitted into an empty queue, however large.
+const hubQueueBudget = 4 << 20
+
+// ErrRoomSaturated is returned by Broadcast when a loop of the room still has more than
+// hubQueueBudget of earlier broadcasts to deliver: that loop's members miss the message.
+var ErrRoomSaturated = errors.New("switchyard: broadcast not queued: the room's delivery is behind")
 
 // NewHub returns an empty hub.
 func NewHub() *Hub { return &Hub{} }
@@ -96,11 +107,17 @@ func (h *Hub) Remove(w *Conn) {
 
 // Broadcast sends pm to every member. Safe from any goroutine; delivery happens on each
 // member's loop, in the order of the Broadcast calls, subject to each connection's send
-// budget and overflow policy. pm must not change afterwards.
-func (h *Hub) Broadcast(pm *PreparedMessage) {
+// budget and overflow policy. pm must not change afterwards. It returns ErrRoomSaturated
+// when the members of some loop miss pm because that loop is behind with earlier
+// broadcasts: a publisher should slow down.
+func (h *Hub) Broadcast(pm *PreparedMessage) error {
+	var err error
 	for _, p := range h.list() {
-		p.enqueue(pm)
+		if !p.enqueue(pm) {
+			err = ErrRoomSaturated
+		}
 	}
+	return err
 }
 
 // Len counts the members. Safe from any goroutine.
@@ -112,9 +129,14 @@ func (h *Hub) Len() int {
 	return int(n)
 }
 
-func (p *hubPart) enqueue(pm *PreparedMessage) {
+func (p *hubPart) enqueue(pm *PreparedMessage) bool {
 	p.mu.Lock()
+	if len(p.queued) > 0 && p.queuedBytes+len(pm.plain) > hubQueueBudget {
+		p.mu.Unlock()
+		return false
+	}
 	p.queued = append(p.queued, pm)
+	p.queuedBytes += len(pm.plain)
 	schedule := !p.scheduled
 	p.scheduled = true
 	p.mu.Unlock()
@@ -123,9 +145,10 @@ func (p *hubPart) enqueue(pm *PreparedMessage) {
 		// must not grow.
 		p.mu.Lock()
 		clear(p.queued)
-		p.queued, p.scheduled = p.queued[:0], false
+		p.queued, p.queuedBytes, p.scheduled = p.queued[:0], 0, false
 		p.mu.Unlock()
 	}
+	return true
 }
 
 // Run is the delivery task, on the part's loop: every member gets what was broadcast
@@ -133,7 +156,7 @@ func (p *hubPart) enqueue(pm *PreparedMessage) {
 func (p *hubPart) Run(context.Context) error {
 	p.mu.Lock()
 	p.delivering, p.queued = p.queued, p.delivering[:0]
-	p.scheduled = false
+	p.queuedBytes, p.scheduled = 0, false
 	p.mu.Unlock()
 	// A write that fails closes its connection at once, and OnClose may take it out of
 	// the hub, moving the last member into its place: visit that one too.

@@ -217,3 +217,75 @@ func (h hold) Run(context.Context) error {
 	<-h
 	return nil
 }
+
+// A publisher faster than a loop can deliver is told so, and the loop's queue stays
+// within hubQueueBudget: the broadcasts past it are not queued, and the members get the
+// ones that were, in order.
+func TestHubBroadcastTellsThePublisherWhenALoopIsBehind(t *testing.T) {
+	hub := NewHub()
+	srv, opened := hubServer(t, hub, Handler{})
+	conns, readers, members := subscribe(t, srv, opened, 1)
+	release := make(hold)
+	_ = members[0].Conn().Loop().Run(release) // the loop is busy until released
+	const size = 64 << 10
+	payload := make([]byte, size)
+	queued := 0
+	for ; queued < 10*hubQueueBudget/size; queued++ {
+		if err := hub.Broadcast(NewPreparedMessage(OpBinary, payload)); err != nil {
+			if err != ErrRoomSaturated {
+				t.Fatalf("Broadcast: %v", err)
+			}
+			break
+		}
+	}
+	if max := hubQueueBudget/size + 1; queued == 0 || queued > max {
+		t.Fatalf("%d broadcasts queued for a busy loop, want 1 to %d", queued, max)
+	}
+	close(release)
+	_ = conns[0].SetReadDeadline(time.Now().Add(time.Minute))
+	for i := 0; i < queued; i++ {
+		if op, p := readFrame(t, readers[0]); op != ws.OpBinary || len(p) != size {
+			t.Fatalf("message %d: %v, %d bytes", i, op, len(p))
+		}
+	}
+	// Once the loop has caught up, broadcasts are queued again.
+	if err := hub.Broadcast(NewPreparedMessage(OpText, []byte("after"))); err != nil {
+		t.Fatalf("Broadcast after the loop caught up: %v", err)
+	}
+	if op, p := readFrame(t, readers[0]); op != ws.OpText || string(p) != "after" {
+		t.Fatalf("after: %v %q", op, p)
+	}
+}
+
+// A callback may write to another connection of its loop: the bytes reach that peer, not
+// the one being served (before, they joined the served connection's write).
+func TestWriteToAnotherConnectionReachesThatPeer(t *testing.T) {
+	var first *Conn
+	joined := make(chan *Conn, 2)
+	srv := serveWS(t, server.Config{Loops: 1}, Handler{
+		OnOpen: func(c *Conn) {
+			if first == nil {
+				first = c
+			}
+			joined <- c
+		},
+		OnMessage: func(c *Conn, m Message) {
+			if c != first {
+				_ = first.Write(m.Op, m.Payload) // relay to the first member, on the same loop
+			}
+		},
+	})
+	_, aBr := upgrade(t, srv, "", nil)
+	<-joined
+	bConn, bBr := upgrade(t, srv, "", nil)
+	<-joined
+	servertest.Write(t, bConn, string(clientFrame(ws.OpText, true, []byte("for a"))))
+	if op, p := readFrame(t, aBr); op != ws.OpText || string(p) != "for a" {
+		t.Fatalf("a got %v %q", op, p)
+	}
+	// b was sent nothing: its next frame is the answer to its own ping.
+	servertest.Write(t, bConn, string(clientFrame(ws.OpPing, true, []byte("b?"))))
+	if op, p := readFrame(t, bBr); op != ws.OpPong || string(p) != "b?" {
+		t.Fatalf("b got %v %q, want only its pong", op, p)
+	}
+}

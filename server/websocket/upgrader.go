@@ -36,6 +36,11 @@ type Handler struct {
 	CompressThreshold int
 	// MaxMessageSize bounds a received message, compressed and inflated (default 16 MiB; 1009).
 	MaxMessageSize int
+	// MaxInflateRatio, when positive, also bounds a compressed message's inflated size to
+	// this many times its compressed size (at least 64 KiB; 1009). Set it on routes that
+	// echo or relay what they receive: there a message costs the server its inflated size
+	// again to compress and send, and 20 KB of zeros inflate to 16 MiB.
+	MaxInflateRatio int
 	// SendBudget bounds the bytes queued for a connection that the peer has not taken yet
 	// (default 1 MiB); past it Overflow applies to data messages. A message larger than the
 	// whole budget is still sent when the queue is under the budget, so the backlog stays
