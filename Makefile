@@ -42,11 +42,22 @@ peers-test:
 	cd bench/peers && $(GO) test -count=1 -timeout 5m ./...
 
 ## fuzz-brief: run every Fuzz target for $(FUZZTIME) (make fuzz FUZZTIME=5m for longer).
+## Go 1.26's fuzz coordinator can fail a run at the end of -fuzztime with a bare "context
+## deadline exceeded" and no failing input (golang/go#75804, fixed in Go 1.27): such a
+## run, and only such a run, is tried again, twice at most. A real finding always writes
+## "Failing input written to" first, and fails at once.
 fuzz-brief:
-	@set -e; for pkg in $$($(GO) list ./...); do \
+	@set -e; log=$$(mktemp); trap 'rm -f $$log' EXIT; \
+	for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg > /tmp/switchyard-fuzz.log 2>&1 || { cat /tmp/switchyard-fuzz.log; exit 1; }; \
+	    for try in 1 2 3; do \
+	      echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+	      if $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg > $$log 2>&1; then break; fi; \
+	      if [ $$try -lt 3 ] && grep -q 'context deadline exceeded' $$log && ! grep -q 'Failing input written to' $$log; then \
+	        echo "  the Go 1.26 coordinator's end-of-run race (golang/go#75804), no failing input: again"; continue; \
+	      fi; \
+	      cat $$log; exit 1; \
+	    done; \
 	  done; \
 	done
 

@@ -36,7 +36,7 @@ type Answerer interface {
 func (c *Conn) HandleOffLoop(w *ResponseWriter, r *Request, then Answerer) (answered bool) {
 	route := c.srv.route(r.Path)
 	if route == nil || !route.UseWorkerPool || route.HTTP == nil {
-		c.Handle(w, r)
+		c.handle(route, w, r)
 		return true
 	}
 	job := offLoopJobs.Get().(*offLoopJob)

@@ -34,9 +34,10 @@ func (r *Route) requiresUpgrade() bool {
 // Handle serves an HTTP request, whichever protocol carried it, with its route's HTTP
 // handler into w: a path without a route, or a route without an HTTP handler, gets 404
 // with a body that says which. HTTP/1.1 and HTTP/2 both dispatch through it. Loop only.
-func (c *Conn) Handle(w *ResponseWriter, r *Request) {
+func (c *Conn) Handle(w *ResponseWriter, r *Request) { c.handle(c.srv.route(r.Path), w, r) }
+
+func (c *Conn) handle(route *Route, w *ResponseWriter, r *Request) {
 	r.conn = c
-	route := c.srv.route(r.Path)
 	if route == nil {
 		route = &noRoute
 	}

@@ -18,13 +18,11 @@ package gnet
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -401,23 +399,13 @@ func (el *eventloop) close(c *conn, err error) error {
 	}
 	c.release()
 
-	var errStr strings.Builder
-	err0, err1 := el.poller.Delete(c.fd), closeFd(c.fd)
-	if err0 != nil {
-		err0 = fmt.Errorf("failed to delete fd=%d from poller in event-loop(%d): %v",
-			c.fd, el.idx, os.NewSyscallError("delete", err0))
-		errStr.WriteString(err0.Error())
-		errStr.WriteString(" | ")
+	// Switchyard patch: no EPOLL_CTL_DEL (or EV_DELETE) before the close. Closing the
+	// descriptor takes it off the poller, since nothing else refers to the socket (a
+	// connection's descriptor is never duplicated): the delete was one system call per
+	// connection for nothing.
+	if err := closeFd(c.fd); err != nil {
+		return fmt.Errorf("failed to close fd=%d in event-loop(%d): %v", c.fd, el.idx, os.NewSyscallError("close", err))
 	}
-	if err1 != nil {
-		err1 = fmt.Errorf("failed to close fd=%d in event-loop(%d): %v",
-			c.fd, el.idx, os.NewSyscallError("close", err1))
-		errStr.WriteString(err1.Error())
-	}
-	if errStr.Len() > 0 {
-		return errors.New(strings.TrimSuffix(errStr.String(), " | "))
-	}
-
 	return el.handleAction(c, action)
 }
 
