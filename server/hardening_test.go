@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"errors"
+	"io"
 
 	"os"
 	"strings"
@@ -122,5 +123,52 @@ func TestUpgradeCompletingDuringShutdownIsDrained(t *testing.T) {
 	}
 	if !p.drained {
 		t.Fatalf("the protocol that started during shutdown was not drained")
+	}
+}
+
+// bulkProtocol writes size bytes when it starts and hands its connection to the test.
+type bulkProtocol struct {
+	size  int
+	conns chan *Conn
+}
+
+func (p bulkProtocol) Token() string { return "bulk" }
+func (p bulkProtocol) Upgrade(c *Conn, r *Request, hdr []byte) (Protocol, []byte, *Rejection) {
+	return p, hdr, nil
+}
+func (p bulkProtocol) Start(c *Conn, r *Request) {
+	c.Write(make([]byte, p.size))
+	p.conns <- c
+}
+func (p bulkProtocol) Serve(c *Conn, in []byte) (int, error) { return len(in), nil }
+func (p bulkProtocol) Timeout(c *Conn)                       {}
+func (p bulkProtocol) Closed(c *Conn, err error)             {}
+
+// CloseAsync closes after what is queued has been written, like Close: the peer gets every
+// byte, then the end of the stream (before, gnet's asynchronous close dropped what the
+// socket had not taken yet).
+func TestCloseAsyncDeliversWhatWasQueued(t *testing.T) {
+	const size = 16 << 20 // far more than a loopback socket takes at once
+	bulk := bulkProtocol{size: size, conns: make(chan *Conn, 1)}
+	s := startServer(t, Config{}, func(s *Server) {
+		s.Route("/bulk", Route{RequireUpgrade: true, Upgraders: []Upgrader{bulk}})
+	})
+	c := dial(t, s)
+	_ = c.SetDeadline(time.Now().Add(time.Minute))
+	write(t, c, "GET /bulk HTTP/1.1\r\nHost: x\r\nUpgrade: bulk\r\nConnection: upgrade\r\n\r\n")
+	br := bufio.NewReader(c)
+	if resp, _ := readResponse(t, br, "GET"); resp.StatusCode != 101 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	conn := <-bulk.conns
+	if err := conn.CloseAsync(); err != nil {
+		t.Fatal(err)
+	}
+	// Read only once the close has had time to run while the socket is full: what the
+	// socket has not taken must still arrive. (Too short a pause only weakens the test.)
+	time.Sleep(200 * time.Millisecond)
+	n, err := io.Copy(io.Discard, br)
+	if err != nil || n != size {
+		t.Fatalf("read %d of %d bytes before the end (%v)", n, size, err)
 	}
 }

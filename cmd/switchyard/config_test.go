@@ -74,20 +74,7 @@ func TestConfiguredRoutesServe(t *testing.T) {
 			{"path": "/hi", "kind": "text", "text": "hello from config"},
 			{"path": "/open-echo", "kind": "echo", "require_upgrade": false}
 		]}`)
-	cfg, err := parseServeArgs([]string{"-config", p})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := server.New(cfg.serverConfig())
-	installRoutes(srv, cfg)
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = srv.Serve(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
-
+	srv := serveArgs(t, "-config", p)
 	c, err := net.Dial("tcp", srv.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -116,6 +103,60 @@ func TestConfiguredRoutesServe(t *testing.T) {
 	}
 	if resp, _ := get("POST /open-echo HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n"); resp.StatusCode != 413 {
 		t.Fatalf("limits.max_body not applied: %d", resp.StatusCode)
+	}
+}
+
+// serveArgs runs `switchyard serve` with args on a loopback port for the test's duration.
+func serveArgs(t *testing.T, args ...string) *server.Server {
+	t.Helper()
+	cfg, err := parseServeArgs(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Addr = "127.0.0.1:0"
+	srv := server.New(cfg.serverConfig())
+	installRoutes(srv, cfg)
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = srv.Serve(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return srv
+}
+
+// -origins lets browsers from the listed origins in, refuses other origins with 403, and
+// admits clients that send no Origin at all, which are not browsers and so cannot be
+// made to connect by another site (before, they were refused too).
+func TestOriginsFlag(t *testing.T) {
+	srv := serveArgs(t, "-origins", "https://a.example")
+	cases := []struct {
+		name, origin string
+		status       int
+	}{
+		{"a listed origin", "Origin: https://a.example\r\n", 101},
+		{"another origin", "Origin: https://b.example\r\n", 403},
+		{"no Origin (not a browser)", "", 101},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", srv.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(time.Minute))
+			_, _ = c.Write([]byte("GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+				"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" + tc.origin + "\r\n"))
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+		})
 	}
 }
 

@@ -117,6 +117,25 @@ func (s *server) rss() (int64, error) {
 	return 0, fmt.Errorf("no VmRSS in /proc/%d/status (the server has exited?)", s.pid)
 }
 
+// cpu is the CPU time the server has used (user and system), from /proc/<pid>/stat
+// (clock ticks of 10 ms: USER_HZ is 100 on Linux).
+func (s *server) cpu() time.Duration {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses: utime and stime are
+	// the 14th and 15th of the whole line.
+	_, rest, _ := strings.Cut(string(stat), ") ")
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
 // lockedBuffer collects what the server prints, for the address and for failures.
 type lockedBuffer struct {
 	mu sync.Mutex

@@ -90,6 +90,7 @@ func (s *siege) exchange() (get, echo time.Duration, err error) {
 type report struct {
 	base, peak, after int64 // RSS in bytes
 	gets, echoes      []time.Duration
+	cpu               time.Duration // the server's CPU time from the attack's start to the end of settling
 	err               error // the well-behaved client's first failure
 }
 
@@ -101,6 +102,7 @@ func (r report) growth() int64 { return r.peak - r.base }
 // rising: the server may still be working through what it took in.
 func (s *siege) during(attack func()) report {
 	rep := report{base: s.base}
+	cpu0 := s.srv.cpu()
 	var peak atomic.Int64
 	peak.Store(s.base)
 	sample := func() int64 {
@@ -168,6 +170,7 @@ func (s *siege) during(attack func()) report {
 	close(stopSampling)
 	<-sampled
 	rep.peak = peak.Load()
+	rep.cpu = s.srv.cpu() - cpu0
 	return rep
 }
 
@@ -175,8 +178,8 @@ func (s *siege) during(attack func()) report {
 // that the well-behaved client was served throughout.
 func (r report) check(t *testing.T, what string, limit int64) {
 	t.Helper()
-	t.Logf("%s: RSS baseline %.1f MiB, peak %.1f MiB (growth %.1f MiB), after settling %.1f MiB",
-		what, mib(r.base), mib(r.peak), mib(r.growth()), mib(r.after))
+	t.Logf("%s: RSS baseline %.1f MiB, peak %.1f MiB (growth %.1f MiB), after settling %.1f MiB; server CPU %v",
+		what, mib(r.base), mib(r.peak), mib(r.growth()), mib(r.after), r.cpu)
 	t.Logf("well-behaved client on the same loop: %d exchanges answered; GET / latency median %v, max %v; echo latency median %v, max %v",
 		len(r.gets), median(r.gets), slices.Max(append(r.gets, 0)), median(r.echoes), slices.Max(append(r.echoes, 0)))
 	if r.err != nil {

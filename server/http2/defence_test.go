@@ -188,3 +188,29 @@ func TestH2IdleTimeout(t *testing.T) {
 		t.Fatalf("closed after %v, before the idle timeout", d)
 	}
 }
+
+// PINGs (or SETTINGS, or empty frames) do not keep an idle connection open: only frames
+// that move a stream re-arm its deadline (before, any frame did, so a client pinging
+// every few seconds held the connection forever).
+func TestH2IdleTimeoutIgnoresPings(t *testing.T) {
+	cl := h2Dial(t, server.Config{}, Config{IdleTimeout: 500 * time.Millisecond})
+	cl.write(cl.request(nil, 1, "GET", "/", nil))
+	cl.readUntil(1)
+	done := make(chan *connEvents, 1)
+	go func() { done <- cl.readUntil() }() // until the server closes
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case ev := <-done:
+			if !ev.goAway || ev.goAwayErr != h2.ErrCodeNo || !ev.closed {
+				t.Fatalf("want GOAWAY NO_ERROR and close, got %+v", ev)
+			}
+			return
+		case <-tick.C:
+			if _, err := cl.c.Write(h2.AppendPing(nil, false, [8]byte{1})); err != nil {
+				t.Fatalf("closed without GOAWAY: %v", err)
+			}
+		}
+	}
+}
