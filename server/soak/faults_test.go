@@ -266,8 +266,9 @@ func writeAll(c net.Conn, n int, frame func(i int) []byte) <-chan error {
 }
 
 // slowReaderWS sends 16 MiB of messages (8 under the race detector) while reading slowly through a small receive
-// buffer. The echoes cannot all wait in the server: its send budget (1 MiB by default,
-// DropMessages) must drop some. What arrives must be intact and in order, and the close
+// buffer. The echoes cannot all wait in the server: its send budget (1 MiB by default)
+// must drop some (the route's DropMessages) or stop reading the client until it catches
+// up (the core's backpressure). What arrives must be intact and in order, and the close
 // handshake, whose control frames are never dropped, must still complete.
 func slowReaderWS(e *env, rng *rand.Rand) string {
 	const kind = "slow-reader-ws"
