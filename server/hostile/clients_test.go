@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -190,11 +191,28 @@ func closeCode(payload []byte) ws.StatusCode {
 	return ws.StatusCode(binary.BigEndian.Uint16(payload))
 }
 
+// deflaters keeps one compressor per level: a new flate.Writer costs about a megabyte
+// of allocation, and hundreds of them take seconds under the race detector.
+var deflaters struct {
+	sync.Mutex
+	w map[int]*flate.Writer
+}
+
 // deflateMessage compresses p as one permessage-deflate message (RFC 7692 §7.2.1): a
 // raw DEFLATE stream ended by a sync flush, whose 0x00 0x00 0xff 0xff tail is removed.
 func deflateMessage(p []byte, level int) []byte {
+	deflaters.Lock()
+	defer deflaters.Unlock()
 	var buf bytes.Buffer
-	fw, _ := flate.NewWriter(&buf, level)
+	fw := deflaters.w[level]
+	if fw == nil {
+		fw, _ = flate.NewWriter(&buf, level)
+		if deflaters.w == nil {
+			deflaters.w = map[int]*flate.Writer{}
+		}
+		deflaters.w[level] = fw
+	}
+	fw.Reset(&buf)
 	_, _ = fw.Write(p)
 	_ = fw.Flush()
 	return bytes.TrimSuffix(buf.Bytes(), []byte{0, 0, 0xff, 0xff})

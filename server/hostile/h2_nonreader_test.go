@@ -51,9 +51,9 @@ func TestHTTP2NonReaderWithMaximalWindows(t *testing.T) {
 
 // Issue 14 item 1, second form: with the default windows, the answers to the first
 // streams exhaust the connection window, 100 streams then wait for window, and every
-// further HEADERS is refused with RST_STREAM REFUSED_STREAM (RFC 9113 §5.1.2). A million
-// of those refusals for a client that never reads must not be queued either: RSS grows by
-// at most 16 MiB.
+// further HEADERS is refused with RST_STREAM REFUSED_STREAM (RFC 9113 §5.1.2). Two
+// million of those refusals for a client that never reads must not be queued either: RSS
+// grows by at most 16 MiB.
 func TestHTTP2NonReaderRefusedStreams(t *testing.T) {
 	srv := startServer(t, "")
 	s := besiege(t, srv, nil)
@@ -62,7 +62,7 @@ func TestHTTP2NonReaderRefusedStreams(t *testing.T) {
 	if _, err := c.Write(preface); err != nil {
 		t.Fatal(err)
 	}
-	const perChunk, chunks = 1000, 1000
+	const perChunk, chunks = 1000, 2000
 	var f flooded
 	rep := s.during(func() { f = flood(c, chunks, noDeadline, h2Requests(perChunk)) })
 	t.Logf("attack: %d HEADERS frames: %v", f.chunks*perChunk, f)

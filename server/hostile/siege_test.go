@@ -91,7 +91,7 @@ type report struct {
 	base, peak, after int64 // RSS in bytes
 	gets, echoes      []time.Duration
 	cpu               time.Duration // the server's CPU time from the attack's start to the end of settling
-	err               error // the well-behaved client's first failure
+	err               error         // the well-behaved client's first failure
 }
 
 func (r report) growth() int64 { return r.peak - r.base }
@@ -147,7 +147,16 @@ func (s *siege) during(attack func()) report {
 		}
 	}()
 
+	// Should attack end the test (t.Fatal), the two goroutines stop with it.
+	attacked := false
+	defer func() {
+		if !attacked {
+			close(stopExchanging)
+			close(stopSampling)
+		}
+	}()
 	attack()
+	attacked = true
 
 	close(stopExchanging)
 	<-exchanged

@@ -62,12 +62,18 @@ func TestSlowLorisBodyGets408(t *testing.T) {
 				}
 			}
 		}
+		var unanswered []int
 		for i, ok := range answered {
 			if !ok {
-				answers[i].err = io.ErrNoProgress
 				_ = conns[i].Close() // ends its reader
-				<-done
+				unanswered = append(unanswered, i)
 			}
+		}
+		for range unanswered {
+			<-done
+		}
+		for _, i := range unanswered {
+			answers[i].err = io.ErrNoProgress
 		}
 	})
 	rep.check(t, "slow-loris bodies", 0)

@@ -53,15 +53,22 @@ func (pm *PreparedMessage) frameFor(w *Conn) []byte {
 // that piled up while the loop was busy leave in one write. Loop only.
 func (w *Conn) writePrepared(msgs []*PreparedMessage) {
 	c := w.c
+	flushed := false
 	for _, pm := range msgs {
 		if w.state >= stateCloseSent || c.Closing() {
 			break
 		}
 		frame := pm.frameFor(w)
 		if w.overBudget(len(frame)) {
-			// The budget counts what the socket has not taken: hand it what is queued first.
-			if c.Flush(); c.Closing() {
-				return
+			// The budget counts what the socket has not taken: hand it what is queued
+			// first, once per delivery (a member that still does not take it will not
+			// within the same turn, and a write attempt per message would make a flood
+			// cost the loop a system call per message and member).
+			if !flushed {
+				flushed = true
+				if c.Flush(); c.Closing() {
+					return
+				}
 			}
 			if w.overBudget(len(frame)) {
 				_ = w.overflow()
