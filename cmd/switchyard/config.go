@@ -47,6 +47,7 @@ type limitsConfig struct {
 	MaxHeaderBytes int   `json:"max_header_bytes"`
 	MaxHeaders     int   `json:"max_headers"`
 	MaxBody        int64 `json:"max_body"`
+	MinBodyRate    int   `json:"min_body_rate"` // bytes/s a body must keep up on average (0: 16 KiB/s)
 	AllowBareLF    bool  `json:"allow_bare_lf"`
 }
 
@@ -137,7 +138,7 @@ func (c *serveConfig) validate() error {
 	}
 	for key, v := range map[string]int{"loops": c.Loops, "max_conns": c.MaxConns,
 		"limits.max_request_line": c.Limits.MaxRequestLine, "limits.max_header_bytes": c.Limits.MaxHeaderBytes,
-		"limits.max_headers": c.Limits.MaxHeaders} {
+		"limits.max_headers": c.Limits.MaxHeaders, "limits.min_body_rate": c.Limits.MinBodyRate} {
 		if v < 0 {
 			return fmt.Errorf("%s: must not be negative", key)
 		}
@@ -203,6 +204,7 @@ func (c *serveConfig) serverConfig() server.Config {
 		Addr: c.Addr, Loops: c.Loops, ReusePort: c.ReusePort, IdleSpins: c.IdleSpins, MaxConns: c.MaxConns, Limits: limits,
 		HeaderTimeout: time.Duration(c.Timeouts.Header), BodyTimeout: time.Duration(c.Timeouts.Body),
 		IdleTimeout: time.Duration(c.Timeouts.Idle), ShutdownTimeout: time.Duration(c.Timeouts.Shutdown),
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+		MinBodyRate: c.Limits.MinBodyRate,
+		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}
 }

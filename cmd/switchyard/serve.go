@@ -43,6 +43,7 @@ func parseServeArgs(args []string) (*serveConfig, error) {
 	fs.IntVar(&cfg.Limits.MaxHeaderBytes, "max-header-bytes", cfg.Limits.MaxHeaderBytes, "header block limit in bytes (431; 0: 16384)")
 	fs.IntVar(&cfg.Limits.MaxHeaders, "max-headers", cfg.Limits.MaxHeaders, "header field count limit (431; 0: 100)")
 	fs.Int64Var(&cfg.Limits.MaxBody, "max-body", cfg.Limits.MaxBody, "request body limit in bytes (413; 0: 4 MiB)")
+	fs.IntVar(&cfg.Limits.MinBodyRate, "min-body-rate", cfg.Limits.MinBodyRate, "bytes per second a request body must keep up on average past -body-timeout (408; 0: 16384)")
 	fs.BoolVar(&cfg.Limits.AllowBareLF, "allow-bare-lf", cfg.Limits.AllowBareLF, "accept bare LF line endings (RFC 9112 §2.2 leniency)")
 	fs.Func("h2-max-streams", "HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS (default 100)", func(v string) error {
 		_, err := fmt.Sscan(v, &cfg.HTTP2.MaxConcurrentStreams)

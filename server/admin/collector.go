@@ -14,7 +14,7 @@ type Collector struct {
 	open, requests, upgrades             *prometheus.Desc
 	messages, bytes, dropped             *prometheus.Desc
 	h2Streams, errors, handshakeDuration *prometheus.Desc
-	paused                               *prometheus.Desc
+	paused, yields                       *prometheus.Desc
 }
 
 // NewCollector returns a collector for srv.
@@ -33,6 +33,7 @@ func NewCollector(srv *server.Server) *Collector {
 		h2Streams:         d("http2_streams_total", "HTTP/2 streams opened by clients."),
 		errors:            d("protocol_errors_total", "Protocol error codes sent to peers (HTTP/2's in RST_STREAM and GOAWAY).", "code"),
 		paused:            d("connections_paused_total", "Times a connection's reading was paused because its peer did not read what it was sent (send budget)."),
+		yields:            d("connection_yields_total", "Turns a connection ended early so that its loop's other connections run (WebSocket inflation budget)."),
 		handshakeDuration: d("upgrade_handshake_seconds", "Time from an upgrade request (its first read, or its parse when it arrived whole) to the 101."),
 	}
 }
@@ -40,7 +41,7 @@ func NewCollector(srv *server.Server) *Collector {
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.open, c.requests, c.upgrades, c.messages, c.bytes,
-		c.dropped, c.h2Streams, c.errors, c.paused, c.handshakeDuration} {
+		c.dropped, c.h2Streams, c.errors, c.paused, c.yields, c.handshakeDuration} {
 		ch <- d
 	}
 }
@@ -68,6 +69,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.dropped, st.Dropped)
 	counter(c.h2Streams, st.Streams)
 	counter(c.paused, st.Paused)
+	counter(c.yields, st.Yields)
 	for code, n := range st.Errors {
 		counter(c.errors, n, code)
 	}
