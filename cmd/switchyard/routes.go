@@ -28,6 +28,9 @@ func installRoutes(srv *server.Server, cfg *serveConfig) {
 	}
 }
 
+// broadcastSendBudget is a broadcast member's default send budget.
+const broadcastSendBudget = 256 << 10
+
 // defaultInflateRatio is how much larger than its compressed form a message to an echo or
 // broadcast route may inflate.
 const defaultInflateRatio = 32
@@ -42,6 +45,11 @@ func buildRoute(rc routeConfig) server.Route {
 	}
 	h := websocketHandler(rc.WebSocket)
 	if rc.Kind == "broadcast" {
+		if rc.WebSocket == nil || rc.WebSocket.SendBudget == 0 {
+			// Every member of a room holds its own backlog of the same messages: a smaller
+			// budget than an echo's keeps a room of slow members within memory.
+			h.SendBudget = broadcastSendBudget
+		}
 		hub := websocket.NewHub()
 		h.OnOpen = hub.Add
 		h.OnClose = func(c *websocket.Conn, _ websocket.StatusCode, _ string) { hub.Remove(c) }

@@ -223,7 +223,10 @@ func (h hold) Run(context.Context) error {
 // ones that were, in order.
 func TestHubBroadcastTellsThePublisherWhenALoopIsBehind(t *testing.T) {
 	hub := NewHub()
-	srv, opened := hubServer(t, hub, Handler{})
+	// A member budget above the queue's, so that what this test sees is the queue's bound
+	// and not the member's DropMessages policy (a delivery drops, past the budget, what
+	// the socket has not taken).
+	srv, opened := hubServer(t, hub, Handler{SendBudget: 4 * hubQueueBudget})
 	conns, readers, members := subscribe(t, srv, opened, 1)
 	release := make(hold)
 	_ = members[0].Conn().Loop().Run(release) // the loop is busy until released
