@@ -39,8 +39,8 @@ func newLoop(srv *Server, el gnet.EventLoop, id int) *Loop {
 	return l
 }
 
-// Task is work to run on a loop (see Loop.Run). It has gnet's Runnable shape, so a task
-// made once can be queued any number of times without allocating.
+// Task is work to run on a loop (see Loop.Run), in gnet's Runnable shape: a task made
+// once can be queued again and again (a broadcast's delivery, a worker-pool job's return).
 type Task interface {
 	Run(ctx context.Context) error
 }

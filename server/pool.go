@@ -11,7 +11,7 @@ import (
 // poolJob carries one request to a worker-pool handler and its response back. The request
 // is copied (head and body) because the loop's views die when the read is discarded; the
 // connection parses no further request until the response is back, so responses stay in
-// order. It returns to the loop as a Task of its own, so the round trip allocates nothing.
+// order. It returns to the loop as a Task of its own.
 type poolJob struct {
 	h       *http1
 	handler Handler
