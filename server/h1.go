@@ -37,6 +37,7 @@ type h1State struct {
 	inBody  bool // a chunked body is being decoded
 	headLen int
 	waiting int  // input length when a Content-Length body was last found incomplete
+	whole   int  // head and Content-Length body, once the body was found incomplete
 	started bool // the header timeout is running
 	// bodyFrom is the clock's nanoseconds when the body began (armBodyDeadline).
 	bodyFrom int64
@@ -93,6 +94,12 @@ func (h *http1) Serve(c *Conn, in []byte) (int, error) {
 	if st.inBody {
 		return h.readBody(st, in)
 	}
+	if st.whole > 0 && len(in) < st.whole {
+		// A Content-Length body still arriving: the head is parsed again only once the
+		// request is whole, so a body in many small reads costs no parse per read.
+		h.bodyProgress(st, len(in))
+		return 0, nil
+	}
 	if !st.started {
 		st.started = true
 		c.SetDeadline(c.srv.cfg.HeaderTimeout)
@@ -134,23 +141,27 @@ func (h *http1) Serve(c *Conn, in []byte) (int, error) {
 		// The body spans reads: it waits, unconsumed, in the core's accumulator (the
 		// parser refused a Content-Length above MaxBodyBytes), and the head is parsed
 		// again when more arrives.
-		if st.waiting == 0 {
-			if req.Expect100 && len(in) == n {
-				c.WriteString(continue100)
-			}
-			st.waiting = n
-			h.armBodyDeadline(st, 0)
+		if req.Expect100 && len(in) == n {
+			c.WriteString(continue100)
 		}
-		if len(in) > st.waiting {
-			st.waiting = len(in)
-			h.armBodyDeadline(st, int64(len(in)-n))
-		}
+		st.headLen, st.whole, st.waiting = n, n+int(req.ContentLength), n
+		h.armBodyDeadline(st, 0)
+		h.bodyProgress(st, len(in))
 		return 0, nil
 	case req.ContentLength > 0:
 		end := n + int(req.ContentLength)
 		return end, h.dispatch(req, in[:n], in[n:end])
 	}
 	return n, h.dispatch(req, in[:n], nil)
+}
+
+// bodyProgress re-arms the body deadline when a read brought more of a waiting
+// Content-Length body (in is the input so far: head and body).
+func (h *http1) bodyProgress(st *h1State, in int) {
+	if in > st.waiting {
+		st.waiting = in
+		h.armBodyDeadline(st, int64(in-st.headLen))
+	}
 }
 
 // armBodyDeadline gives a body BodyTimeout from its start, plus the time the received
