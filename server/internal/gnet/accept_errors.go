@@ -9,6 +9,12 @@
 // ENFILE the pending connection is accepted with a descriptor held in reserve and
 // closed at once (the libev/nginx technique): the client learns immediately and the
 // loop does not spin.
+//
+// Any code in the process that opens a file can take the reserve's descriptor in the
+// instant it is spent (seen in tests: the logger loading the time zone on its first
+// line). Then nothing can be refused at once, and a level-triggered listener would
+// keep the loops spinning on EMFILE: instead the listeners come off every poller, and
+// the next connection to close gives its descriptor to the reserve and puts them back.
 
 //go:build darwin || dragonfly || freebsd || linux || netbsd || openbsd
 
@@ -23,6 +29,8 @@ import (
 
 	errorx "github.com/panjf2000/gnet/v2/pkg/errors"
 	"github.com/panjf2000/gnet/v2/pkg/socket"
+
+	"github.com/switchyard-dev/switchyard/server/internal/gnet/internal/netpoll"
 )
 
 // acceptVerdict says what an accept loop does after an error.
@@ -67,6 +75,7 @@ type fdReserve struct {
 	mu      sync.RWMutex
 	fd      int
 	refused atomic.Int64 // connections refused since the last log line
+	paused  atomic.Bool  // the reserve is lost: listeners are off every poller
 	logged  atomic.Int64 // unix nanoseconds of the last log line
 }
 
@@ -123,6 +132,9 @@ func (el *eventloop) onAcceptError(fd int, err error) error {
 // descriptors (err is EMFILE or ENFILE); for memory shortages (ENOBUFS, ENOMEM) it
 // only logs, and the next readiness event retries.
 func (el *eventloop) shed(lfd int, err error) {
+	if shedHook != nil {
+		shedHook()
+	}
 	r := el.engine.reserve
 	if err == unix.EMFILE || err == unix.ENFILE {
 		r.mu.Lock()
@@ -137,6 +149,11 @@ func (el *eventloop) shed(lfd int, err error) {
 			}
 			r.fd = openSpareFD()
 		}
+		if r.fd < 0 && !r.paused.Load() {
+			el.engine.pollListeners(false)
+			r.paused.Store(true)
+			el.getLogger().Warnf("accept failed (%v) and the descriptor held in reserve was taken: accepting paused until a connection closes", err)
+		}
 		r.mu.Unlock()
 	}
 	// One line a second at most: a flood of refusals must not become a flood of logs.
@@ -145,4 +162,52 @@ func (el *eventloop) shed(lfd int, err error) {
 		el.getLogger().Warnf("accept failed (%v): refusing new connections, %d refused in the last second; open connections are unaffected",
 			err, r.refused.Swap(0))
 	}
+}
+
+// shedHook, when set (by tests, before the engine runs), is called at every shed.
+var shedHook func()
+
+// descriptorFreed is called after a loop closed a connection's descriptor: if
+// accepting is paused for want of a reserve, the reserve takes a descriptor again and
+// the listeners go back on the pollers.
+func (eng *engine) descriptorFreed() {
+	r := eng.reserve
+	if !r.paused.Load() {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.paused.Load() {
+		return
+	}
+	if r.fd < 0 {
+		r.fd = openSpareFD()
+	}
+	if r.fd >= 0 {
+		eng.pollListeners(true)
+		r.paused.Store(false)
+	}
+}
+
+// pollListeners puts every loop's listeners on its poller (on) or takes them off. It
+// may run on any goroutine: epoll_ctl and kevent are safe beside a poller's wait.
+func (eng *engine) pollListeners(on bool) {
+	shared := eng.sharedListener()
+	eng.eventLoops.iterate(func(_ int, el *eventloop) bool {
+		for _, ln := range el.listeners {
+			var err error
+			switch {
+			case !on:
+				err = el.poller.Delete(ln.fd)
+			case shared:
+				err = el.poller.AddReadExclusive(&netpoll.PollAttachment{FD: ln.fd, Callback: el.accept})
+			default:
+				err = el.poller.AddRead(ln.packPollAttachment(el.accept), false)
+			}
+			if err != nil {
+				el.getLogger().Errorf("listener fd=%d on event-loop(%d), polled=%t: %v", ln.fd, el.idx, on, err)
+			}
+		}
+		return true
+	})
 }

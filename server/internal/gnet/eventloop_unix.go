@@ -406,6 +406,7 @@ func (el *eventloop) close(c *conn, err error) error {
 	if err := closeFd(c.fd); err != nil {
 		return fmt.Errorf("failed to close fd=%d in event-loop(%d): %v", c.fd, el.idx, os.NewSyscallError("close", err))
 	}
+	el.engine.descriptorFreed() // Switchyard patch: see accept_errors.go
 	return el.handleAction(c, action)
 }
 
