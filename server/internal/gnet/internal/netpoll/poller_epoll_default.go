@@ -43,9 +43,11 @@ type Poller struct {
 	idleSpins                   int                  // Switchyard patch: see SetIdleSpins
 }
 
-// SetIdleSpins sets how many times Polling, once it finds no event, yields the CPU and
-// polls again before it blocks in epoll_wait (Switchyard patch; 0 blocks at once, as
-// upstream does). Call it before Polling.
+// SetIdleSpins sets how many times at most Polling, once it finds no event, yields the
+// CPU and polls again before it blocks in epoll_wait (Switchyard patch; 0 blocks at
+// once, as upstream does). Whether it spins at all after a batch is the spin pacer's
+// call: only while its recent idle gaps were short (spin_pacer.go). Call it before
+// Polling.
 //
 // Why: a loop that has just run out of events usually gets more within microseconds,
 // from the same clients. Blocking costs a context switch out and, when the next packet
@@ -136,11 +138,14 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 	var doChores bool
 
 	msec := -1
-	spins := 0 // Switchyard patch: empty polls since the last event (SetIdleSpins)
+	// Switchyard patch: after each batch the pacer says how many empty polls (spins) the
+	// loop makes before it sleeps; idle says a gap is being timed for it (SetIdleSpins).
+	pacer := newSpinPacer(p.idleSpins)
+	spins, spinLimit, idle := 0, 0, false
 	for {
 		n, err := unix.EpollWait(p.fd, el.events, msec)
 		if n == 0 || (n < 0 && err == unix.EINTR) {
-			if msec == 0 && spins < p.idleSpins {
+			if msec == 0 && spins < spinLimit {
 				spins++
 				if spinHook != nil {
 					spinHook()
@@ -150,7 +155,6 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 				_, _, _ = unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
 				continue
 			}
-			spins = 0
 			msec = -1
 			runtime.Gosched()
 			continue
@@ -158,8 +162,10 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 			logging.Errorf("error occurs in epoll: %v", os.NewSyscallError("epoll_wait", err))
 			return err
 		}
-		msec = 0
-		spins = 0
+		if idle {
+			pacer.arrived(pacer.now())
+			idle = false
+		}
 
 		for i := 0; i < n; i++ {
 			ev := &el.events[i]
@@ -213,6 +219,19 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 			el.expand()
 		} else if n < el.size>>1 {
 			el.shrink()
+		}
+
+		// The batch is done: spin if the pacer expects more soon, else sleep at once
+		// (after letting what the batch readied on this P run).
+		spins, spinLimit = 0, 0
+		if p.idleSpins > 0 {
+			spinLimit, idle = pacer.ranOut(pacer.now()), true
+		}
+		if spinLimit > 0 {
+			msec = 0
+		} else {
+			msec = -1
+			runtime.Gosched()
 		}
 	}
 }
