@@ -68,7 +68,8 @@ func (job *offLoopJob) copyRequest(r *Request) {
 	}
 	job.req = Request{Method: take(r.Method), Target: take(r.Target), Path: take(r.Path),
 		Query: take(r.Query), Host: take(r.Host), Body: take(r.Body),
-		ProtoMajor: r.ProtoMajor, ProtoMinor: r.ProtoMinor, StreamID: r.StreamID}
+		ProtoMajor: r.ProtoMajor, ProtoMinor: r.ProtoMinor, StreamID: r.StreamID,
+		peer: job.c} // RemoteAddr only: conn stays nil off the loop
 	job.hdrs = job.hdrs[:0]
 	for _, h := range r.Header {
 		job.hdrs = append(job.hdrs, Header{Name: take(h.Name), Value: take(h.Value), ID: h.ID})

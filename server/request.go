@@ -24,7 +24,12 @@ type Request struct {
 	// StreamID is the HTTP/2 stream carrying the request (0 over HTTP/1.1).
 	StreamID uint32
 
+	// conn is the connection, for a handler on the loop; nil in a worker-pool handler,
+	// which may not call its loop-only methods.
 	conn *Conn
+	// peer is the connection for RemoteAddr alone, which is safe from any goroutine:
+	// set in a worker-pool handler too.
+	peer *Conn
 	h1   *parser.Request
 }
 
@@ -49,12 +54,13 @@ func (r *Request) HTTP1() *parser.Request { return r.h1 }
 // from handlers that run on the loop.
 func (r *Request) Conn() *Conn { return r.conn }
 
-// RemoteAddr is the client's address.
+// RemoteAddr is the client's address, in a worker-pool handler too, and still after the
+// client has gone. Safe from any goroutine.
 func (r *Request) RemoteAddr() net.Addr {
-	if r.conn == nil {
+	if r.peer == nil {
 		return nil
 	}
-	return r.conn.RemoteAddr()
+	return r.peer.RemoteAddr()
 }
 
 // AsHTTP2 makes r, an HTTP/1.1 request that upgraded to h2c, the request of HTTP/2
@@ -71,6 +77,6 @@ func (r *Request) fromHTTP1(c *Conn, pr *parser.Request, body []byte) {
 		Host:       pr.Get(parser.HeaderHost),
 		ProtoMajor: 1, ProtoMinor: pr.ProtoMinor,
 		Header: pr.Headers, Body: body,
-		conn: c, h1: pr,
+		conn: c, peer: c, h1: pr,
 	}
 }

@@ -37,7 +37,7 @@ func (r *Route) requiresUpgrade() bool {
 func (c *Conn) Handle(w *ResponseWriter, r *Request) { c.handle(c.srv.route(r.Path), w, r) }
 
 func (c *Conn) handle(route *Route, w *ResponseWriter, r *Request) {
-	r.conn = c
+	r.conn, r.peer = c, c
 	if route == nil {
 		route = &noRoute
 	}

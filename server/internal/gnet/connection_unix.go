@@ -25,7 +25,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/panjf2000/gnet/v2/pkg/bs"
 	"github.com/panjf2000/gnet/v2/pkg/buffer/elastic"
 	errorx "github.com/panjf2000/gnet/v2/pkg/errors"
 	bsPool "github.com/panjf2000/gnet/v2/pkg/pool/byteslice"
@@ -102,20 +101,14 @@ func (c *conn) release() {
 	c.ctx = nil
 	c.safeCtx.Store(nil)
 	c.buffer = nil
-	if addr, ok := c.localAddr.(*net.TCPAddr); ok && len(c.loop.listeners) == 0 && len(addr.Zone) > 0 {
-		bsPool.Put(bs.StringToBytes(addr.Zone))
-	}
-	if addr, ok := c.remoteAddr.(*net.TCPAddr); ok && len(addr.Zone) > 0 {
-		bsPool.Put(bs.StringToBytes(addr.Zone))
-	}
-	if addr, ok := c.localAddr.(*net.UDPAddr); ok && len(c.loop.listeners) == 0 && len(addr.Zone) > 0 {
-		bsPool.Put(bs.StringToBytes(addr.Zone))
-	}
-	if addr, ok := c.remoteAddr.(*net.UDPAddr); ok && len(addr.Zone) > 0 {
-		bsPool.Put(bs.StringToBytes(addr.Zone))
-	}
-	c.localAddr = nil
-	c.remoteAddr = nil
+	// Switchyard patch: the addresses stay. LocalAddr and RemoteAddr read only what was
+	// set before the connection was opened, so they are safe from any goroutine, even
+	// one that asks while the loop closes the connection (upstream cleared them here: a
+	// data race, and a nil address after the close). Nor are their zones handed to the
+	// byte-slice pool: the *net.TCPAddr a caller holds would see its Zone rewritten by
+	// the next user of those bytes (and an interface's name, which ip6ZoneToString
+	// returns, never came from the pool). The conn is never reused, so nothing is kept
+	// longer than the conn itself.
 	if !c.isDatagram {
 		c.remote = nil
 		c.inboundBuffer.Done()
