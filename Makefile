@@ -11,7 +11,7 @@ ADDR      ?= :8080
 export PATH := $(BIN):$(PATH)
 
 .PHONY: all build run test check vet fmt-check unit race fuzz fuzz-brief bench tools apt-tools peers-test clean
-.PHONY: bench-suite bench-peers bench-tools
+.PHONY: bench-suite bench-paced bench-peers bench-tools
 .PHONY: soak
 
 all: build
@@ -77,11 +77,16 @@ bench:
 PEER := $(BIN)/peer
 BENCHFLAGS ?=
 
-## bench-suite: switchyard against its peers, alternating, medians of 3 rounds (under 10
-## minutes); writes bench/results/YYYY-MM-DD-HHMM/{report.md,results.json,chart.svg}.
+## bench-suite: switchyard against its peers, alternating, medians of 3 rounds, then the
+## paced and idle scenarios of issue 15 in one round (~3.8 more minutes); writes
+## bench/results/YYYY-MM-DD-HHMM/{report.md,results.json,chart.svg}.
 ## `make bench-suite BENCHFLAGS="-quick -rounds 1"` tries it in a minute.
 bench-suite: build bench-peers bench-tools
 	$(SWITCHYARD) bench -out bench/results $(BENCHFLAGS)
+
+## bench-paced: only issue 15's part (the saturated echo the half rate comes from, paced, idle).
+bench-paced: build bench-peers bench-tools
+	$(SWITCHYARD) bench -out bench/results -scenarios ws-echo-64B-c10000,ws-paced,ws-idle,h1-paced,h2-paced $(BENCHFLAGS)
 
 bench-peers:
 	cd bench/peers && $(GO) build -o $(PEER) ./cmd/peer

@@ -102,5 +102,43 @@ func evaluateBars(r *Report) []Bar {
 		a, b := ratio(sy.Rate, h2c), ratio(sy.Rate, ng)
 		return fmt.Sprintf("%.0f: %.2f× h2c, %.2f× nghttpd", sy.Rate, a, b), a >= 4 && b >= 0.7 && sy.Errors == 0
 	})
+	// Issue 15: at every paced rate, and idle.
+	for _, sc := range r.Scenarios {
+		switch {
+		case sc.IsPaced():
+			check("paced CPU per op and p99", sc.Name, "≤ 0.8× the best peer's server µs/op, p99 ≤ the best peer's", func(sy *Summary, peers []*Summary) (string, bool) {
+				p, l := best(peers, byCPU), best(peers, byLatency)
+				x := ratio(sy.ServerUsPer, p.ServerUsPer)
+				return fmt.Sprintf("%.1f µs vs %s %.1f µs = %.2f×; %s %s µs vs %s %s µs", sy.ServerUsPer, p.Server, p.ServerUsPer, x,
+						latName(sy), us(latOf(sy)), l.Server, us(latOf(l))),
+					x <= 0.8 && latOf(sy) <= latOf(l) && sy.Errors == 0
+			})
+		case sc.Kind == KindWSIdle:
+			check("idle CPU", sc.Name, "≤ 0.1 % of a core at ≥ 15,000 connections, not above any peer", func(sy *Summary, peers []*Summary) (string, bool) {
+				p := best(peers, byCores)
+				return fmt.Sprintf("%.2f %% at %d conns vs %s %.2f %%", sy.ServerCores*100, sy.Conns, p.Server, p.ServerCores*100),
+					sy.ServerCores <= 0.001 && sy.ServerCores <= p.ServerCores && sy.Conns >= 15000
+			})
+		}
+	}
 	return bars
+}
+
+func byCores(a, b *Summary) bool   { return a.ServerCores < b.ServerCores }
+func byLatency(a, b *Summary) bool { return latOf(a) < latOf(b) }
+
+// latOf is the latency a paced bar compares: p99, or the mean where the tool gives no
+// percentiles (h2load).
+func latOf(s *Summary) float64 {
+	if s.P99 > 0 {
+		return s.P99
+	}
+	return s.Mean
+}
+
+func latName(s *Summary) string {
+	if s.P99 > 0 {
+		return "p99"
+	}
+	return "mean"
 }

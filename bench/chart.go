@@ -7,7 +7,8 @@ import (
 )
 
 // Chart draws the medians as horizontal bars, one panel per scenario and figure:
-// throughput (or memory per connection for ws-hold) and server CPU per op. switchyard's
+// throughput (or memory per connection for ws-hold, CPU for ws-idle) and server CPU per
+// op; then the paced scenarios as CPU-against-rate lines (pacedchart.go). switchyard's
 // bar is drawn in its own colour. Plain SVG, written by hand: no plotting dependency.
 func (r *Report) Chart() string {
 	type bar struct {
@@ -34,9 +35,21 @@ func (r *Report) Chart() string {
 			cpu.bars = append(cpu.bars, bar{s.Server, s.ServerUsPer, sy})
 			kib.bars = append(kib.bars, bar{s.Server, s.KiBPerConn, sy})
 		}
-		if sc.Kind == KindHold {
+		switch {
+		case sc.Kind == KindHold:
 			panels = append(panels, kib)
 			continue
+		case sc.Kind == KindWSIdle:
+			idle := panel{title: fmt.Sprintf("%s: server CPU, %% of one core, idle (lower is better)", sc.Name)}
+			for _, s := range r.Summaries {
+				if s.Scenario == sc.Name && s.Runs > s.Failed {
+					idle.bars = append(idle.bars, bar{s.Server, s.ServerCores * 100, s.Server == "switchyard"})
+				}
+			}
+			panels = append(panels, idle)
+			continue
+		case sc.IsPaced():
+			continue // drawn as lines below
 		}
 		panels = append(panels, rate, cpu)
 	}
@@ -44,7 +57,7 @@ func (r *Report) Chart() string {
 		width, left, right = 860, 110, 120
 		rowH, gap, titleH  = 18, 4, 26
 	)
-	height := 10
+	height := 10 + r.rateCharts()*rateChartH
 	for _, p := range panels {
 		height += titleH + len(p.bars)*(rowH+gap) + 12
 	}
@@ -75,6 +88,7 @@ func (r *Report) Chart() string {
 		}
 		y += 12
 	}
+	r.drawRateCharts(&b, y, width)
 	b.WriteString("</svg>\n")
 	return b.String()
 }

@@ -18,7 +18,13 @@ type clientLoop struct {
 	wakefd int
 	buf    []byte // the read buffer all its connections share
 	conns  []*loadConn
-	free   []int32 // slots of closed connections
+	free   []int32      // slots of closed connections
+	spins  int          // polls before epoll_wait sleeps (0 for paced runs: see newLoadClientSpins)
+	quiet  *quietWaiter // with spins 0: the loop sleeps in Go's netpoller (quietwait.go)
+
+	// A paced run's timer (timerfd, -1: none) and what the loop does when it fires.
+	timerfd int
+	onTimer func()
 
 	mu      sync.Mutex
 	tasks   []func()
@@ -37,10 +43,13 @@ type loadConn struct {
 	closed  bool
 }
 
-// wakeSlot marks the eventfd's epoll events.
-const wakeSlot = -1
+// wakeSlot marks the eventfd's epoll events, timerSlot the timerfd's.
+const (
+	wakeSlot  = -1
+	timerSlot = -2
+)
 
-func newClientLoop(lc *loadClient) (*clientLoop, error) {
+func newClientLoop(lc *loadClient, spins int) (*clientLoop, error) {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("load client: epoll_create1: %w", err)
@@ -50,11 +59,14 @@ func newClientLoop(lc *loadClient) (*clientLoop, error) {
 		_ = syscall.Close(epfd)
 		return nil, fmt.Errorf("load client: eventfd: %w", e)
 	}
-	l := &clientLoop{lc: lc, epfd: epfd, wakefd: int(wfd), buf: make([]byte, 64<<10)}
+	l := &clientLoop{lc: lc, epfd: epfd, wakefd: int(wfd), buf: make([]byte, 64<<10), spins: spins, timerfd: -1}
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: wakeSlot}
 	if err := rawEpollCtl(epfd, syscall.EPOLL_CTL_ADD, l.wakefd, &ev); err != nil {
 		l.release()
 		return nil, fmt.Errorf("load client: epoll_ctl: %w", err)
+	}
+	if spins == 0 {
+		l.quiet = newQuietWaiter(epfd) // nil if the runtime cannot poll it: epollWait then
 	}
 	return l, nil
 }
@@ -101,7 +113,15 @@ func (l *clientLoop) add(c *loadConn) {
 func (l *clientLoop) run() error {
 	events := make([]syscall.EpollEvent, 256)
 	for !l.stopped.Load() {
-		n, err := epollWait(l.epfd, events, clientSpins, 100)
+		var (
+			n   int
+			err error
+		)
+		if l.quiet != nil {
+			n, err = l.quiet.wait(l.epfd, events)
+		} else {
+			n, err = epollWait(l.epfd, events, l.spins, 100)
+		}
 		if err != nil {
 			if err == syscall.EINTR {
 				continue
@@ -112,6 +132,10 @@ func (l *clientLoop) run() error {
 			ev := &events[i]
 			if ev.Fd == wakeSlot {
 				l.runTasks()
+				continue
+			}
+			if ev.Fd == timerSlot {
+				l.timerFired()
 				continue
 			}
 			c := l.conns[ev.Fd]
@@ -148,6 +172,12 @@ func (l *clientLoop) release() {
 			c.close(nil)
 		}
 	}
+	if l.timerfd >= 0 {
+		_ = syscall.Close(l.timerfd)
+	}
+	if l.quiet != nil {
+		l.quiet.close()
+	}
 	_ = syscall.Close(l.wakefd)
 	_ = syscall.Close(l.epfd)
 }
@@ -177,7 +207,7 @@ func (c *loadConn) read(hup bool) {
 			c.in = append(c.in, data...)
 			data = c.in
 		}
-		used, closeNow := l.lc.onData(c.cc, data)
+		used, closeNow := l.lc.parse(c.cc, data)
 		if rest := data[used:]; len(c.in) > 0 {
 			c.in = c.in[:copy(c.in, rest)]
 		} else if len(rest) > 0 {

@@ -30,9 +30,6 @@ type HoldParams struct {
 // from child processes started as `self <childArgs...> -addr ... -n ... -src ...`, and
 // reports the server's RSS before and after and the KiB each connection costs it.
 func RunHold(ctx context.Context, addr string, pid int, p HoldParams, self string, childArgs []string, live *Live) (Metrics, error) {
-	if p.PerChild <= 0 {
-		p.PerChild = 10000
-	}
 	if p.Path == "" {
 		p.Path = "/echo"
 	}
@@ -43,28 +40,66 @@ func RunHold(ctx context.Context, addr string, pid int, p HoldParams, self strin
 		return m, err
 	}
 	w := openWindow(pid)
+	h, err := startHolders(ctx, addr, p.Path, p.Conns, p.PerChild, self, childArgs, live)
+	if err != nil {
+		return m, err
+	}
+	sleepCtx(ctx, p.Settle)
+	after, err := ProcRSS(pid)
+	m.Ops = uint64(h.held)
+	m.Conns = h.held
+	w.close(&m)
+	m.ClientCPU += h.release().Seconds()
+	if err != nil {
+		return m, err
+	}
+	m.RSSBeforeKiB, m.RSSAfterKiB = before, after
+	m.Errors = uint64(h.errs)
+	m.ErrorSample = h.sample
+	if m.Conns > 0 {
+		m.KiBPerConn = float64(after-before) / float64(m.Conns)
+	}
+	m.Note = fmt.Sprintf("%d of %d connections held by %d client processes", m.Conns, p.Conns, len(h.kids))
+	return m, nil
+}
+
+// holders are the child processes holding idle connections for ws-hold and ws-idle.
+type holders struct {
+	kids   []*exec.Cmd
+	stdins []io.Closer
+	held   int
+	errs   int
+	sample string
+}
+
+// startHolders starts children of at most perChild connections each, one 127.0.0.x
+// source address per child, and returns once every child has reported its connections
+// up (or failed).
+func startHolders(ctx context.Context, addr, path string, conns, perChild int, self string, childArgs []string, live *Live) (*holders, error) {
+	if perChild <= 0 {
+		perChild = 10000
+	}
 	var (
-		kids     []*exec.Cmd
-		stdins   []io.Closer
+		h        = &holders{}
 		wg       sync.WaitGroup
 		held     atomic.Int64
 		errCount atomic.Int64
 		mu       sync.Mutex
-		sample   string
 	)
-	for i, left := 0, p.Conns; left > 0; i++ {
-		n := min(left, p.PerChild)
+	for i, left := 0, conns; left > 0; i++ {
+		n := min(left, perChild)
 		left -= n
-		args := append(append([]string(nil), childArgs...), "-addr", addr, "-path", p.Path,
+		args := append(append([]string(nil), childArgs...), "-addr", addr, "-path", path,
 			"-n", strconv.Itoa(n), "-src", fmt.Sprintf("127.0.0.%d", 10+i))
 		cmd := exec.CommandContext(ctx, self, args...)
 		cmd.Stderr = os.Stderr
 		in, _ := cmd.StdinPipe()
 		out, _ := cmd.StdoutPipe()
 		if err := cmd.Start(); err != nil {
-			return m, err
+			h.release()
+			return nil, err
 		}
-		kids, stdins = append(kids, cmd), append(stdins, in)
+		h.kids, h.stdins = append(h.kids, cmd), append(h.stdins, in)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -74,52 +109,54 @@ func RunHold(ctx context.Context, addr string, pid int, p HoldParams, self strin
 			if len(f) < 4 || f[0] != "held" {
 				errCount.Add(int64(n))
 				mu.Lock()
-				sample = fmt.Sprintf("hold child said %q", line)
+				h.sample = fmt.Sprintf("hold child said %q", line)
 				mu.Unlock()
 				return
 			}
-			h, _ := strconv.Atoi(f[1])
+			k, _ := strconv.Atoi(f[1])
 			e, _ := strconv.Atoi(f[3])
-			held.Add(int64(h))
+			held.Add(int64(k))
 			errCount.Add(int64(e))
-			live.add(uint64(h))
+			live.add(uint64(k))
 			if len(f) == 5 {
 				mu.Lock()
-				sample = f[4]
+				h.sample = f[4]
 				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
-	sleepCtx(ctx, p.Settle)
-	after, err := ProcRSS(pid)
-	m.Ops = uint64(held.Load())
-	m.Conns = int(held.Load())
-	w.close(&m)
-	for _, in := range stdins {
-		in.Close() // the children exit when their stdin closes
+	h.held, h.errs = int(held.Load()), int(errCount.Load())
+	return h, nil
+}
+
+// cpu is the CPU time the live children have used so far (ProcCPUFine).
+func (h *holders) cpu() time.Duration {
+	var sum time.Duration
+	for _, k := range h.kids {
+		if d, err := ProcCPUFine(k.Process.Pid); err == nil {
+			sum += d
+		}
 	}
-	var kidCPU time.Duration
-	for _, k := range kids {
+	return sum
+}
+
+// release closes the children's stdin, which makes them close their connections and
+// exit, and returns the CPU time they used in all (their rusage).
+func (h *holders) release() time.Duration {
+	for _, in := range h.stdins {
+		in.Close()
+	}
+	var cpu time.Duration
+	for _, k := range h.kids {
 		_ = k.Wait()
 		if k.ProcessState != nil {
 			if ru, ok := k.ProcessState.SysUsage().(*syscall.Rusage); ok {
-				kidCPU += tv(ru.Utime) + tv(ru.Stime)
+				cpu += tv(ru.Utime) + tv(ru.Stime)
 			}
 		}
 	}
-	m.ClientCPU += kidCPU.Seconds()
-	if err != nil {
-		return m, err
-	}
-	m.RSSBeforeKiB, m.RSSAfterKiB = before, after
-	m.Errors = uint64(errCount.Load())
-	m.ErrorSample = sample
-	if m.Conns > 0 {
-		m.KiBPerConn = float64(after-before) / float64(m.Conns)
-	}
-	m.Note = fmt.Sprintf("%d of %d connections held by %d client processes", m.Conns, p.Conns, len(kids))
-	return m, nil
+	return cpu
 }
 
 // HoldChild is the child side of ws-hold: it opens n upgraded connections from source

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -65,10 +66,15 @@ func RunH2load(ctx context.Context, addr string, pid int, p H2Params) (Metrics, 
 // runTool runs a load tool to completion inside a measurement window whose client CPU
 // is the tool's own.
 func runTool(ctx context.Context, pid int, name string, args ...string) ([]byte, *window, error) {
+	return runToolIn(ctx, func() *window { return openWindow(pid) }, name, args...)
+}
+
+// runToolIn is runTool with the window open chooses (openFineWindow for paced runs).
+func runToolIn(ctx context.Context, open func() *window, name string, args ...string) ([]byte, *window, error) {
 	var out bytes.Buffer
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stdout, cmd.Stderr = &out, &out
-	w := openWindow(pid)
+	w := open()
 	err := cmd.Run()
 	w.extra = func() time.Duration {
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
@@ -190,4 +196,65 @@ func lastLines(b []byte, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return string(bytes.Join(lines, []byte(" | ")))
+}
+
+// RunH2Paced runs `h2load -c C -m 1 --rps R/C -D D http://addr/`: C connections, each
+// sending R/C requests a second (h2load paces each client with a timer; it does not
+// spin). h2load has no warm-up with a rate, so the window is its whole run, connects
+// included. Its summary has no percentiles: they come from its per-request log
+// (--log-file), read into the harness's histogram.
+func RunH2Paced(ctx context.Context, addr string, pid int, p PacedParams) (Metrics, error) {
+	if p.Conns <= 0 || p.Rate <= 0 {
+		return Metrics{}, fmt.Errorf("h2-paced: %d connections at %d requests/s", p.Conns, p.Rate)
+	}
+	logf, err := os.CreateTemp("", "switchyard-h2load-*.tsv")
+	if err != nil {
+		return Metrics{}, err
+	}
+	logf.Close()
+	defer os.Remove(logf.Name())
+	rps := strconv.FormatFloat(float64(p.Rate)/float64(p.Conns), 'f', -1, 64)
+	args := []string{"-c", strconv.Itoa(p.Conns), "-m", "1", "--rps", rps,
+		"-D", strconv.Itoa(int(p.Duration.Milliseconds())) + "ms", "--log-file", logf.Name(), "http://" + addr + "/"}
+	out, w, err := runToolIn(ctx, func() *window { return openFineWindow(pid) }, "h2load", args...)
+	if err != nil {
+		return Metrics{}, err
+	}
+	m, err := parseH2load(out)
+	if err != nil {
+		return m, err
+	}
+	rate := m.Rate
+	w.close(&m)
+	m.Rate = rate
+	m.Conns = p.Conns
+	m.Note = fmt.Sprintf("target %d reqs/s (--rps %s)", p.Rate, rps)
+	if log, err := os.ReadFile(logf.Name()); err == nil {
+		var h Histogram
+		if n := h2loadLatencies(log, &h); n > 0 {
+			mean, max := m.Latency.Mean, m.Latency.Max
+			m.Latency = h.Summary()
+			m.Latency.Mean, m.Latency.Max = mean, max // h2load's own, to the µs
+		}
+	}
+	return m, nil
+}
+
+// h2loadLatencies records the response times of h2load's --log-file (start µs, status,
+// µs to the end of the response; tab-separated) of the successful requests in h.
+func h2loadLatencies(log []byte, h *Histogram) int {
+	n := 0
+	for _, line := range bytes.Split(log, []byte("\n")) {
+		f := bytes.Split(line, []byte("\t"))
+		if len(f) < 3 || !bytes.HasPrefix(f[1], []byte("2")) {
+			continue
+		}
+		us, err := strconv.ParseInt(string(bytes.TrimSpace(f[2])), 10, 64)
+		if err != nil {
+			continue
+		}
+		h.Record(time.Duration(us) * time.Microsecond)
+		n++
+	}
+	return n
 }

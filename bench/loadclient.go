@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -37,17 +38,26 @@ type loadClient struct {
 // (payload valid only during the call) and may append frames to out.
 type clientConn struct {
 	onMessage func(cc *clientConn, now int64, compressed bool, payload []byte) error
-	out       []byte
-	need      int  // bytes the inbound buffer must hold before parsing is worth it
-	frag      bool // inside a fragmented message
-	fragComp  bool
-	state     any
+	// onData, when set, replaces the WebSocket parser for a connection that speaks
+	// something else (h1-paced): it consumes what it can of data as lc.onData does.
+	onData   func(cc *clientConn, now int64, data []byte) (used int, closeNow bool)
+	out      []byte
+	need     int  // bytes the inbound buffer must hold before parsing is worth it
+	frag     bool // inside a fragmented message
+	fragComp bool
+	state    any
 }
 
-func newLoadClient(loops int) (*loadClient, error) {
+func newLoadClient(loops int) (*loadClient, error) { return newLoadClientSpins(loops, clientSpins) }
+
+// newLoadClientSpins makes a client whose loops poll spins times before they sleep. The
+// closed-loop scenarios spin (clientSpins); paced ones pass 0 (and then sleep in the
+// netpoller: quietwait.go): a client that spins hides the server's wake-up cost, which
+// is what a paced run is there to show, and takes the CPU a server's wake-ups need.
+func newLoadClientSpins(loops, spins int) (*loadClient, error) {
 	lc := &loadClient{base: time.Now()}
 	for i := 0; i < loops; i++ {
-		l, err := newClientLoop(lc)
+		l, err := newClientLoop(lc, spins)
 		if err != nil {
 			lc.stop()
 			return nil, err
@@ -86,7 +96,7 @@ func (lc *loadClient) exampleErr() string {
 
 // connect opens n connections with the dialer, par at a time, and enrolls them with
 // states made by mk. It stops early on ctx; errors are counted.
-func (lc *loadClient) connect(ctx context.Context, d *wsDialer, n, par int, mk func(i int) *clientConn) int {
+func (lc *loadClient) connect(ctx context.Context, d dialer, n, par int, mk func(i int) *clientConn) int {
 	var (
 		wg   sync.WaitGroup
 		next atomic.Int64
@@ -154,6 +164,20 @@ func (lc *loadClient) enroll(c net.Conn, cc *clientConn) (*loadConn, error) {
 	lconn := &loadConn{fd: fd, loop: l, cc: cc}
 	l.exec(func() { l.add(lconn) })
 	return lconn, nil
+}
+
+// dialer opens a connection ready for the load client: upgraded (wsDialer) or plain
+// TCP (tcpDialer). The reader holds bytes the server sent early (nil: none).
+type dialer interface {
+	dial(ctx context.Context) (net.Conn, *bufio.Reader, error)
+}
+
+// parse hands data to the connection's own parser, or to the WebSocket one.
+func (lc *loadClient) parse(cc *clientConn, data []byte) (int, bool) {
+	if cc.onData != nil {
+		return cc.onData(cc, lc.now(), data)
+	}
+	return lc.onData(cc, data)
 }
 
 // onData parses the server frames at the head of data for c, hands each complete data

@@ -19,7 +19,10 @@ type Profile struct {
 // profileMisses runs switchyard once more under each scenario whose bar it missed, as
 // `switchyard bench -serve -cpuprofile` (serve's routes, same code), and keeps the
 // profile and `go tool pprof -top` of it in the report when a Go toolchain is at hand.
-// Memory bars get no CPU profile: their table already shows RSS before and after.
+// Memory bars get no CPU profile: their table already shows RSS before and after; nor
+// does ws-idle (a tenth of a percent of a core gives a profile a few samples). Of the
+// paced scenarios only the first miss of each kind is profiled (the lowest rate, where
+// wake-ups weigh most), to keep the suite's wall time.
 func profileMisses(ctx context.Context, r *Report, bins Bins, log io.Writer) {
 	done := map[string]bool{}
 	for _, bar := range r.Bars {
@@ -32,10 +35,13 @@ func profileMisses(ctx context.Context, r *Report, bins Bins, log io.Writer) {
 				sc = &r.Scenarios[i]
 			}
 		}
-		if sc == nil || sc.Kind == KindHold {
+		if sc == nil || sc.Kind == KindHold || sc.Kind == KindWSIdle || (sc.IsPaced() && done["kind:"+sc.Kind]) {
 			continue
 		}
 		done[bar.Scenario] = true
+		if sc.IsPaced() {
+			done["kind:"+sc.Kind] = true
+		}
 		p, err := profileOne(ctx, *sc, bins, r.Dir)
 		if err != nil {
 			if log != nil {

@@ -62,7 +62,7 @@ func (r *Report) Markdown() string {
 		r.Machine, r.Rounds)
 	fmt.Fprintf(&b, "Took %s. Chart: [chart.svg](chart.svg); raw runs: results.json.\n\n", r.Finished.Sub(r.Started).Round(time.Second))
 
-	b.WriteString("## Bars (issue 5; HTTP/2 from issue 4)\n\n| bar | scenario | want | got | |\n|---|---|---|---|---|\n")
+	b.WriteString("## Bars (issue 5; HTTP/2 from issue 4; paced and idle from issue 15)\n\n| bar | scenario | want | got | |\n|---|---|---|---|---|\n")
 	for _, x := range r.Bars {
 		verdict := "MISSED"
 		switch {
@@ -74,9 +74,15 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | **%s** |\n", x.Name, x.Scenario, x.Want, x.Got, verdict)
 	}
 	b.WriteString("\n")
+	r.pacedOverview(&b)
 
 	for _, sc := range r.Scenarios {
 		fmt.Fprintf(&b, "## %s\n\n%s\n\n", sc.Name, describe(sc))
+		if sc.IsPaced() || sc.Kind == KindWSIdle {
+			r.pacedTable(&b, sc)
+			b.WriteString("\n")
+			continue
+		}
 		unit := sc.Unit()
 		if sc.Kind == KindHold {
 			b.WriteString("| server | conns held | KiB/conn | ×sy | RSS before (KiB) | RSS after (KiB) | srv µs/conn | errors | note |\n|---|---|---|---|---|---|---|---|---|\n")
@@ -122,6 +128,11 @@ const notes = `## Notes
   non-blocking system calls that yield and poll again up to 50 times before they sleep, frames
   masked once and reused), so ten thousand connections cost a few goroutines. Echo latency is per message,
   write to read; broadcast latency is publisher write to each subscriber's read.
+- Paced scenarios (ws-paced, h1-paced): the same client loops, but they never spin: each sleeps
+  (parked in Go's netpoller on its epoll set) until a timerfd says its next send is due, and sends
+  what is due (connection j's m-th message at (m·conns + j)/rate s). Latency is from the write, not
+  the due time; the note says how late the client's sends were. h2-paced is h2load --rps; ws-idle
+  holds its connections in child processes, as ws-hold. These run one round.
 - Compressed echoes are counted but not inflated (the client checks uncompressed echoes byte for byte).
 - ws-hold: children of the harness each hold at most 9,500 connections from their own 127.0.0.x
   address; KiB/conn is (server VmRSS after − before) ÷ connections held, so it includes what the
@@ -168,6 +179,8 @@ func describe(sc Scenario) string {
 			p.Subs, p.Size, p.Window, p.Duration, servers)
 	case sc.Wrk != nil:
 		return fmt.Sprintf("`wrk -t%d -c%d -d%s --latency` GET /. Servers: %s.", sc.Wrk.Threads, sc.Wrk.Conns, sc.Wrk.Duration, servers)
+	case sc.Paced != nil || sc.Idle != nil:
+		return describePaced(sc)
 	case sc.H2 != nil:
 		return fmt.Sprintf("`h2load -n %d -c %d -m %d` GET / over cleartext HTTP/2 (h2load gives no percentiles: p50/p90 columns empty, mean and max in results.json). Servers: %s.",
 			sc.H2.Requests, sc.H2.Conns, sc.H2.Streams, servers)

@@ -44,21 +44,26 @@ func RunSuite(ctx context.Context, o Options) (*Report, error) {
 	rep := newReport(o, bins)
 	total := 0
 	for _, sc := range o.Scenarios {
-		total += len(keep(sc.Servers, o.Only)) * o.Rounds
+		total += len(keep(sc.Servers, o.Only)) * sc.rounds(o.Rounds)
 	}
 	prog := newProgress(o.Progress)
 	defer prog.done()
 	n := 0
 	for _, sc := range o.Scenarios {
 		servers := keep(sc.Servers, o.Only)
-		for round := 1; round <= o.Rounds; round++ {
+		if p := sc.Paced; p != nil && p.Rate == 0 {
+			// Shared with rep.Scenarios (a pointer): the report shows the rate used.
+			p.Rate, p.RateNote = derivedRate(*p, rep.Runs)
+		}
+		rounds := sc.rounds(o.Rounds)
+		for round := 1; round <= rounds; round++ {
 			for _, name := range servers {
 				if ctx.Err() != nil {
 					return rep, ctx.Err()
 				}
 				n++
 				live := &Live{}
-				prog.start(fmt.Sprintf("[%d/%d] %s · %s · round %d/%d", n, total, sc.Name, name, round, o.Rounds), sc.Unit(), live)
+				prog.start(fmt.Sprintf("[%d/%d] %s · %s · round %d/%d", n, total, sc.Name, name, round, rounds), sc.Unit(), live)
 				m, err := measure(ctx, sc, name, bins, live)
 				prog.stop()
 				r := Run{Scenario: sc.Name, Server: name, Round: round, Metrics: m}
@@ -124,8 +129,52 @@ func keep(servers, only []string) []string {
 	return out
 }
 
+// rounds is how many alternations sc runs when the suite asks for suite rounds.
+func (sc *Scenario) rounds(suite int) int {
+	if sc.Rounds > 0 && sc.Rounds < suite {
+		return sc.Rounds
+	}
+	return suite
+}
+
+// derivedRate is a paced scenario's rate from a saturated one that ran before it in the
+// suite (PacedParams.RateOf): RateFrac of the median over servers of their median rates,
+// rounded to a thousand (at least 1,000), or p.Fallback when none of its runs succeeded.
+func derivedRate(p PacedParams, runs []Run) (int, string) {
+	byServer := map[string][]float64{}
+	var order []string
+	for _, r := range runs {
+		if r.Scenario != p.RateOf || r.Err != "" || r.Metrics.Rate <= 0 {
+			continue
+		}
+		if _, ok := byServer[r.Server]; !ok {
+			order = append(order, r.Server)
+		}
+		byServer[r.Server] = append(byServer[r.Server], r.Metrics.Rate)
+	}
+	if len(order) == 0 {
+		return p.Fallback, fmt.Sprintf("%s did not run: fixed %d/s", p.RateOf, p.Fallback)
+	}
+	var medians []float64
+	for _, s := range order {
+		medians = append(medians, median(byServer[s]))
+	}
+	sat := median(medians)
+	rate := max(1000, int(sat*p.RateFrac/1000+0.5)*1000)
+	return rate, fmt.Sprintf("%.0f%% of %.0f/s, the median over %d servers of %s", p.RateFrac*100, sat, len(order), p.RateOf)
+}
+
 func runLine(sc Scenario, r Run) string {
 	m := r.Metrics
+	if sc.Kind == KindWSIdle || sc.IsPaced() {
+		s := fmt.Sprintf("%-26s %-10s r%d  %8.0f %s/s  srv %6.2f%% of a core %7.2f µs/op  cli %6.2f%%  p50 %7.0fµs p99 %7.0fµs  %d conns  err %d  %s",
+			sc.Name, r.Server, r.Round, m.Rate, sc.Unit(), pct(m.ServerCPU, m.Seconds), m.ServerUsPer, pct(m.ClientCPU, m.Seconds),
+			m.Latency.P50, m.Latency.P99, m.Conns, m.Errors, m.Note)
+		if r.Err != "" {
+			s += "  ERROR: " + r.Err
+		}
+		return s
+	}
 	s := fmt.Sprintf("%-26s %-10s r%d  %10.0f %s/s  srv %6.2f µs/op  cli %6.2f µs/op  p50 %7.0fµs p99 %7.0fµs  err %d",
 		sc.Name, r.Server, r.Round, m.Rate, sc.Unit(), m.ServerUsPer, m.ClientUsPer, m.Latency.P50, m.Latency.P99, m.Errors)
 	if sc.Kind == KindHold {
@@ -140,6 +189,14 @@ func runLine(sc Scenario, r Run) string {
 // resultDir is OutDir/YYYY-MM-DD-HHMM.
 func resultDir(root string, t time.Time) string {
 	return filepath.Join(root, t.Format("2006-01-02-1504"))
+}
+
+// pct is cpu seconds over secs as a percentage of one core.
+func pct(cpu, secs float64) float64 {
+	if secs <= 0 {
+		return 0
+	}
+	return cpu / secs * 100
 }
 
 func machine() string {

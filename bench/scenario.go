@@ -15,6 +15,11 @@ const (
 	KindBroadcast = "ws-broadcast"
 	KindH1        = "h1"
 	KindH2        = "h2"
+	// Issue 15: the same servers under loads that do not saturate them.
+	KindWSPaced = "ws-paced"
+	KindWSIdle  = "ws-idle"
+	KindH1Paced = "h1-paced"
+	KindH2Paced = "h2-paced"
 )
 
 // Scenario is one comparison: a kind, its parameters, and the servers that take part.
@@ -29,7 +34,15 @@ type Scenario struct {
 	Broadcast *BroadcastParams `json:"broadcast,omitempty"`
 	Wrk       *WrkParams       `json:"wrk,omitempty"`
 	H2        *H2Params        `json:"h2,omitempty"`
+	Paced     *PacedParams     `json:"paced,omitempty"` // ws-paced, h1-paced, h2-paced
+	Idle      *IdleParams      `json:"idle,omitempty"`
+	// Rounds, when set, caps the suite's rounds for this scenario: the paced and idle
+	// ones run once per server, which is what the suite's ten minutes leave room for.
+	Rounds int `json:"rounds,omitempty"`
 }
+
+// IsPaced reports whether the scenario is an open-loop one, whose rate is set in advance.
+func (sc *Scenario) IsPaced() bool { return sc.Paced != nil }
 
 // The servers of each kind. The HTTP/1.1-only peers have no WebSocket; gobwas and the
 // gnet example have no compression.
@@ -38,13 +51,18 @@ var (
 	deflateServers = []string{"switchyard", "gws", "gorilla", "nbio"}
 	h1Servers      = []string{"switchyard", "fasthttp", "nethttp"}
 	h2Servers      = []string{"switchyard", "h2c", "nghttpd"}
+	// The event-loop WebSocket servers: the paced and idle scenarios are about wake-ups
+	// and timers, which goroutine-per-connection servers leave to the Go runtime.
+	// gnet-lean (echo only) is gnet + gobwas/ws written for speed, beside gnet's example.
+	pacedWSServers = []string{"switchyard", "gnet", "gnet-lean", "gws", "nbio"}
 )
 
 // DefaultSuite is what `make bench` runs: issue 5's comparisons, sized so that three
-// alternating rounds of everything finish in under ten minutes on two cores.
+// alternating rounds of them finish in under ten minutes on two cores, then issue 15's
+// paced and idle scenarios, one round each (pacedSuite).
 func DefaultSuite() []Scenario {
 	const d, warm = 2 * time.Second, 300 * time.Millisecond
-	return []Scenario{
+	suite := []Scenario{
 		{Name: "ws-echo-64B-c1000", Kind: KindEcho, Servers: wsServers,
 			Echo: &EchoParams{Conns: 1000, InFlight: 1, Size: 64, Duration: d, Warmup: warm}},
 		{Name: "ws-echo-64B-c10000", Kind: KindEcho, Servers: wsServers,
@@ -64,6 +82,35 @@ func DefaultSuite() []Scenario {
 			Wrk: &WrkParams{Threads: 1, Conns: 100, Duration: 5 * time.Second}},
 		{Name: "h2-get", Kind: KindH2, Servers: h2Servers,
 			H2: &H2Params{Requests: 200000, Conns: 100, Streams: 10}},
+	}
+	return append(suite, pacedSuite()...)
+}
+
+// pacedSuite is issue 15's open-loop and idle scenarios, one round each: about 3.8
+// minutes on two cores (a ws-paced run takes its window + ~3 s to connect 10,000
+// clients and stop; a ws-idle run 10 s + ~4 s). ws-paced-half comes after
+// ws-echo-64B-c10000, whose rate it halves.
+func pacedSuite() []Scenario {
+	ws := func(name string, rate int) Scenario {
+		return Scenario{Name: name, Kind: KindWSPaced, Servers: pacedWSServers, Rounds: 1,
+			Paced: &PacedParams{Conns: 10000, Rate: rate, Size: 64, Duration: 3 * time.Second, Warmup: 500 * time.Millisecond}}
+	}
+	half := ws("ws-paced-half", 0)
+	half.Paced.RateOf, half.Paced.RateFrac, half.Paced.Fallback = "ws-echo-64B-c10000", 0.5, 60000
+	h1 := func(name string, rate int) Scenario {
+		return Scenario{Name: name, Kind: KindH1Paced, Servers: h1Servers, Rounds: 1,
+			Paced: &PacedParams{Conns: 1000, Rate: rate, Duration: 2 * time.Second, Warmup: 300 * time.Millisecond}}
+	}
+	h2 := func(name string, rate int) Scenario {
+		return Scenario{Name: name, Kind: KindH2Paced, Servers: h2Servers, Rounds: 1,
+			Paced: &PacedParams{Conns: 100, Rate: rate, Duration: 2 * time.Second}}
+	}
+	return []Scenario{
+		ws("ws-paced-1k", 1000), ws("ws-paced-5k", 5000), ws("ws-paced-30k", 30000), half,
+		{Name: "ws-idle-15000", Kind: KindWSIdle, Servers: pacedWSServers, Rounds: 1,
+			Idle: &IdleParams{Conns: 15000, PerChild: 7500, Settle: 500 * time.Millisecond, Duration: 10 * time.Second}},
+		h1("h1-paced-2k", 2000), h1("h1-paced-20k", 20000),
+		h2("h2-paced-2k", 2000), h2("h2-paced-20k", 20000),
 	}
 }
 
@@ -86,6 +133,17 @@ func QuickSuite() []Scenario {
 			sc.Wrk.Duration = time.Second
 		case sc.H2 != nil:
 			sc.H2.Requests = 20000
+		case sc.Paced != nil:
+			// A tenth of the connections and of the rates: the schedule and the
+			// measurement work end to end in a second per run.
+			p := *sc.Paced
+			p.Conns, p.Rate, p.Fallback = max(p.Conns/10, 10), p.Rate/10, p.Fallback/10
+			p.Duration, p.Warmup = time.Second, min(p.Warmup, 200*time.Millisecond)
+			sc.Paced = &p
+		case sc.Idle != nil:
+			p := *sc.Idle
+			p.Conns, p.Settle, p.Duration = 2000, 300*time.Millisecond, 2*time.Second
+			sc.Idle = &p
 		}
 	}
 	return s
@@ -116,6 +174,14 @@ func (sc *Scenario) run(ctx context.Context, e env) (Metrics, error) {
 		return RunWrk(ctx, e.addr, e.pid, *sc.Wrk)
 	case KindH2:
 		return RunH2load(ctx, e.addr, e.pid, *sc.H2)
+	case KindWSPaced:
+		return RunWSPaced(ctx, e.addr, e.pid, *sc.Paced, e.srcs, e.live)
+	case KindH1Paced:
+		return RunH1Paced(ctx, e.addr, e.pid, *sc.Paced, e.srcs, e.live)
+	case KindH2Paced:
+		return RunH2Paced(ctx, e.addr, e.pid, *sc.Paced)
+	case KindWSIdle:
+		return RunIdle(ctx, e.addr, e.pid, *sc.Idle, e.self, e.childArgs, e.live)
 	}
 	return Metrics{}, fmt.Errorf("unknown scenario kind %q", sc.Kind)
 }
@@ -123,11 +189,11 @@ func (sc *Scenario) run(ctx context.Context, e env) (Metrics, error) {
 // Unit names what Ops counts in a scenario.
 func (sc *Scenario) Unit() string {
 	switch sc.Kind {
-	case KindEcho:
+	case KindEcho, KindWSPaced:
 		return "msgs"
 	case KindHandshake:
 		return "upgrades"
-	case KindHold:
+	case KindHold, KindWSIdle:
 		return "conns"
 	case KindBroadcast:
 		return "deliveries"

@@ -66,7 +66,9 @@ func (s *gnetLean) OnTraffic(c gnet.Conn) gnet.Action {
 	if len(out) > 0 {
 		_, _ = c.Write(out)
 	}
-	_, _ = c.Discard(used)
+	if used > 0 { // Discard(0) would drop everything buffered, a partial frame included
+		_, _ = c.Discard(used)
+	}
 	*outp = out
 	leanOut.Put(outp)
 	return action
