@@ -5,25 +5,35 @@ import (
 	"time"
 )
 
-// clock is the coarse time every loop reads on its hot path instead of calling time.Now:
-// deadlines only need the wheel's granularity. It advances with the monotonic clock, so
-// a wall clock stepping back cannot stop every timeout. It also caches the Date header
-// value (RFC 9110 §6.6.1), which changes once a second and is the one use of wall time.
+// clock is the time deadlines are reckoned in: nanoseconds from the wall time at start,
+// advanced by the monotonic clock, so a wall clock stepping back cannot stop every
+// timeout. It is read afresh each time (time.Since of a monotonic origin is one vDSO
+// call): nothing ticks to keep a cached copy current, so an idle server has no reason to
+// wake. It also caches the Date header value (RFC 9110 §6.6.1), which changes once a
+// second and is the one use of wall time.
 type clock struct {
-	nanos atomic.Int64
-	sec   atomic.Int64
-	date  atomic.Pointer[[]byte]
+	sec  atomic.Int64
+	date atomic.Pointer[[]byte]
 }
 
 // imfFixdate is the preferred Date format of RFC 9110 §5.6.7.
 const imfFixdate = "Mon, 02 Jan 2006 15:04:05 GMT"
 
-// epoch is the origin of clock.nanos: the wall time at start, advanced by the monotonic
-// clock (time.Time.Sub uses the monotonic readings of both times).
-var epoch = time.Now()
+// epoch is the origin of the clock: the wall time at start; epochNanos is its reading.
+var (
+	epoch      = time.Now()
+	epochNanos = epoch.UnixNano()
+)
 
+// at is the clock's reading at t, by t's monotonic reading (time.Time.Sub uses the
+// monotonic readings of both times).
+func (c *clock) at(t time.Time) int64 { return epochNanos + int64(t.Sub(epoch)) }
+
+// now is the clock's reading now.
+func (c *clock) now() int64 { return epochNanos + int64(time.Since(epoch)) }
+
+// update sets the Date header for the wall time of now, if its second changed.
 func (c *clock) update(now time.Time) {
-	c.nanos.Store(epoch.UnixNano() + int64(now.Sub(epoch)))
 	sec := now.Unix()
 	if c.date.Load() != nil && c.sec.Load() == sec {
 		return
@@ -33,9 +43,11 @@ func (c *clock) update(now time.Time) {
 	c.date.Store(&b)
 }
 
-func (c *clock) now() int64 { return c.nanos.Load() }
-
-func (c *clock) dateHeader() []byte { return *c.date.Load() }
+// dateHeader is the Date header's value now.
+func (c *clock) dateHeader() []byte {
+	c.update(time.Now())
+	return *c.date.Load()
+}
 
 // Date is the current value of the Date header (RFC 9110 §6.6.1), updated once a second.
 // The slice is shared: do not modify it. Safe from any goroutine.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"log/slog"
 	"runtime"
 	"time"
@@ -21,15 +22,15 @@ type Config struct {
 	// instead (EPOLLEXCLUSIVE wakes one sleeping loop per connection) and keeps what it
 	// accepts unless it holds clearly more connections than another loop.
 	ReusePort bool
-	// IdleSpins is how many times a loop that runs out of events yields the CPU
+	// IdleSpins is how many times at most a loop that runs out of events yields the CPU
 	// (sched_yield) and polls again before it sleeps in epoll_wait (default 50; -1: sleep at
-	// once). Under load the next event usually comes within microseconds, and a loop
-	// still awake takes it without the context switch, the wakeup the sender pays (an
+	// once). Under saturation the next event comes within microseconds, and a loop still
+	// awake takes it without the context switch, the wakeup the sender pays (an
 	// inter-processor interrupt, a hypervisor exit on a VM) and the Go runtime's hand-off
-	// of the loop's P. A loop with nothing to do yields the CPU to anyone who wants it and
-	// then sleeps, so the cost when idle is a few microseconds per burst. A spinning loop
-	// keeps its Go P, so loops spin only when there are no more of them than GOMAXPROCS.
-	// Linux only.
+	// of the loop's P. Under paced load the spin would find nothing and only burn CPU, so a
+	// loop spins only while its recent idle gaps average under 20 µs (the gnet fork's spin
+	// pacer); an idle or paced loop sleeps at once. A spinning loop keeps its Go P, so
+	// loops spin only when there are no more of them than GOMAXPROCS. Linux only.
 	IdleSpins int
 	// Limits bounds HTTP/1.1 request heads and bodies (defaults: parser.DefaultLimits()).
 	Limits parser.Limits
@@ -71,6 +72,20 @@ type Config struct {
 	// ServerName is sent in the Server header of HTTP/1.1 responses (default "switchyard";
 	// "-" sends none).
 	ServerName string
+	// TLS, when set, makes every connection a TLS one (TLS 1.2 at least, whatever its
+	// MinVersion says). Its NextProtos defaults to "h2" (when HTTP/2 is enabled) and
+	// "http/1.1": ALPN "h2" goes straight to HTTP/2, anything else to HTTP/1.1, whose
+	// upgrades work as in cleartext. Certificates, SNI (Certificates or GetCertificate),
+	// session tickets and client authentication are crypto/tls's own; see
+	// CertificateFile for a certificate reloaded without a restart. One server is either
+	// cleartext or TLS: serve both with two servers sharing the routes.
+	TLS *tls.Config
+	// TLSHandshakeTimeout bounds a TLS handshake from the connection's accept (default 10s).
+	TLSHandshakeTimeout time.Duration
+	// MaxTLSHandshakes caps the TLS handshakes in flight, each one a goroutine until it
+	// ends; a connection that would exceed it is closed before its handshake (default
+	// DefaultMaxTLSHandshakes, or 256 per GOMAXPROCS if more).
+	MaxTLSHandshakes int
 }
 
 // DefaultIdleSpins is Config.IdleSpins's default (the measurement behind it is in
@@ -122,6 +137,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.TLSHandshakeTimeout <= 0 {
+		c.TLSHandshakeTimeout = 10 * time.Second
+	}
+	if c.MaxTLSHandshakes <= 0 {
+		c.MaxTLSHandshakes = defaultMaxTLSHandshakes()
 	}
 	switch c.ServerName {
 	case "":

@@ -20,9 +20,10 @@ import (
 // Every other method is loop-only: call it from a Protocol method, a handler that runs on
 // the loop, or an Execute callback. An idle Conn holds no buffers: only this struct.
 type Conn struct {
-	// tr is the transport: the socket, as gnet's connection. The core reads, writes and
-	// closes only through its methods, so a TLS session or an HTTP/2 stream that offers the
-	// same methods can carry a Conn without any protocol noticing (docs/architecture.md).
+	// tr is the transport: the socket, as gnet's connection, or a TLS session over it
+	// (tlsTransport). The core reads, writes and closes only through its methods, so a
+	// transport that offers the same methods carries a Conn without any protocol
+	// noticing (docs/architecture.md §4).
 	tr    gnet.Conn
 	loop  *Loop
 	srv   *Server
@@ -91,11 +92,12 @@ func (c *Conn) SetDeadline(d time.Duration) {
 	w.set(c, c.srv.clock.now()+int64(d))
 }
 
-// Now is the loop's coarse monotonic clock in nanoseconds from an arbitrary origin (the
-// timer wheel's time), read without a system call. Loop only.
+// Now is the timer wheel's clock: nanoseconds from an arbitrary origin, advanced by the
+// monotonic clock (one vDSO call, no system call). Safe from any goroutine.
 func (c *Conn) Now() int64 { return c.srv.clock.now() }
 
-// RemoteAddr is the peer's address. Safe from any goroutine.
+// RemoteAddr is the peer's address. Safe from any goroutine, and still the peer's after
+// the connection has closed: the transport reads only what was fixed when it opened.
 func (c *Conn) RemoteAddr() net.Addr { return c.tr.RemoteAddr() }
 
 // Protocol is the protocol speaking on the connection now. Loop only.
@@ -380,6 +382,7 @@ func (c *Conn) ending() bool {
 		return false
 	}
 	if c.tr.OutboundBuffered() == 0 {
+		c.endTLS()
 		return true
 	}
 	if c.waitTicks == 0 || c.paused {
@@ -438,4 +441,4 @@ func (c *Conn) resumeTick() bool {
 // closeNow closes the connection from its own loop, outside gnet's event callbacks (timer
 // and Execute tasks). gnet's Conn.Close would queue another task, which a loop busy
 // draining its task queue may not wake up for; the loop's own Close acts at once.
-func (c *Conn) closeNow() { _ = c.loop.el.Close(c.tr) }
+func (c *Conn) closeNow() { _ = c.loop.el.Close(c.socket()) }

@@ -1,9 +1,6 @@
 package server
 
 import (
-	"context"
-	"time"
-
 	"github.com/switchyard-dev/switchyard/server/internal/gnet"
 )
 
@@ -29,10 +26,14 @@ func (e *engine) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		return overloaded, gnet.Close
 	}
 	c := &Conn{tr: gc, srv: s, loop: s.loopFor(gc.EventLoop())}
-	c.proto = newHTTP1(c)
+	if s.tls != nil {
+		s.tls.open(c)
+	} else {
+		c.proto = newHTTP1(c)
+	}
 	gc.SetContext(c)
 	c.loop.register(c)
-	c.loop.stats.open[kindHTTP1].Add(1)
+	c.loop.stats.open[c.kind].Add(1)
 	s.open.Add(1)
 	return nil, gnet.None
 }
@@ -76,14 +77,11 @@ func (e *engine) OnClose(gc gnet.Conn, err error) gnet.Action {
 	return gnet.None
 }
 
-// OnTick runs on gnet's ticker goroutine, not on a loop: it updates the shared clock and
-// asks each loop to advance its own wheel.
-func (e *engine) OnTick() (time.Duration, gnet.Action) {
-	s := e.srv
-	s.clock.update(time.Now())
-	s.logs.flush(s.cfg.Logger)
-	for _, l := range s.loopList() {
-		_ = l.el.Execute(context.Background(), l.tick)
+// OnShutdown stops the loops' timers: nothing may queue work on loops that are gone.
+func (e *engine) OnShutdown(gnet.Engine) {
+	for _, l := range e.srv.loopList() {
+		if l.timer != nil {
+			l.timer.Stop()
+		}
 	}
-	return wheelTick, gnet.None
 }

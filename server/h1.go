@@ -22,6 +22,8 @@ type http1 struct {
 	served bool
 	// busy: a worker-pool handler owns the current request; input waits for it.
 	busy bool
+	// later: the upgrade Upgrade deferred with Conn.UpgradeOffLoop, during negotiate.
+	later *laterJob
 }
 
 // h1State is an HTTP/1.1 request in progress on one connection. It is taken from a pool
@@ -234,23 +236,30 @@ func (h *http1) finishBody(st *h1State) error {
 func (h *http1) dispatch(req *parser.Request, head, body []byte) error {
 	c := h.c
 	h.served = true
-	route := c.srv.route(req.Path)
 	hr := &c.loop.hreq
 	hr.fromHTTP1(c, req, body)
+	route := c.srv.routeFor(hr)
 	c.loop.stats.Requests.Add(1)
 	if route == nil {
 		route = &noRoute // server-wide upgraders (h2c) apply to unrouted paths too
 	}
 	if hr.wantsUpgrade() || route.requiresUpgrade() {
-		switch h.negotiate(route, hr) {
+		out := h.negotiate(route, hr)
+		if out != deferred && h.later != nil { // UpgradeOffLoop, then something else returned
+			h.later.release()
+			h.later = nil
+		}
+		switch out {
 		case upgraded:
 			return nil
 		case answered:
 			return h.endRequest(req)
+		case deferred:
+			return h.upgradeOffLoop(req, head, body)
 		}
 	}
 	if route.UseWorkerPool && route.HTTP != nil {
-		h.submit(route.HTTP, req, head, body)
+		h.submit(route.HTTP, &hr.match, req, head, body)
 		return h.endRequest(req)
 	}
 	w := &c.loop.resp
@@ -348,6 +357,19 @@ func (h *http1) respond(req *parser.Request, status int, connOpt, raw, text stri
 	w.raw = raw
 	c := h.c
 	c.Commit(h.appendResponse(c.AppendBuffer(), req.KeepAlive, req.ProtoMinor, isHead(req.Method), connOpt, w))
+}
+
+// respondTyped answers a request with status, raw header lines and body of media type
+// ctype, keeping the connection if the request allows.
+func (h *http1) respondTyped(req *parser.Request, status int, raw, ctype, body string) {
+	w := &h.c.loop.resp
+	w.Reset()
+	w.WriteHeader(status)
+	w.Header("Content-Type", ctype)
+	_, _ = w.WriteString(body)
+	w.raw = raw
+	c := h.c
+	c.Commit(h.appendResponse(c.AppendBuffer(), req.KeepAlive, req.ProtoMinor, isHead(req.Method), "", w))
 }
 
 // reject answers a request that could not be read with its status and a body that says

@@ -4,25 +4,36 @@ import (
 	"context"
 	"log/slog"
 	"sync/atomic"
+	"time"
 )
 
 // logLimiter bounds per-connection log lines (refused requests, failed upgrades) to a
 // rate, so that a flood of bad clients cannot flood the log. What it suppresses is counted
-// and reported once a second by the ticker.
+// and reported a second after the first suppressed line: a timer armed only then, so a
+// server with nothing to report has nothing ticking.
 type logLimiter struct {
 	second     atomic.Int64 // the current second
 	lines      atomic.Int64 // lines logged in it
 	suppressed atomic.Int64
 }
 
-// allow reports whether one more line may be logged now.
-func (l *logLimiter) allow(nowSec int64, perSecond int) bool {
+// suppress counts one suppressed line and, if it is the first since the last report,
+// arranges the report.
+func (l *logLimiter) suppress(logger *slog.Logger) {
+	if l.suppressed.Add(1) == 1 {
+		time.AfterFunc(time.Second, func() { l.flush(logger) })
+	}
+}
+
+// allow reports whether one more line may be logged now; a line it refuses is counted
+// for logger's next report.
+func (l *logLimiter) allow(nowSec int64, perSecond int, logger *slog.Logger) bool {
 	if l.second.Load() != nowSec {
 		l.second.Store(nowSec)
 		l.lines.Store(0)
 	}
 	if l.lines.Add(1) > int64(perSecond) {
-		l.suppressed.Add(1)
+		l.suppress(logger)
 		return false
 	}
 	return true

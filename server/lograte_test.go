@@ -4,27 +4,50 @@ import (
 	"bytes"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
+// lockedBuffer is a log sink safe for the report's timer goroutine.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Lines over the rate are suppressed, and their count is reported by itself (no ticker
+// runs: the first suppressed line arms the report).
 func TestRefusalLogIsRateLimited(t *testing.T) {
-	var buf bytes.Buffer
+	var buf lockedBuffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s := New(Config{Logger: logger, LogRate: 3})
 	for i := 0; i < 10; i++ {
-		if s.logs.allow(100, s.cfg.LogRate) {
+		if s.logs.allow(100, s.cfg.LogRate, logger) {
 			logger.Debug("refused")
 		}
 	}
-	s.logs.flush(logger)
-	out := buf.String()
-	if got := strings.Count(out, "msg=refused"); got != 3 {
-		t.Fatalf("%d lines logged in one second, want 3:\n%s", got, out)
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(buf.String(), "count=7"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("suppressed lines not reported:\n%s", buf.String())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	if !strings.Contains(out, "count=7") {
-		t.Fatalf("suppressed lines not reported:\n%s", out)
+	if got := strings.Count(buf.String(), "msg=refused"); got != 3 {
+		t.Fatalf("%d lines logged in one second, want 3:\n%s", got, buf.String())
 	}
-	if !s.logs.allow(101, s.cfg.LogRate) {
+	if !s.logs.allow(101, s.cfg.LogRate, logger) {
 		t.Fatal("a new second must allow lines again")
 	}
 }

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"sync/atomic"
+	"time"
 
 	"github.com/switchyard-dev/switchyard/parser"
 	"github.com/switchyard-dev/switchyard/server/internal/gnet"
@@ -22,20 +24,32 @@ type Loop struct {
 	hreq  Request
 	resp  ResponseWriter
 	tick  gnet.Runnable
+	timer *time.Timer  // queues tick on the loop when the wheel's next due tick begins
+	ticks atomic.Int64 // how many times tick ran, for tests
 	stats loopStats
 	// conns registers the loop's open connections, for draining at shutdown.
 	conns []*Conn
 	// upgradeHdr is scratch space for the extra header lines of a 101.
 	upgradeHdr []byte
+	// tlsScratch is room for encrypting a TLS connection's output (tls_transport.go).
+	tlsScratch tlsScratch
 }
 
 func newLoop(srv *Server, el gnet.EventLoop, id int) *Loop {
 	l := &Loop{id: id, srv: srv, el: el}
 	l.stats.open = make([]atomicInt64, len(srv.kinds))
 	l.tick = gnet.RunnableFunc(func(context.Context) error {
+		l.ticks.Add(1)
 		l.wheel.advance(srv.clock.now(), l.expire)
 		return nil
 	})
+	if el != nil { // a loop of the tests' memory transport is advanced by hand
+		l.timer = time.AfterFunc(time.Hour, func() { _ = el.Execute(context.Background(), l.tick) })
+		l.timer.Stop()
+		l.wheel.arm = func(tick int64) {
+			l.timer.Reset(max(time.Duration(tick*int64(wheelTick)-srv.clock.now()), 0))
+		}
+	}
 	return l
 }
 

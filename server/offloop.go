@@ -34,7 +34,7 @@ type Answerer interface {
 // into w at once, as Handle does, and returns true; so does a full pool, with 503. Loop
 // only.
 func (c *Conn) HandleOffLoop(w *ResponseWriter, r *Request, then Answerer) (answered bool) {
-	route := c.srv.route(r.Path)
+	route := c.srv.routeFor(r)
 	if route == nil || !route.UseWorkerPool || route.HTTP == nil {
 		c.handle(route, w, r)
 		return true
@@ -69,7 +69,8 @@ func (job *offLoopJob) copyRequest(r *Request) {
 	job.req = Request{Method: take(r.Method), Target: take(r.Target), Path: take(r.Path),
 		Query: take(r.Query), Host: take(r.Host), Body: take(r.Body),
 		ProtoMajor: r.ProtoMajor, ProtoMinor: r.ProtoMinor, StreamID: r.StreamID,
-		peer: job.c} // RemoteAddr only: conn stays nil off the loop
+		match: r.match, // positions in Path, which is copied whole
+		peer:  job.c}   // RemoteAddr only: conn stays nil off the loop
 	job.hdrs = job.hdrs[:0]
 	for _, h := range r.Header {
 		job.hdrs = append(job.hdrs, Header{Name: take(h.Name), Value: take(h.Value), ID: h.ID})

@@ -17,6 +17,7 @@ type poolJob struct {
 	handler Handler
 	in      *bytebufferpool.ByteBuffer
 	headLen int
+	match   pathMatch // the route's pattern and path values, for the copy of the request
 	out     *bytebufferpool.ByteBuffer
 	close   bool
 	parser  parser.Parser
@@ -28,10 +29,10 @@ type poolJob struct {
 var jobPool = sync.Pool{New: func() any { return new(poolJob) }}
 
 // submit hands the request to the worker pool; a full pool answers 503 at once.
-func (h *http1) submit(handler Handler, req *parser.Request, head, body []byte) {
+func (h *http1) submit(handler Handler, match *pathMatch, req *parser.Request, head, body []byte) {
 	c := h.c
 	job := jobPool.Get().(*poolJob)
-	job.h, job.handler = h, handler
+	job.h, job.handler, job.match = h, handler, *match
 	job.in = bytebufferpool.Get()
 	job.in.B = append(append(job.in.B, head...), body...)
 	job.headLen = len(head)
@@ -54,7 +55,8 @@ func (job *poolJob) work() {
 		job.close = true
 	} else {
 		job.hreq.fromHTTP1(h.c, &job.req, job.in.B[job.headLen:])
-		job.hreq.conn = nil // the connection is not the handler's to touch off the loop
+		job.hreq.conn = nil        // the connection is not the handler's to touch off the loop
+		job.hreq.match = job.match // the positions hold: the copy's Path is the same bytes
 		job.resp.Reset()
 		job.handler(&job.resp, &job.hreq)
 		job.out = bytebufferpool.Get()

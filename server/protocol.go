@@ -61,6 +61,9 @@ type Rejection struct {
 	Header string
 	// Reason is the response body: which header was missing or wrong, and what to do.
 	Reason string
+	// ContentType is Reason's media type ("application/json"); empty means plain text,
+	// to which a final newline is added.
+	ContentType string
 	// Kind names the refusal in metrics ("websocket_version"); empty counts as "rejected".
 	Kind string
 }

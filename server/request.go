@@ -31,6 +31,8 @@ type Request struct {
 	// set in a worker-pool handler too.
 	peer *Conn
 	h1   *parser.Request
+	// match is the route's pattern and where its path values are in Path (PathValue).
+	match pathMatch
 }
 
 // Get returns the first value of the header named name (case-insensitive), or nil.

@@ -6,7 +6,7 @@ package server
 // so by default it must not block.
 type Handler func(w *ResponseWriter, r *Request)
 
-// Route says how requests for one path are served.
+// Route says how the requests one pattern matches are served (Server.Route).
 type Route struct {
 	// HTTP answers plain requests (and upgrades the client asked for but the route does
 	// not take). Nil means the route answers plain requests with 426 if it has upgraders,
@@ -31,10 +31,34 @@ func (r *Route) requiresUpgrade() bool {
 	return r.RequireUpgrade || (r.HTTP == nil && len(r.Upgraders) > 0)
 }
 
+// Route serves the requests that pattern matches with r. A pattern is "[METHOD ]/path" in
+// the syntax of Go 1.22's net/http.ServeMux: "/chat" (exactly that path), "/rooms/{id}"
+// (one segment, read with Request.PathValue), "/static/" or "/files/{path...}" (every path
+// under it), "/docs/{$}" (only the path ending in that slash), "GET /x" (GET and HEAD
+// only; other methods get 405 with Allow). The most specific pattern wins whatever the
+// order of the calls: exact paths, then {name} wildcards, then prefixes (pattern.go says
+// how ties are broken). The pattern "" sets the default route, for every path no pattern
+// matches (without one, they get 404). Registering a pattern again replaces its route. A
+// malformed pattern panics. Call before Serve.
+func (s *Server) Route(pattern string, r Route) {
+	rc := r
+	for _, u := range r.Upgraders {
+		s.addKind(u.Token())
+	}
+	s.routes.add(pattern, &rc)
+}
+
+// routeFor finds r's route and records in r the pattern and its path values: nil when no
+// route serves r's path, &wrongMethod when routes serve the path but not the method.
+func (s *Server) routeFor(r *Request) *Route {
+	return s.routes.match(r.Method, r.Path, &r.match)
+}
+
 // Handle serves an HTTP request, whichever protocol carried it, with its route's HTTP
 // handler into w: a path without a route, or a route without an HTTP handler, gets 404
-// with a body that says which. HTTP/1.1 and HTTP/2 both dispatch through it. Loop only.
-func (c *Conn) Handle(w *ResponseWriter, r *Request) { c.handle(c.srv.route(r.Path), w, r) }
+// with a body that says which, and a method the path is not served with 405 with Allow.
+// HTTP/1.1 and HTTP/2 both dispatch through it. Loop only.
+func (c *Conn) Handle(w *ResponseWriter, r *Request) { c.handle(c.srv.routeFor(r), w, r) }
 
 func (c *Conn) handle(route *Route, w *ResponseWriter, r *Request) {
 	r.conn, r.peer = c, c
@@ -49,6 +73,9 @@ func (s *Server) handle(route *Route, w *ResponseWriter, r *Request) {
 	switch {
 	case route == &noRoute:
 		w.text(404, "no route for this path")
+	case route == &wrongMethod:
+		w.text(405, "this path is not served with the method "+string(r.Method)+" (Allow lists those it is)")
+		w.Header("Allow", s.routes.allow(r.Path))
 	case route.HTTP == nil:
 		w.text(404, "this path serves only protocol upgrades over HTTP/1.1 (Upgrade), not plain requests")
 	default:

@@ -16,11 +16,11 @@ import (
 // Server is a switchyard server. Create it with New, add routes, then Serve.
 type Server struct {
 	cfg    Config
-	routes map[string]*Route
-	dflt   *Route
+	routes router
 	global []Upgrader // offered on every route, after the route's own
 	prior  PriorKnowledge
-	kinds  []string // protocol names of the connection gauges: "http1", "other", tokens
+	tls    *tlsServer // nil for a cleartext server
+	kinds  []string   // protocol names of the connection gauges: "http1", "other", tokens
 	// loopIDs numbers the server's loops (and the tests' driven connections), for PerLoop.
 	loopIDs atomic.Int64
 
@@ -44,28 +44,17 @@ type Server struct {
 
 // New returns a server with cfg's settings (zero fields take their defaults).
 func New(cfg Config) *Server {
-	s := &Server{cfg: cfg.withDefaults(), routes: make(map[string]*Route),
+	s := &Server{cfg: cfg.withDefaults(),
 		running: make(chan struct{}), done: make(chan struct{}), kinds: []string{"http1", "other"}}
-	s.clock.update(time.Now())
+	if cfg.TLS != nil {
+		s.addKind("tls") // connections whose handshake is not done
+		s.tls = newTLSServer(s)
+	}
 	return s
 }
 
 // Config returns the server's settings with defaults filled in.
 func (s *Server) Config() Config { return s.cfg }
-
-// Route serves requests whose path is exactly path; the path "" sets the default route for
-// every other path (without one, they get 404). Call before Serve.
-func (s *Server) Route(path string, r Route) {
-	rc := r
-	for _, u := range r.Upgraders {
-		s.addKind(u.Token())
-	}
-	if path == "" {
-		s.dflt = &rc
-		return
-	}
-	s.routes[path] = &rc
-}
 
 // Upgrade offers u on every route, after the route's own upgraders, and on paths no
 // route serves. When u implements PriorKnowledge (HTTP/2 does), connections that open
@@ -97,13 +86,6 @@ func (s *Server) kindIndex(name string) uint8 {
 		}
 	}
 	return 1
-}
-
-func (s *Server) route(path []byte) *Route {
-	if r, ok := s.routes[string(path)]; ok { // no allocation: the compiler special-cases this
-		return r
-	}
-	return s.dflt
 }
 
 // TCP keep-alive for every connection, as Go's net package sets it: probe after 15 s
@@ -156,13 +138,15 @@ func (s *Server) Serve(ctx context.Context) error {
 		return fmt.Errorf("switchyard: worker pool: %w", err)
 	}
 	s.pool = pool
+	if s.tls != nil {
+		s.tls.configure(s) // now that Upgrade has said whether HTTP/2 is spoken
+	}
 	e := &engine{srv: s, booted: make(chan struct{})}
 	s.engErr = make(chan error, 1)
 	go func() {
 		s.engErr <- gnet.RunListener(e, s.ln,
 			gnet.WithMulticore(true),
 			gnet.WithNumEventLoop(s.cfg.Loops),
-			gnet.WithTicker(true),
 			gnet.WithReusePort(s.cfg.ReusePort),
 			// Every loop accepts from the one listener (server/internal/gnet/README.md).
 			gnet.WithSharedListener(true),

@@ -16,6 +16,7 @@ const (
 	notUpgraded outcome = iota // serve it over HTTP/1.1
 	upgraded                   // 101 sent; the connection speaks the new protocol
 	answered                   // a 426 or a rejection was sent
+	deferred                   // decided on the worker pool (Conn.UpgradeOffLoop)
 )
 
 // wantsUpgrade reports whether the request carries an Upgrade header at all.
@@ -44,6 +45,10 @@ func (h *http1) negotiate(route *Route, hr *Request) outcome {
 			if rej == Decline {
 				continue
 			}
+			if rej == upgradeLater && h.later != nil {
+				h.later.u = u
+				return deferred
+			}
 			if rej != nil {
 				h.answerRejection(req, rej)
 				return answered
@@ -62,13 +67,7 @@ func (h *http1) negotiate(route *Route, hr *Request) outcome {
 // switchTo sends 101 and installs p; the rest of the input goes to p right away.
 func (h *http1) switchTo(u Upgrader, p Protocol, hdr []byte, hr *Request) {
 	c := h.c
-	b := c.AppendBuffer()
-	b = append(b, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: "...)
-	b = append(b, u.Token()...)
-	b = append(b, "\r\nConnection: Upgrade\r\n"...)
-	b = append(b, hdr...)
-	b = append(b, "\r\n"...)
-	c.Commit(b)
+	c.Commit(appendSwitching(c.AppendBuffer(), u.Token(), hdr))
 	c.loop.stats.outcome(101, u.Token())
 	if h.st != nil && !h.st.start.IsZero() {
 		c.loop.stats.handshakes.observe(time.Since(h.st.start))
@@ -105,7 +104,11 @@ func protocolMatches(want string, got []byte) bool {
 
 // answerRejection sends an upgrader's refusal; the connection stays usable.
 func (h *http1) answerRejection(req *parser.Request, rej *Rejection) {
-	h.respond(req, rej.Status, "", rej.Header, rej.Reason)
+	if rej.ContentType == "" {
+		h.respond(req, rej.Status, "", rej.Header, rej.Reason)
+	} else {
+		h.respondTyped(req, rej.Status, rej.Header, rej.ContentType, rej.Reason)
+	}
 	kind := rej.Kind
 	if kind == "" {
 		kind = "rejected"
@@ -188,7 +191,7 @@ func firstToken(list string) string {
 func (c *Conn) LogRefusal(status int, reason string) {
 	s := c.srv
 	if !s.cfg.Logger.Enabled(context.Background(), slog.LevelDebug) ||
-		!s.logs.allow(s.clock.now()/1e9, s.cfg.LogRate) {
+		!s.logs.allow(s.clock.now()/1e9, s.cfg.LogRate, s.cfg.Logger) {
 		return
 	}
 	s.cfg.Logger.Debug("switchyard: request refused", "status", status, "reason", reason,

@@ -1,6 +1,9 @@
 package server
 
-import "time"
+import (
+	"math/bits"
+	"time"
+)
 
 // wheel is a loop's coarse timing wheel: one intrusive list per slot, so a connection's
 // timeout costs no goroutine, no timer object and no allocation, and moving a deadline is
@@ -9,9 +12,19 @@ import "time"
 // reaches that slot. Unlinking and linking would touch two neighbouring connections, cache
 // misses that show at tens of thousands of connections. It is only touched from its loop's
 // goroutine.
+//
+// Nothing turns the wheel on a fixed tick: it asks its loop (arm) to be advanced at the
+// next tick that has a connection filed, so a loop with no deadline due sleeps, and the
+// wheel's cost follows the deadlines that come due, not the clock or the number of
+// connections.
 type wheel struct {
 	slots  [wheelSlots]*Conn
-	cursor int64 // the last tick processed
+	used   [wheelSlots / 64]uint64 // bit s: slots[s] is not empty
+	cursor int64                   // the last tick processed
+	armed  int64                   // the tick arm was last asked for; 0: none pending
+	// arm asks for advance to run once tick has begun (nil: the owner advances the
+	// wheel itself, as tests do).
+	arm func(tick int64)
 }
 
 const (
@@ -28,6 +41,9 @@ func slotOf(deadline int64) int64 {
 	return tickOf(deadline+int64(wheelTick)-1) % wheelSlots
 }
 
+// dueTick is the tick under which a deadline is filed (see slotOf).
+func dueTick(deadline int64) int64 { return tickOf(deadline + int64(wheelTick) - 1) }
+
 func (w *wheel) add(c *Conn) {
 	s := slotOf(c.deadline)
 	slot := &w.slots[s]
@@ -37,6 +53,11 @@ func (w *wheel) add(c *Conn) {
 	}
 	*slot = c
 	c.inWheel, c.wslot = true, uint8(s)
+	w.used[s>>6] |= 1 << (s & 63)
+	if t := max(dueTick(c.deadline), w.cursor+1); w.arm != nil && (w.armed == 0 || t < w.armed) {
+		w.armed = t
+		w.arm(t)
+	}
 }
 
 // set gives c the deadline (unix nanoseconds), filing it or leaving it filed earlier.
@@ -58,6 +79,9 @@ func (w *wheel) remove(c *Conn) {
 		c.wprev.wnext = c.wnext
 	} else {
 		w.slots[c.wslot] = c.wnext
+		if c.wnext == nil {
+			w.used[c.wslot>>6] &^= 1 << (c.wslot & 63)
+		}
 	}
 	if c.wnext != nil {
 		c.wnext.wprev = c.wprev
@@ -90,4 +114,24 @@ func (w *wheel) advance(now int64, expire func(*Conn)) {
 		}
 	}
 	w.cursor = to
+	w.armed = 0
+	if t, ok := w.next(); ok && w.arm != nil {
+		w.armed = t
+		w.arm(t)
+	}
+}
+
+// next is the first tick after the cursor whose slot has a connection filed.
+func (w *wheel) next() (int64, bool) {
+	from := (w.cursor + 1) % wheelSlots
+	for i := int64(0); i < wheelSlots; {
+		s := (from + i) % wheelSlots
+		word := w.used[s>>6] >> (s & 63) // the slots from s to the end of its word
+		if word != 0 {
+			i += int64(bits.TrailingZeros64(word))
+			return w.cursor + 1 + i, true
+		}
+		i += 64 - s&63
+	}
+	return 0, false
 }

@@ -105,3 +105,61 @@ func TestWheelDeadlineMovedLaterOrEarlier(t *testing.T) {
 		})
 	}
 }
+
+// The wheel asks to be advanced at the next tick that has a connection filed, and at no
+// other: an empty wheel asks nothing, an earlier deadline moves the request earlier, and
+// each advance asks for the next filed tick.
+func TestWheelArmsOnlyForFiledTicks(t *testing.T) {
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	tick := func(d time.Duration) int64 { return dueTick(base + int64(d)) }
+	var asked []int64
+	w := wheel{arm: func(t int64) { asked = append(asked, t) }}
+	w.advance(base, func(*Conn) {})
+	if len(asked) != 0 {
+		t.Fatalf("an empty wheel asked for ticks %v", asked)
+	}
+	late, early := &Conn{deadline: base + int64(10*time.Second)}, &Conn{deadline: base + int64(2*time.Second)}
+	w.add(late)
+	w.add(early)
+	w.add(&Conn{deadline: base + int64(20*time.Second)}) // later than what is asked: no new request
+	if want := []int64{tick(10 * time.Second), tick(2 * time.Second)}; !equalTicks(asked, want) {
+		t.Fatalf("asked %v, want %v", asked, want)
+	}
+	asked = nil
+	var expired []*Conn
+	w.advance(base+int64(2*time.Second), func(c *Conn) { expired = append(expired, c) })
+	if len(expired) != 1 || expired[0] != early {
+		t.Fatalf("expired %v, want the early connection", expired)
+	}
+	if want := []int64{tick(10 * time.Second)}; !equalTicks(asked, want) {
+		t.Fatalf("after the first expiry, asked %v, want %v", asked, want)
+	}
+	asked = nil
+	w.remove(late)
+	w.advance(base+int64(10*time.Second), func(*Conn) {})
+	if want := []int64{tick(20 * time.Second)}; !equalTicks(asked, want) {
+		t.Fatalf("after removing the 10 s deadline, asked %v, want %v", asked, want)
+	}
+	// A deadline more than a revolution away shares a slot with nearer ticks: the wheel
+	// asks for that slot's next turn, which re-files it, and so on until it is due.
+	asked = nil
+	var far wheel
+	far.arm = func(t int64) { asked = append(asked, t) }
+	far.advance(base, func(*Conn) {})
+	far.add(&Conn{deadline: base + int64(wheelSlots*wheelTick+wheelTick)})
+	if len(asked) != 1 || asked[0] != tick(wheelSlots*wheelTick+wheelTick) {
+		t.Fatalf("far deadline: asked %v", asked)
+	}
+}
+
+func equalTicks(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -32,6 +32,7 @@ type serveConfig struct {
 	Timeouts  timeoutsConfig `json:"timeouts"`
 	Limits    limitsConfig   `json:"limits"`
 	HTTP2     http2Config    `json:"http2"`
+	TLS       tlsSettings    `json:"tls"` // a TLS listener beside addr (tls.go)
 	Routes    []routeConfig  `json:"routes"`
 }
 
@@ -70,7 +71,7 @@ type routeConfig struct {
 type websocketConfig struct {
 	Compression *bool `json:"compression"` // default true
 	// ContextTakeover keeps a compressor per connection between messages (better ratios
-	// for similar messages, ~1.2 MB of memory per connection); default false: every
+	// for similar messages, ~800 KiB of memory per connection); default false: every
 	// message is compressed afresh with a pooled compressor (server_no_context_takeover).
 	ContextTakeover   bool     `json:"context_takeover"`
 	CompressThreshold int      `json:"compress_threshold"`
@@ -149,11 +150,17 @@ func (c *serveConfig) validate() error {
 	if c.Limits.MaxBody < 0 {
 		return errors.New("limits.max_body: must not be negative")
 	}
+	if err := c.TLS.validate(); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for i, r := range c.Routes {
 		key := fmt.Sprintf("routes[%d]", i)
-		if !strings.HasPrefix(r.Path, "/") {
-			return fmt.Errorf("%s.path: %q must start with /", key, r.Path)
+		if r.Path == "" {
+			return fmt.Errorf("%s.path: missing", key)
+		}
+		if err := server.CheckPattern(r.Path); err != nil { // "/x", "/rooms/{id}", "GET /x", "/static/"
+			return fmt.Errorf("%s.path: %w", key, err)
 		}
 		if seen[r.Path] {
 			return fmt.Errorf("%s.path: %q is listed twice", key, r.Path)

@@ -35,6 +35,8 @@ func TestConfigErrorsNameTheBadKey(t *testing.T) {
 		{"negative limit", `{"limits": {"max_headers": -1}}`, `limits.max_headers`},
 		{"idle spins below -1", `{"idle_spins": -2}`, `idle_spins`},
 		{"route path", `{"routes": [{"path": "echo", "kind": "echo"}]}`, `routes[0].path`},
+		{"route pattern", `{"routes": [{"path": "/rooms/{id", "kind": "echo"}]}`, `routes[0].path`},
+		{"route method", `{"routes": [{"path": "GET x", "kind": "echo"}]}`, `routes[0].path`},
 		{"route kind", `{"routes": [{"path": "/", "kind": "text"}, {"path": "/x", "kind": "mirror"}]}`, `routes[1].kind`},
 		{"duplicate path", `{"routes": [{"path": "/", "kind": "text"}, {"path": "/", "kind": "echo"}]}`, `routes[1].path`},
 		{"overflow policy", `{"routes": [{"path": "/ws", "kind": "echo", "websocket": {"overflow": "panic"}}]}`, `routes[0].websocket.overflow`},

@@ -15,16 +15,26 @@ const rootText = "switchyard: HTTP/1.1 and HTTP/2 (h2c) here; WebSocket echo at 
 // text; /echo requires an upgrade over HTTP/1.1 (426 otherwise) and echoes WebSocket
 // messages, or over HTTP/2 the request body) and HTTP/2 on every route, by h2c upgrade and
 // prior knowledge. The client's Upgrade order picks between websocket and h2c.
-func installRoutes(srv *server.Server, cfg *serveConfig) {
+//
+// The routes are built once and installed on srv and on more (the TLS listener's server):
+// a broadcast room is one room whichever listener its members came through.
+func installRoutes(srv *server.Server, cfg *serveConfig, more ...*server.Server) {
 	routes := cfg.Routes
 	if len(routes) == 0 {
 		routes = defaultRoutes
 	}
+	servers := append([]*server.Server{srv}, more...)
 	for _, rc := range routes {
-		srv.Route(rc.Path, buildRoute(rc))
+		r := buildRoute(rc)
+		for _, s := range servers {
+			s.Route(rc.Path, r)
+		}
 	}
 	if !cfg.HTTP2.Disabled {
-		srv.Upgrade(http2.New(http2.Config{MaxConcurrentStreams: cfg.HTTP2.MaxConcurrentStreams}))
+		h2 := http2.New(http2.Config{MaxConcurrentStreams: cfg.HTTP2.MaxConcurrentStreams})
+		for _, s := range servers {
+			s.Upgrade(h2)
+		}
 	}
 }
 
@@ -67,7 +77,7 @@ func buildRoute(rc routeConfig) server.Route {
 // permessage-deflate offered and any origin accepted).
 func websocketHandler(wc *websocketConfig) websocket.Handler {
 	// server_no_context_takeover unless a route asks: a compressor kept per connection
-	// costs about 1.2 MB each, a pooled one nothing between messages.
+	// costs about 800 KiB each, a pooled one nothing between messages.
 	// Echo and broadcast routes send again what they receive: a message may inflate to
 	// 32 times what the client sent (at least 64 KiB), not to MaxMessageSize.
 	h := websocket.Handler{CheckOrigin: websocket.AllowAnyOrigin, Compression: &ws.DeflateConfig{ServerNoContextTakeover: true},

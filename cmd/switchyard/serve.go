@@ -50,6 +50,7 @@ func parseServeArgs(args []string) (*serveConfig, error) {
 		return err
 	})
 	fs.BoolVar(&cfg.HTTP2.Disabled, "no-http2", cfg.HTTP2.Disabled, "do not accept HTTP/2 (h2c upgrade or prior knowledge)")
+	cfg.TLS.flags(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -93,14 +94,46 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := server.New(cfg.serverConfig())
-	installRoutes(srv, cfg)
-	if err := srv.Listen(); err != nil {
-		return err
+	var servers []*server.Server
+	var plain *server.Server
+	if cfg.Addr != "" {
+		plain = server.New(cfg.serverConfig())
+		servers = append(servers, plain)
 	}
-	fmt.Printf("switchyard listening on %s\n", srv.Addr())
+	var secure *server.Server
+	if cfg.TLS.enabled() {
+		tc, cf, err := cfg.TLS.config()
+		if err != nil {
+			return err
+		}
+		if cf != nil {
+			defer watchReload(cf)()
+		}
+		sc := cfg.serverConfig()
+		sc.Addr, sc.TLS = cfg.TLS.Addr, tc
+		if sc.Addr == "" {
+			sc.Addr = ":8443"
+		}
+		secure = server.New(sc)
+		servers = append(servers, secure)
+	}
+	if len(servers) == 0 {
+		return errors.New("nothing to listen on: -addr is empty and TLS is off (-tls-cert/-tls-key or -tls-self-signed)")
+	}
+	installRoutes(servers[0], cfg, servers[1:]...)
+	for _, srv := range servers {
+		if err := srv.Listen(); err != nil {
+			return err
+		}
+	}
+	if plain != nil {
+		fmt.Printf("switchyard listening on %s\n", plain.Addr())
+	}
+	if secure != nil {
+		fmt.Printf("switchyard TLS listening on %s (https and wss; HTTP/2 by ALPN)\n", secure.Addr())
+	}
 	if cfg.Admin != "" {
-		stopAdmin, err := serveAdmin(cfg.Admin, srv)
+		stopAdmin, err := serveAdmin(cfg.Admin, servers[0], servers[1:]...)
 		if err != nil {
 			return err
 		}
@@ -108,19 +141,30 @@ func serve(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	err = srv.Serve(ctx)
+	errs := make(chan error, len(servers))
+	for _, srv := range servers {
+		go func() { errs <- srv.Serve(ctx) }()
+	}
+	var all []error
+	for range servers {
+		if err := <-errs; err != nil {
+			all = append(all, err)
+			stop() // one listener failing stops the other too
+		}
+	}
 	fmt.Println("switchyard stopped")
-	return err
+	return errors.Join(all...)
 }
 
-// serveAdmin runs the admin endpoints on their own listener.
-func serveAdmin(addr string, srv *server.Server) (stop func(), err error) {
+// serveAdmin runs the admin endpoints on their own listener; the metrics sum srv's and
+// more's counters (the TLS listener's server).
+func serveAdmin(addr string, srv *server.Server, more ...*server.Server) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("-admin: %w", err)
 	}
 	fmt.Printf("switchyard admin on http://%s (/metrics, /debug/pprof/, /healthz)\n", ln.Addr())
-	hs := &http.Server{Handler: admin.Handler(srv), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: admin.Handler(srv, more...), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
 	return func() { _ = hs.Close() }, nil
 }

@@ -14,10 +14,12 @@ import (
 	"github.com/switchyard-dev/switchyard/server"
 )
 
-// Handler returns the admin endpoints for srv.
-func Handler(srv *server.Server) http.Handler {
+// Handler returns the admin endpoints for srv, and for more servers of the same process
+// (`switchyard serve`'s TLS listener beside its cleartext one), whose counters are added
+// to srv's.
+func Handler(srv *server.Server, more ...*server.Server) http.Handler {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(NewCollector(srv),
+	reg.MustRegister(NewCollector(srv, more...),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()

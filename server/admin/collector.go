@@ -10,20 +10,24 @@ import (
 // Collector exports server.Stats as Prometheus metrics. It reads the server's own
 // counters at scrape time, so the server's hot paths pay nothing for Prometheus.
 type Collector struct {
-	srv                                  *server.Server
-	open, requests, upgrades             *prometheus.Desc
-	messages, bytes, dropped             *prometheus.Desc
-	h2Streams, errors, handshakeDuration *prometheus.Desc
-	paused, yields                       *prometheus.Desc
+	srv                                                           *server.Server
+	more                                                          []*server.Server // summed with srv
+	open, requests, upgrades                                      *prometheus.Desc
+	messages, bytes, dropped                                      *prometheus.Desc
+	h2Streams, errors, handshakeDuration                          *prometheus.Desc
+	paused, yields                                                *prometheus.Desc
+	tlsHandshakes, tlsInFlight, tlsVersions, tlsALPN, tlsDuration *prometheus.Desc
 }
 
-// NewCollector returns a collector for srv.
-func NewCollector(srv *server.Server) *Collector {
+// NewCollector returns a collector for srv, and for more servers whose counters it adds
+// to srv's.
+func NewCollector(srv *server.Server, more ...*server.Server) *Collector {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc("switchyard_"+name, help, labels, nil)
 	}
 	return &Collector{
 		srv:               srv,
+		more:              more,
 		open:              d("connections_open", "Open connections by protocol.", "protocol"),
 		requests:          d("http_requests_total", "HTTP requests answered, over HTTP/1.1 and HTTP/2."),
 		upgrades:          d("upgrade_outcomes_total", "Upgrade outcomes and refusals: status 101 with the protocol, 426 and 4xx with the reason.", "status", "reason"),
@@ -35,13 +39,19 @@ func NewCollector(srv *server.Server) *Collector {
 		paused:            d("connections_paused_total", "Times a connection's reading was paused because its peer did not read what it was sent (send budget)."),
 		yields:            d("connection_yields_total", "Turns a connection ended early so that its loop's other connections run (WebSocket inflation budget)."),
 		handshakeDuration: d("upgrade_handshake_seconds", "Time from an upgrade request (its first read, or its parse when it arrived whole) to the 101."),
+		tlsHandshakes:     d("tls_handshakes_total", "TLS handshakes by outcome: completed, failed, timed_out (also counted as failed), refused (over the cap in flight).", "outcome"),
+		tlsInFlight:       d("tls_handshakes_in_flight", "TLS handshakes running now (each one a goroutine)."),
+		tlsVersions:       d("tls_sessions_total", "Completed TLS handshakes by version.", "version"),
+		tlsALPN:           d("tls_alpn_total", "Completed TLS handshakes by ALPN outcome (none: the client offered nothing the server speaks).", "protocol"),
+		tlsDuration:       d("tls_handshake_seconds", "Time of completed TLS handshakes, from the client's first bytes."),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.open, c.requests, c.upgrades, c.messages, c.bytes,
-		c.dropped, c.h2Streams, c.errors, c.paused, c.yields, c.handshakeDuration} {
+		c.dropped, c.h2Streams, c.errors, c.paused, c.yields, c.handshakeDuration,
+		c.tlsHandshakes, c.tlsInFlight, c.tlsVersions, c.tlsALPN, c.tlsDuration} {
 		ch <- d
 	}
 }
@@ -49,6 +59,9 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	st := c.srv.Stats()
+	for _, m := range c.more {
+		addStats(&st, m.Stats())
+	}
 	gauge := func(d *prometheus.Desc, v float64, l ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, l...)
 	}
@@ -81,4 +94,83 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	total += st.HandshakeCounts[len(st.HandshakeBuckets)]
 	ch <- prometheus.MustNewConstHistogram(c.handshakeDuration, total, st.HandshakeSum.Seconds(), buckets)
+	c.collectTLS(ch)
+}
+
+// addStats adds b's counters to a's.
+func addStats(a *server.Stats, b server.Stats) {
+	for k, v := range b.Open {
+		a.Open[k] += v
+	}
+	for k, v := range b.Outcomes {
+		a.Outcomes[k] += v
+	}
+	for k, v := range b.Errors {
+		a.Errors[k] += v
+	}
+	a.Requests += b.Requests
+	a.MessagesIn, a.MessagesOut = a.MessagesIn+b.MessagesIn, a.MessagesOut+b.MessagesOut
+	a.BytesIn, a.BytesOut = a.BytesIn+b.BytesIn, a.BytesOut+b.BytesOut
+	a.Dropped += b.Dropped
+	a.Streams += b.Streams
+	a.Paused += b.Paused
+	a.Yields += b.Yields
+	for i := range a.HandshakeCounts {
+		a.HandshakeCounts[i] += b.HandshakeCounts[i]
+	}
+	a.HandshakeSum += b.HandshakeSum
+}
+
+// collectTLS exports Server.TLSStats summed over the TLS servers; nothing when none is.
+func (c *Collector) collectTLS(ch chan<- prometheus.Metric) {
+	var ts server.TLSStats
+	found := false
+	for _, s := range append([]*server.Server{c.srv}, c.more...) {
+		if s.Config().TLS == nil {
+			continue
+		}
+		st := s.TLSStats()
+		if !found {
+			ts, found = st, true
+			continue
+		}
+		ts.InFlight += st.InFlight
+		ts.Completed += st.Completed
+		ts.Failed += st.Failed
+		ts.TimedOut += st.TimedOut
+		ts.Refused += st.Refused
+		ts.TLS12 += st.TLS12
+		ts.TLS13 += st.TLS13
+		ts.ALPNH2 += st.ALPNH2
+		ts.ALPNHTTP11 += st.ALPNHTTP11
+		ts.ALPNNone += st.ALPNNone
+		for i := range ts.Counts {
+			ts.Counts[i] += st.Counts[i]
+		}
+		ts.Sum += st.Sum
+	}
+	if !found {
+		return
+	}
+	counter := func(d *prometheus.Desc, v int64, l ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), l...)
+	}
+	counter(c.tlsHandshakes, ts.Completed, "completed")
+	counter(c.tlsHandshakes, ts.Failed, "failed")
+	counter(c.tlsHandshakes, ts.TimedOut, "timed_out")
+	counter(c.tlsHandshakes, ts.Refused, "refused")
+	ch <- prometheus.MustNewConstMetric(c.tlsInFlight, prometheus.GaugeValue, float64(ts.InFlight))
+	counter(c.tlsVersions, ts.TLS12, "1.2")
+	counter(c.tlsVersions, ts.TLS13, "1.3")
+	counter(c.tlsALPN, ts.ALPNH2, "h2")
+	counter(c.tlsALPN, ts.ALPNHTTP11, "http/1.1")
+	counter(c.tlsALPN, ts.ALPNNone, "none")
+	buckets := make(map[float64]uint64, len(ts.Buckets))
+	var total uint64
+	for i, ub := range ts.Buckets {
+		total += ts.Counts[i]
+		buckets[ub.Seconds()] = total
+	}
+	total += ts.Counts[len(ts.Buckets)]
+	ch <- prometheus.MustNewConstHistogram(c.tlsDuration, total, ts.Sum.Seconds(), buckets)
 }

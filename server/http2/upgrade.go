@@ -49,6 +49,11 @@ func (u *upgrader) Token() string { return "h2c" }
 // says a server ignoring the upgrade does. The core has read the body in full already.
 func (u *upgrader) Upgrade(c *server.Conn, r *server.Request, hdr []byte) (server.Protocol, []byte, *server.Rejection) {
 	req := r.HTTP1()
+	if c.IsTLS() {
+		// h2c is HTTP/2 over cleartext only; over TLS, HTTP/2 is chosen by ALPN "h2"
+		// (RFC 9113 §3.2), and the request is served over HTTP/1.1.
+		return nil, hdr, server.Decline
+	}
 	if req == nil || req.Count(parser.HeaderHTTP2Settings) != 1 ||
 		!req.HasToken(parser.HeaderConnection, "HTTP2-Settings") {
 		return nil, hdr, server.Decline

@@ -312,7 +312,8 @@ func (w *Conn) Subprotocol() string {
 // Compressed reports whether permessage-deflate was negotiated.
 func (w *Conn) Compressed() bool { return w.deflate != nil }
 
-// Value returns the user value stored with SetValue. Loop only.
+// Value returns the value Handler.Authorize returned, or the one stored with SetValue
+// since (ValueOf returns it typed). Loop only.
 func (w *Conn) Value() any { return w.value }
 
 // SetValue stores a user value with the connection. Loop only.

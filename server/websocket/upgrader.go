@@ -30,6 +30,26 @@ type Handler struct {
 	CheckOrigin func(r *server.Request) bool
 	// AllowedOrigins lists acceptable Origin values exactly ("*" accepts any).
 	AllowedOrigins []string
+	// Authorize, when set, decides on a handshake that is otherwise valid (method, version,
+	// key and origin checked), before the 101: it sees the request (r.Get for headers and
+	// cookies, r.Query, r.PathValue, r.RemoteAddr) and returns either the value the
+	// connection carries, which Conn.Value (or ValueOf) gives OnOpen, OnMessage, OnClose
+	// and every callback, and which SelectSubprotocol gets, or a Rejection, answered as
+	// it is: any status, the header lines of Rejection.Header, and Reason as the body
+	// (Rejection.ContentType, text/plain by default). server.Decline, or a status outside
+	// 200-599, is answered 403. r and its views are valid only during the call: copy into
+	// the value what the connection needs later (a path value, a header).
+	Authorize func(r *server.Request) (value any, reject *server.Rejection)
+	// AuthorizeOffLoop runs Authorize (and SelectSubprotocol) on the server's worker pool,
+	// for a check that waits (a session store, an authentication service); meanwhile the
+	// connection reads nothing, and the frames the client sent after the handshake wait for
+	// the 101. Without it Authorize runs on the loop and must not block.
+	AuthorizeOffLoop bool
+	// SelectSubprotocol, when set, chooses the subprotocol instead of the client's first
+	// one the route speaks: offered lists the route's Subprotocols that the client offered,
+	// in the client's order, and value is what Authorize returned (nil without Authorize).
+	// It returns one of offered, or "" for none (a name not in offered counts as none).
+	SelectSubprotocol func(value any, offered []string) string
 	// Compression enables permessage-deflate with these settings (nil: off).
 	Compression *ws.DeflateConfig
 	// CompressThreshold is the size below which messages are sent uncompressed (default 256).
@@ -131,12 +151,6 @@ func (rt *route) Upgrade(c *server.Conn, r *server.Request, hdr []byte) (server.
 	hdr = appendAcceptKey(hdr, key)
 	hdr = append(hdr, "\r\n"...)
 	w := &Conn{c: c, rt: rt}
-	if i := rt.chooseSubprotocol(req); i >= 0 {
-		w.subprotocol = uint8(i + 1)
-		hdr = append(hdr, "Sec-WebSocket-Protocol: "...)
-		hdr = append(hdr, rt.Subprotocols[i]...)
-		hdr = append(hdr, "\r\n"...)
-	}
 	if rt.Compression != nil && req.Count(parser.HeaderSecWebSocketExtensions) > 0 {
 		if params, ok := rt.Compression.Negotiate(extensionValues(req)...); ok {
 			w.deflate = &deflateState{params: params}
@@ -144,6 +158,26 @@ func (rt *route) Upgrade(c *server.Conn, r *server.Request, hdr []byte) (server.
 			hdr = params.AppendResponse(hdr)
 			hdr = append(hdr, "\r\n"...)
 		}
+	}
+	if rt.Authorize == nil {
+		return rt.accept(w, rt.chooseSubprotocol(req), hdr)
+	}
+	if rt.AuthorizeOffLoop {
+		return c.UpgradeOffLoop(hdr, func(r *server.Request, hdr []byte) (server.Protocol, []byte, *server.Rejection) {
+			return rt.authorize(w, r, hdr)
+		})
+	}
+	return rt.authorize(w, r, hdr)
+}
+
+// accept makes w the protocol of the connection, speaking Subprotocols[sub] (none when
+// sub is -1).
+func (rt *route) accept(w *Conn, sub int, hdr []byte) (server.Protocol, []byte, *server.Rejection) {
+	if sub >= 0 {
+		w.subprotocol = uint8(sub + 1)
+		hdr = append(hdr, "Sec-WebSocket-Protocol: "...)
+		hdr = append(hdr, rt.Subprotocols[sub]...)
+		hdr = append(hdr, "\r\n"...)
 	}
 	return (*session)(w), hdr, nil
 }

@@ -1,0 +1,68 @@
+package websocket
+
+import (
+	"github.com/switchyard-dev/switchyard/parser"
+	"github.com/switchyard-dev/switchyard/server"
+)
+
+// errWSDeclined answers an Authorize that returned server.Decline.
+var errWSDeclined = &server.Rejection{Status: 403, Kind: "unauthorized",
+	Reason: "WebSocket handshake: not authorized."}
+
+// authorize runs the route's Authorize on a valid handshake, on the loop or on the worker
+// pool (AuthorizeOffLoop), then settles the subprotocol; w is the connection to be.
+func (rt *route) authorize(w *Conn, r *server.Request, hdr []byte) (server.Protocol, []byte, *server.Rejection) {
+	value, rej := rt.Authorize(r)
+	if rej != nil {
+		if rej == server.Decline || rej.Status < 200 || rej.Status > 599 {
+			rej = errWSDeclined
+		}
+		if rej.Kind == "" {
+			k := *rej
+			k.Kind = "unauthorized"
+			rej = &k
+		}
+		return nil, hdr, rej
+	}
+	w.value = value
+	return rt.accept(w, rt.selectSubprotocol(r.HTTP1(), value), hdr)
+}
+
+// selectSubprotocol is chooseSubprotocol, or the route's SelectSubprotocol's choice among
+// the route's subprotocols the client offered.
+func (rt *route) selectSubprotocol(req *parser.Request, value any) int {
+	if req == nil {
+		return -1
+	}
+	if rt.SelectSubprotocol == nil || len(rt.Subprotocols) == 0 {
+		return rt.chooseSubprotocol(req)
+	}
+	var offered []string
+	var index []int
+	it := req.Tokens(parser.HeaderSecWebSocketProtocol)
+	for it.Next() {
+		for i, s := range rt.Subprotocols {
+			if string(it.Token()) == s {
+				offered, index = append(offered, s), append(index, i)
+				break
+			}
+		}
+	}
+	if len(offered) == 0 {
+		return -1
+	}
+	choice := rt.SelectSubprotocol(value, offered)
+	for i, s := range offered {
+		if s == choice {
+			return index[i]
+		}
+	}
+	return -1
+}
+
+// ValueOf returns the value Authorize (or SetValue) attached to c, as a T: ok is false
+// when it holds none, or not a T. Loop only, like Value.
+func ValueOf[T any](c *Conn) (v T, ok bool) {
+	v, ok = c.value.(T)
+	return v, ok
+}
