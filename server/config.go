@@ -63,6 +63,13 @@ type Config struct {
 	// it, and closes it if it stays stuck for IdleTimeout or sends more than this much
 	// meanwhile. Protocols may drop or refuse data earlier (websocket.Handler.SendBudget).
 	SendBudget int
+	// InputBudget bounds the input a connection's protocol has received and left
+	// unconsumed (default 32 MiB). A protocol waits for whole units (a WebSocket frame, an
+	// HTTP/1.1 body with Content-Length, an HTTP/2 frame), each under its own limit; this
+	// is the core's backstop for every protocol, a user's included: past it the
+	// connection is closed (error "input_budget"). Keep it above the largest unit a
+	// protocol may wait for (websocket.Handler.MaxMessageSize, Limits.MaxBodyBytes).
+	InputBudget int
 	// LingerTimeout bounds how long a connection that is done waits for its queued output
 	// to reach the client before it is closed anyway (default 5s).
 	LingerTimeout time.Duration
@@ -122,6 +129,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SendBudget <= 0 {
 		c.SendBudget = 1 << 20
+	}
+	if c.InputBudget <= 0 {
+		c.InputBudget = 32 << 20
 	}
 	if c.LingerTimeout <= 0 {
 		c.LingerTimeout = 5 * time.Second

@@ -311,6 +311,11 @@ func (c *Conn) process() (closeNow bool) {
 		return false
 	}
 	c.keep(in, consumed)
+	if c.acc != nil && len(c.acc.B)-c.accOff > c.srv.cfg.InputBudget {
+		c.CountError("input_budget")
+		c.LogRefusal(0, "unconsumed input over Config.InputBudget")
+		return true
+	}
 	return c.ending()
 }
 
