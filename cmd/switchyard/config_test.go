@@ -181,7 +181,7 @@ func TestConfigArgForms(t *testing.T) {
 }
 
 // permessage-deflate without server context takeover unless a route asks for it: a kept
-// compressor costs about 1.2 MB per connection.
+// compressor costs about 800 KiB per connection.
 func TestWebSocketCompressionDefaults(t *testing.T) {
 	on, off := true, false
 	cases := []struct {

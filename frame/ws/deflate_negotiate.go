@@ -2,8 +2,9 @@ package ws
 
 import (
 	"bytes"
-	"compress/flate"
 	"strconv"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // ExtensionDeflate is the permessage-deflate extension token (RFC 7692 §7).
@@ -15,9 +16,11 @@ type DeflateConfig struct {
 	// ServerNoContextTakeover makes the server compress every message with
 	// a fresh compressor (announced as server_no_context_takeover). Without
 	// it a connection keeps its compressor between messages, which costs
-	// the memory of a flate.Writer per connection (1.2 MB at level 1,
-	// 0.8 MB at level 6; see BenchmarkDeflaterMemory) for better compression
-	// of similar messages. With it, compressors come from a pool and are
+	// the memory of a flate.Writer per connection (800 KiB at level 1,
+	// 1.0-1.4 MiB at levels 2..9; see BenchmarkDeflaterMemory and
+	// TestFlateLibMemory) for better compression of similar messages; none
+	// below a 15-bit server window, which compresses Huffman-only and has
+	// no context to keep. With it, compressors come from a pool and are
 	// held only while a message is being compressed.
 	ServerNoContextTakeover bool
 	// ClientNoContextTakeover asks the client to compress every message
@@ -35,10 +38,11 @@ type DeflateConfig struct {
 	// offer without it is declined when this is below 15 and the client
 	// keeps its context, because the server could not hold it to the limit.
 	ClientMaxWindowBits int
-	// Level is the compress/flate level of the server's compressor: 1..9 or
-	// flate.HuffmanOnly; 0 means 1 (flate.BestSpeed). Level 1 is the fast
-	// choice and its Reset is cheap; levels 2..9 clear 640 KiB of hash tables
-	// on every Reset, i.e. per message without context takeover.
+	// Level is the flate level of the server's compressor (the values of
+	// compress/flate; the compressor is klauspost/compress/flate's): 1..9 or
+	// flate.HuffmanOnly (-2); 0 means 1 (flate.BestSpeed). Level 1 is the
+	// fast choice and the smallest compressor; levels 7..9 clear their hash
+	// tables on every Reset, i.e. per message without context takeover.
 	Level int
 }
 

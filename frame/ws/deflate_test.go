@@ -129,6 +129,38 @@ func TestHuffmanOnlyHasNoBackReferences(t *testing.T) {
 	}
 }
 
+func TestHuffmanOnlyHoldsNoCompressor(t *testing.T) {
+	// RFC 7692 §7.1.2.1, §7.2.1: below a 15-bit window the server compresses
+	// Huffman-only, whose messages refer to no earlier one, so even with
+	// context takeover the connection keeps no compressor between messages.
+	for _, c := range []struct {
+		name       string
+		level      int
+		windowBits int
+		hold       bool
+	}{
+		{"window 15 level 1 with takeover keeps its compressor", 1, 15, true},
+		{"window 9 with takeover keeps none", 1, 9, false},
+		{"Huffman-only level with takeover keeps none", flate.HuffmanOnly, 15, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := NewDeflater(c.level, c.windowBits, true)
+			defer d.Release()
+			inf := NewInflater(c.windowBits, true)
+			for i := range 3 {
+				msg := []byte(strings.Repeat("held or not ", 20+i))
+				out, err := inf.Inflate(nil, d.Compress(nil, msg), 1<<20)
+				if err != nil || !bytes.Equal(out, msg) {
+					t.Fatalf("message %d: %v", i, err)
+				}
+				if held := d.pw != nil; held != c.hold {
+					t.Fatalf("message %d: compressor held = %v, want %v", i, held, c.hold)
+				}
+			}
+		})
+	}
+}
+
 func TestInflateLimits(t *testing.T) {
 	bomb := NewDeflater(flate.BestCompression, 15, false).Compress(nil, make([]byte, 10<<20))
 	cases := []struct {

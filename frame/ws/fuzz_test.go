@@ -2,6 +2,8 @@ package ws
 
 import (
 	"bytes"
+	stdflate "compress/flate"
+	"io"
 	"testing"
 	"unicode/utf8"
 )
@@ -295,6 +297,33 @@ func FuzzInflate(f *testing.F) {
 			if len(inf.dict) > 1<<10 {
 				t.Fatalf("dictionary of %d bytes for a 10-bit window", len(inf.dict))
 			}
+		}
+	})
+}
+
+// FuzzInflateMatchesStdlib: the Inflater (klauspost/compress/flate) accepts what
+// compress/flate accepts and produces the same bytes, and rejects what it rejects,
+// so that switching libraries changed no message's fate (RFC 7692 §7.2.2).
+func FuzzInflateMatchesStdlib(f *testing.F) {
+	d := NewDeflater(1, 15, false)
+	f.Add(d.Compress(nil, []byte("hello hello hello")))
+	f.Add(d.Compress(nil, bytes.Repeat([]byte("abcdefgh12345678"), 300)))
+	f.Add([]byte{0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00})
+	f.Add([]byte{0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		const limit = 1 << 16
+		out, err := NewInflater(15, false).Inflate(nil, data, limit)
+		r := stdflate.NewReader(io.MultiReader(bytes.NewReader(data), bytes.NewReader(inflateTail[:])))
+		want, stdErr := io.ReadAll(io.LimitReader(r, limit+1))
+		switch {
+		case len(want) > limit:
+			if err != ErrInflatedTooBig {
+				t.Fatalf("compress/flate inflates past %d bytes; Inflate: %d bytes, %v", limit, len(out), err)
+			}
+		case (stdErr == nil) != (err == nil):
+			t.Fatalf("compress/flate: %v; Inflate: %v", stdErr, err)
+		case err == nil && !bytes.Equal(out, want):
+			t.Fatalf("Inflate gave %d bytes, compress/flate %d", len(out), len(want))
 		}
 	})
 }
