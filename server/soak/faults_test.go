@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -252,6 +253,11 @@ const slowReceiveBuffer = 128 << 10
 // does: should the server push back (stop reading) instead of buffering, the writes wait
 // and the reads go on, so the fault cannot deadlock the soak.
 func writeAll(c net.Conn, n int, frame func(i int) []byte) <-chan error {
+	return writeAllCounted(c, n, frame, new(atomic.Int64))
+}
+
+// writeAllCounted is writeAll counting the frames written in written.
+func writeAllCounted(c net.Conn, n int, frame func(i int) []byte, written *atomic.Int64) <-chan error {
 	errc := make(chan error, 1)
 	go func() {
 		for i := range n {
@@ -259,10 +265,25 @@ func writeAll(c net.Conn, n int, frame func(i int) []byte) <-chan error {
 				errc <- fmt.Errorf("writing %d of %d: %w", i+1, n, err)
 				return
 			}
+			written.Add(1)
 		}
 		errc <- nil
 	}()
 	return errc
+}
+
+// waitStalled returns once all n frames are written or the writer has made no progress
+// for quiet: then the server has stopped reading (its backpressure) or the writer is done.
+func waitStalled(written *atomic.Int64, n int64, quiet time.Duration) {
+	last, since := written.Load(), time.Now()
+	for written.Load() < n {
+		time.Sleep(10 * time.Millisecond)
+		if w := written.Load(); w != last {
+			last, since = w, time.Now()
+		} else if time.Since(since) >= quiet {
+			return
+		}
+	}
 }
 
 // slowReaderWS sends 16 MiB of messages (8 under the race detector) while reading slowly through a small receive
@@ -291,13 +312,17 @@ func slowReaderWS(e *env, rng *rand.Rand) string {
 	_ = c.SetDeadline(time.Now().Add(4 * exchangeTimeout))
 	masks := rand.New(rand.NewPCG(uint64(base), 6))
 	wc := &wsClient{rng: masks} // frames the writer goroutine's messages with its own masks
-	errc := writeAll(c, int(n)+1, func(i int) []byte {
+	var written atomic.Int64
+	errc := writeAllCounted(c, int(n)+1, func(i int) []byte {
 		if i == int(n) {
 			return wc.appendFrame(nil, true, ws.OpClose, false, ws.NewCloseFrameBody(1000, ""))
 		}
 		return wc.appendFrame(nil, true, ws.OpBinary, false, slowPayload(base+int64(i), size))
-	})
-	time.Sleep(100 * time.Millisecond)
+	}, &written)
+	// Read nothing until the writer is done or stuck: past the send budget the server must
+	// have dropped echoes or stopped reading by then, whatever the machine's speed (reading
+	// from the start let a slow server keep under its budget, and the check below failed).
+	waitStalled(&written, n+1, 500*time.Millisecond)
 	next, got := base, int64(0)
 	defer func() { e.t.wsDropped.max.Add(n - got) }() // those not echoed were dropped or lost
 	for {
