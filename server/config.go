@@ -32,6 +32,12 @@ type Config struct {
 	// pacer); an idle or paced loop sleeps at once. A spinning loop keeps its Go P, so
 	// loops spin only when there are no more of them than GOMAXPROCS. Linux only.
 	IdleSpins int
+	// KernelWait has an idle loop sleep in its own epoll_wait (gnet's way) instead of
+	// parking in Go's netpoller, where it waits like a net.Conn reader: in epoll_wait the
+	// runtime takes the loop for a goroutine stuck in a system call, and sysmon's polling
+	// and the loop's hand-offs of its P cost more CPU than the work under paced load. For
+	// comparison; Linux only.
+	KernelWait bool
 	// Limits bounds HTTP/1.1 request heads and bodies (defaults: parser.DefaultLimits()).
 	Limits parser.Limits
 	// HeaderTimeout bounds the time from a request's first byte to the end of its head,

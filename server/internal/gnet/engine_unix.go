@@ -254,11 +254,14 @@ func (eng *engine) sendCmd(cmd *asyncCmd, urgent bool) error {
 }
 */
 
-// openPoller opens a loop's poller with the engine's idle spins (Switchyard patch).
+// openPoller opens a loop's poller with the engine's idle spins and wait (Switchyard patch).
 func (eng *engine) openPoller() (*netpoll.Poller, error) {
 	p, err := netpoll.OpenPoller()
 	if err == nil {
 		p.SetIdleSpins(eng.opts.IdleSpins)
+		if eng.opts.KernelWait {
+			p.WaitInKernel()
+		}
 	}
 	return p, err
 }

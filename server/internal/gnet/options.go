@@ -164,6 +164,11 @@ type Options struct {
 	// again before it sleeps in epoll_wait (Switchyard patch; 0: sleep at once).
 	IdleSpins int
 
+	// KernelWait has an idle loop sleep in its own epoll_wait, as upstream does, instead of
+	// parking in Go's netpoller (Switchyard patch; Linux; see netpoll/park_linux.go). For
+	// comparison only.
+	KernelWait bool
+
 	// SharedListener, without ReusePort, has every event-loop poll the listeners and
 	// accept the connections it serves (Switchyard patch). On Linux the listeners are
 	// registered with EPOLLEXCLUSIVE, so a connection wakes one sleeping loop, not all.
@@ -342,6 +347,13 @@ func WithEdgeTriggeredIOChunk(chunk int) Option {
 func WithSharedListener(shared bool) Option {
 	return func(opts *Options) {
 		opts.SharedListener = shared
+	}
+}
+
+// WithKernelWait sets Options.KernelWait (Switchyard patch).
+func WithKernelWait(on bool) Option {
+	return func(opts *Options) {
+		opts.KernelWait = on
 	}
 }
 

@@ -41,6 +41,7 @@ type Poller struct {
 	urgentAsyncTaskQueue        queue.AsyncTaskQueue // queue with high priority
 	highPriorityEventsThreshold int32                // threshold of high-priority events
 	idleSpins                   int                  // Switchyard patch: see SetIdleSpins
+	park                        *runtimePark         // Switchyard patch: see park_linux.go
 }
 
 // SetIdleSpins sets how many times at most Polling, once it finds no event, yields the
@@ -59,6 +60,15 @@ type Poller struct {
 // bench machine 50 spins took wrk's GET / from a median of 100k to 137k requests/s, at
 // lower server CPU per request; see server.Config.IdleSpins.
 func (p *Poller) SetIdleSpins(n int) { p.idleSpins = max(n, 0) }
+
+// WaitInKernel has Polling sleep in its own epoll_wait, as upstream does, instead of
+// parking in Go's netpoller (Switchyard patch; see park_linux.go). Call it before Polling.
+func (p *Poller) WaitInKernel() {
+	if p.park != nil {
+		p.park.close()
+		p.park = nil
+	}
+}
 
 // spinHook, when set (by tests, before Polling), is called at every idle spin.
 var spinHook func()
@@ -83,6 +93,7 @@ func OpenPoller() (poller *Poller, err error) {
 		poller = nil
 		return
 	}
+	poller.park = newRuntimePark(poller.fd)
 	poller.asyncTaskQueue = queue.NewLockFreeQueue()
 	poller.urgentAsyncTaskQueue = queue.NewLockFreeQueue()
 	poller.highPriorityEventsThreshold = MaxPollEventsCap
@@ -91,6 +102,9 @@ func OpenPoller() (poller *Poller, err error) {
 
 // Close closes the poller.
 func (p *Poller) Close() error {
+	if p.park != nil {
+		p.park.close()
+	}
 	_ = unix.Close(p.efd)
 	return os.NewSyscallError("close", unix.Close(p.fd))
 }
@@ -143,7 +157,13 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 	pacer := newSpinPacer(p.idleSpins)
 	spins, spinLimit, idle := 0, 0, false
 	for {
-		n, err := unix.EpollWait(p.fd, el.events, msec)
+		var n int
+		var err error
+		if msec < 0 && p.park != nil {
+			n, err = p.park.wait(el.events)
+		} else {
+			n, err = unix.EpollWait(p.fd, el.events, msec)
+		}
 		if n == 0 || (n < 0 && err == unix.EINTR) {
 			if msec == 0 && spins < spinLimit {
 				spins++

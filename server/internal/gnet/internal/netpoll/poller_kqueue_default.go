@@ -221,3 +221,6 @@ func (*Poller) Delete(_ int) error {
 // SetIdleSpins is a Switchyard patch: only the default epoll poller spins before it
 // blocks (see poller_epoll_default.go); this one always blocks at once.
 func (p *Poller) SetIdleSpins(int) {}
+
+// WaitInKernel is a Switchyard patch: the kqueue poller always sleeps in kevent.
+func (p *Poller) WaitInKernel() {}

@@ -1,0 +1,77 @@
+//go:build linux
+
+package netpoll
+
+import (
+	"bytes"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	errorx "github.com/panjf2000/gnet/v2/pkg/errors"
+	"github.com/panjf2000/gnet/v2/pkg/queue"
+)
+
+// An idle poller waits in Go's netpoller ("IO wait", like a net.Conn reader), not in a
+// system call, unless it was told to wait in the kernel; either way a task wakes it.
+func TestIdlePollerParksInTheRuntime(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		kernel bool
+		state  string
+	}{
+		{"parked in the netpoller", false, "[IO wait"},
+		{"asleep in epoll_wait", true, "[syscall"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := OpenPoller()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			if tc.kernel {
+				p.WaitInKernel()
+			}
+			done := make(chan error, 1)
+			go func() { done <- p.Polling(func(int, IOEvent, IOFlags) error { return nil }) }()
+			var state string
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				if state = pollingState(); strings.HasPrefix(state, tc.state) {
+					break
+				}
+			}
+			if !strings.HasPrefix(state, tc.state) {
+				t.Fatalf("the idle poller's goroutine is %q, want %q", state, tc.state)
+			}
+			ran := make(chan struct{})
+			if err := p.Trigger(queue.HighPriority, func(any) error { close(ran); return nil }, nil); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-ran:
+			case <-time.After(5 * time.Second):
+				t.Fatal("a task did not wake the idle poller")
+			}
+			_ = p.Trigger(queue.HighPriority, func(any) error { return errorx.ErrEngineShutdown }, nil)
+			if err := <-done; err != errorx.ErrEngineShutdown {
+				t.Fatalf("Polling ended with %v", err)
+			}
+		})
+	}
+}
+
+// pollingState is the state the goroutine running Polling shows in a stack dump.
+func pollingState() string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	for _, g := range bytes.Split(buf, []byte("\n\n")) {
+		if bytes.Contains(g, []byte("netpoll.(*Poller).Polling")) {
+			head, _, _ := bytes.Cut(g, []byte("\n"))
+			if i := bytes.IndexByte(head, '['); i >= 0 {
+				return string(head[i:])
+			}
+		}
+	}
+	return ""
+}
