@@ -23,7 +23,8 @@ run: build
 	$(SWITCHYARD) serve -addr $(ADDR)
 
 ## test: everything CI runs — formatting, vet, unit and integration tests with -race,
-## interop with curl and nghttp, h2spec, and each fuzz target briefly.
+## interop with curl, nghttp, openssl, Python websockets and headless Chromium, h2spec,
+## and each fuzz target briefly.
 test: tools fmt-check vet race peers-test fuzz-brief
 	@echo "make test: all passed"
 
@@ -104,14 +105,21 @@ bench-tools:
 ## tools: what the tests need beyond Go. A tool that cannot be installed fails the build.
 tools: apt-tools $(H2SPEC)
 
+## apt-tools: the Debian packages of the interop tests, as command:package. Python's
+## websockets is checked for /usr/bin/python3, the Python Debian's python3-websockets is for.
+APT_TOOLS := curl:curl nghttp:nghttp2-client h2load:nghttp2-client openssl:openssl chromium:chromium
+DEBIAN_PYTHON := /usr/bin/python3
+
 apt-tools:
 	@missing=""; \
-	for t in curl nghttp h2load; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	for tp in $(APT_TOOLS); do command -v $${tp%%:*} >/dev/null 2>&1 || missing="$$missing $${tp#*:}"; done; \
+	$(DEBIAN_PYTHON) -c 'import websockets' >/dev/null 2>&1 || missing="$$missing python3-websockets"; \
 	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages for:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl nghttp2-client >/dev/null; \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi; \
-	for t in curl nghttp h2load; do command -v $$t >/dev/null 2>&1 || { echo "missing tool: $$t (apt-get install nghttp2-client curl)"; exit 1; }; done; \
+	for tp in $(APT_TOOLS); do command -v $${tp%%:*} >/dev/null 2>&1 || { echo "missing tool: $${tp%%:*} (apt-get install $${tp#*:})"; exit 1; }; done; \
+	$(DEBIAN_PYTHON) -c 'import websockets' || { echo "missing: websockets for $(DEBIAN_PYTHON) (apt-get install python3-websockets)"; exit 1; }; \
 	curl --version | grep -q HTTP2 || { echo "curl lacks HTTP/2 support"; exit 1; }
 
 $(H2SPEC):

@@ -21,8 +21,11 @@ upgrade and HTTP/2 with prior knowledge, then says what each got and why a hands
 fails: a proxy stripping hop-by-hop headers, another protocol required, a version
 mismatch, an endpoint that speaks only HTTP/1.1.
 
-URL is http://, https://, ws:// or wss://. Exit status: 0 when the probe ran (whatever it
-found), 1 when the endpoint is not reachable, 2 for usage errors.
+URL is http://, https://, ws:// or wss://. Over TLS it also reports the version, what
+each ALPN offer got and the certificate (names, issuer, expiry, self-signed or untrusted);
+a certificate that does not verify makes the endpoint unreachable unless -insecure.
+Exit status: 0 when the probe ran (whatever it found), 1 when the endpoint is not
+reachable, 2 for usage errors.
 
 flags:
 `

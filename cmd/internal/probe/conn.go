@@ -16,8 +16,10 @@ import (
 
 // prober runs the probes against one target.
 type prober struct {
-	t target
-	o Options
+	t   target
+	o   Options
+	r   *Report   // where the TLS handshakes are recorded
+	now time.Time // when the probe started, for the certificate's validity
 }
 
 // session is one probe's connection. Its deadline covers the whole probe.
@@ -40,15 +42,12 @@ func (p *prober) dial(ctx context.Context, alpn []string) (*session, error) {
 		return nil, err
 	}
 	if p.t.tls {
-		tc := tls.Client(c, &tls.Config{
-			ServerName:         p.t.serverName,
-			NextProtos:         alpn,
-			InsecureSkipVerify: p.o.Insecure, //nolint:gosec // asked for with --insecure
-		})
+		tc := tls.Client(c, p.tlsConfig(alpn))
 		if err := tc.HandshakeContext(dctx); err != nil {
 			c.Close()
 			return nil, fmt.Errorf("TLS handshake: %w", err)
 		}
+		p.observeTLS(tc.ConnectionState(), alpn)
 		c = tc
 	}
 	_ = c.SetDeadline(deadline)

@@ -4,7 +4,9 @@
 // saw: the answer to each probe, a verdict per probe, and a diagnosis naming the likely
 // cause of a 426 or a failed handshake (a proxy that strips hop-by-hop headers, a server
 // that requires another protocol, a version mismatch, an endpoint that speaks only
-// HTTP/1.1).
+// HTTP/1.1). Over TLS (https://, wss://) it also reports the version, what each ALPN
+// offer got (RFC 7301) and the server's certificate (names, issuer, expiry, self-signed,
+// trusted or not: verified as crypto/tls would, even when --insecure lets the probe go on).
 //
 // It is a client tool, not a server path: it favours clear code over speed, writes its
 // requests by hand so that it can send exactly the malformed variants it needs, and parses

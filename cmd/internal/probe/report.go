@@ -17,6 +17,13 @@ type Report struct {
 	H2C              bool      `json:"h2c"`                // Upgrade: h2c got 101 and the server's SETTINGS
 	H2PriorKnowledge bool      `json:"h2_prior_knowledge"` // the preface got SETTINGS back (over TLS: ALPN h2)
 	Findings         []Finding `json:"diagnosis"`
+	// Over TLS (https, wss): the version and cipher suite of the first handshake, what
+	// each ALPN offer got, and the server's certificate (set even when it failed
+	// verification and the probe could not go on).
+	TLSVersion  string        `json:"tls_version,omitempty"`
+	CipherSuite string        `json:"tls_cipher_suite,omitempty"`
+	ALPN        []ALPNOutcome `json:"alpn,omitempty"`
+	Certificate *Certificate  `json:"certificate,omitempty"`
 }
 
 // Probe is one request on its own connection and what came back.

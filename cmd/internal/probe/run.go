@@ -3,6 +3,7 @@ package probe
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Run probes the endpoint at rawURL (http, https, ws or wss; no scheme means http), each
@@ -19,8 +20,8 @@ func Run(ctx context.Context, rawURL string, opts Options) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	p := &prober{t: t, o: opts}
 	r := Report{URL: rawURL, Address: t.addr, TLS: t.tls, Timeout: opts.Timeout.String()}
+	p := &prober{t: t, o: opts, r: &r, now: time.Now()}
 
 	get := p.probeGET(ctx)
 	r.Probes = append(r.Probes, get)
@@ -29,7 +30,8 @@ func Run(ctx context.Context, rawURL string, opts Options) (Report, error) {
 	}
 	if get.dialErr != nil {
 		r.judge(opts.Subprotocols)
-		return r, fmt.Errorf("%w: %s: %v", ErrUnreachable, t.addr, get.dialErr)
+		r.diagnoseTLS(p.now)
+		return r, fmt.Errorf("%w: %s: %v%s", ErrUnreachable, t.addr, get.dialErr, r.certificateHint(p.now))
 	}
 	for _, v := range p.wsVariants() {
 		r.Probes = append(r.Probes, p.probeWS(ctx, v))
@@ -40,6 +42,7 @@ func Run(ctx context.Context, rawURL string, opts Options) (Report, error) {
 	}
 	r.judge(opts.Subprotocols)
 	r.diagnose()
+	r.diagnoseTLS(p.now)
 	return r, nil
 }
 
