@@ -102,6 +102,33 @@ func evaluateBars(r *Report) []Bar {
 		a, b := ratio(sy.Rate, h2c), ratio(sy.Rate, ng)
 		return fmt.Sprintf("%.0f: %.2f× h2c, %.2f× nghttpd", sy.Rate, a, b), a >= 4 && b >= 0.7 && sy.Errors == 0
 	})
+	// Issue 16: the same comparisons over TLS, against gws, nbio and gorilla with their
+	// TLS, and nghttpd (and net/http) for HTTP/2 over TLS.
+	check("TLS handshakes/s", "tls-handshake", "≥ 1.0× the best peer, lowest server CPU per handshake", func(sy *Summary, peers []*Summary) (string, bool) {
+		p, c := best(peers, byRate), best(peers, byCPU)
+		x := ratio(sy.Rate, p.Rate)
+		return fmt.Sprintf("%.0f/s vs %s %.0f/s = %.2f×; %.1f µs/handshake vs %s %.1f µs", sy.Rate, p.Server, p.Rate, x,
+			sy.ServerUsPer, c.Server, c.ServerUsPer), x >= 1.0 && sy.ServerUsPer < c.ServerUsPer
+	})
+	check("TLS echo CPU per message", "tls-ws-echo-64B-c1000", "≤ 0.8× the best peer's server µs/msg", func(sy *Summary, peers []*Summary) (string, bool) {
+		p := best(peers, byCPU)
+		x := ratio(sy.ServerUsPer, p.ServerUsPer)
+		return fmt.Sprintf("%.2f µs vs %s %.2f µs = %.2f×", sy.ServerUsPer, p.Server, p.ServerUsPer, x), x <= 0.8
+	})
+	check("idle memory per TLS connection", "tls-ws-hold-10000", "lowest of all, at ≥ 10,000 upgraded TLS connections", func(sy *Summary, peers []*Summary) (string, bool) {
+		p := best(peers, byKiB)
+		return fmt.Sprintf("%.2f KiB at %d conns vs %s %.2f KiB", sy.KiBPerConn, sy.Conns, p.Server, p.KiBPerConn),
+			sy.KiBPerConn < p.KiBPerConn && sy.Conns >= 10000
+	})
+	check("HTTP/2 over TLS GET / requests/s", "tls-h2-get", "≥ 1.0× nghttpd", func(sy *Summary, peers []*Summary) (string, bool) {
+		for _, p := range peers {
+			if p.Server == "nghttpd" {
+				x := ratio(sy.Rate, p.Rate)
+				return fmt.Sprintf("%.0f vs nghttpd %.0f = %.2f×", sy.Rate, p.Rate, x), x >= 1.0 && sy.Errors == 0
+			}
+		}
+		return "nghttpd not measured", false
+	})
 	// Issue 15: at every paced rate, and idle.
 	for _, sc := range r.Scenarios {
 		switch {

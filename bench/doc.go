@@ -11,6 +11,10 @@
 // server's CPU time comes from /proc/PID/stat and its memory from /proc/PID/status; the
 // harness measures its own CPU too, so a report shows when the client was the bottleneck.
 //
+// The TLS scenarios (tls-*, tls.go, tlsload.go, tlsloop.go) run the same kinds over TLS
+// with one ECDSA P-256 certificate per run; on the epoll loops crypto/tls reads and
+// writes the loops' buffers, so the echo client stays as cheap as the cleartext one.
+//
 // The peers (gws, nbio, gorilla, gobwas, a gnet example, fasthttp, net/http, x/net h2c)
 // live in the nested module bench/peers so their dependencies stay out of switchyard's
 // go.mod; the harness runs them as separate processes.

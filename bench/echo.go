@@ -23,6 +23,7 @@ type EchoParams struct {
 	Deflate  bool          `json:"deflate"`
 	Loops    int           `json:"client_loops"` // load client event loops (default 2)
 	Path     string        `json:"path"`         // default /echo
+	TLS      bool          `json:"-"`            // wss (tls-ws-echo: set from Scenario.TLS)
 }
 
 type echoConn struct {
@@ -45,6 +46,9 @@ func RunEcho(ctx context.Context, addr string, pid int, p EchoParams, srcs []net
 	}
 	if p.Path == "" {
 		p.Path = "/echo"
+	}
+	if p.TLS && p.Deflate {
+		return Metrics{}, errors.New("echo: no compression over TLS here")
 	}
 	payload := payloadFor(p.Size)
 	frame, err := clientFrame(ws.OpBinary, payload, p.Deflate)
@@ -92,11 +96,18 @@ func RunEcho(ctx context.Context, addr string, pid int, p EchoParams, srcs []net
 	}
 	defer lc.stop()
 	d := newDialer(addr, p.Path, srcs, p.Deflate)
-	got := lc.connect(ctx, d, p.Conns, 64, func(int) *clientConn {
+	mk := func(int) *clientConn {
 		return &clientConn{onMessage: onMessage, state: &echoConn{
 			batch: batch, frame: len(frame), expect: payload, sent: make([]int64, p.InFlight),
 		}}
-	})
+	}
+	var got int
+	if p.TLS {
+		d.tls = benchTLSConfig()
+		got = lc.connectTLS(ctx, d, p.Conns, 64, mk)
+	} else {
+		got = lc.connect(ctx, d, p.Conns, 64, mk)
+	}
 	m := Metrics{Conns: got}
 	if got == 0 {
 		m.Errors, m.ErrorSample = lc.errs.Load(), lc.exampleErr()
@@ -113,7 +124,7 @@ func RunEcho(ctx context.Context, addr string, pid int, p EchoParams, srcs []net
 		}
 		st.n = p.InFlight
 		inflight.Add(int64(p.InFlight))
-		c.asyncWrite(st.batch)
+		c.asyncSend(st.batch)
 	}
 	sleepCtx(ctx, p.Warmup)
 	// errs0 before measuring: once an echo is counted, every later error is in the window.

@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -24,6 +25,7 @@ type HoldParams struct {
 	PerChild int           `json:"per_child"`
 	Settle   time.Duration `json:"settle"` // wait after the last upgrade before reading RSS
 	Path     string        `json:"path"`
+	TLS      bool          `json:"-"` // wss: the children connect over TLS (set from Scenario.TLS)
 }
 
 // RunHold opens p.Conns idle WebSocket connections to the server at addr (process pid)
@@ -40,6 +42,9 @@ func RunHold(ctx context.Context, addr string, pid int, p HoldParams, self strin
 		return m, err
 	}
 	w := openWindow(pid)
+	if p.TLS {
+		addr = wssPrefix + addr
+	}
 	h, err := startHolders(ctx, addr, p.Path, p.Conns, p.PerChild, self, childArgs, live)
 	if err != nil {
 		return m, err
@@ -161,13 +166,17 @@ func (h *holders) release() time.Duration {
 
 // HoldChild is the child side of ws-hold: it opens n upgraded connections from source
 // address src, prints "held N errors E [sample]", then holds them, reading nothing,
-// until its stdin closes.
+// until its stdin closes. An addr of wss://host:port holds them over TLS (tls.go).
 func HoldChild(addr, path string, n int, src string) error {
 	ip := net.ParseIP(src)
 	if ip == nil {
 		return fmt.Errorf("bad -src %q", src)
 	}
+	addr, wss := splitWSS(addr)
 	d := newDialer(addr, path, []net.IP{ip}, false)
+	if wss {
+		d.tls = benchTLSConfig()
+	}
 	var (
 		mu     sync.Mutex
 		conns  = make([]net.Conn, 0, n)
@@ -198,6 +207,9 @@ func HoldChild(addr, path string, n int, src string) error {
 	fmt.Printf("held %d errors %d %s\n", len(conns), errs.Load(), s)
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	for _, c := range conns {
+		if tc, ok := c.(*tls.Conn); ok {
+			c = tc.NetConn() // no close_notify: reset like the cleartext ones
+		}
 		if tc, ok := c.(*net.TCPConn); ok {
 			_ = tc.SetLinger(0)
 		}

@@ -24,6 +24,9 @@ type H2Params struct {
 	Requests int `json:"requests"`
 	Conns    int `json:"conns"`
 	Streams  int `json:"streams"` // concurrent streams per connection (-m)
+	// TLS: https:// (h2 by ALPN) instead of cleartext prior knowledge; set by the TLS
+	// scenarios (Scenario.TLS).
+	TLS bool `json:"-"`
 }
 
 // RunWrk runs `wrk -t T -c C -d D --latency http://addr/` and reads its report. The
@@ -45,10 +48,15 @@ func RunWrk(ctx context.Context, addr string, pid int, p WrkParams) (Metrics, er
 	return m, nil
 }
 
-// RunH2load runs `h2load -n N -c C -m M http://addr/` and reads its report.
+// RunH2load runs `h2load -n N -c C -m M http://addr/` (https:// with p.TLS) and reads
+// its report.
 func RunH2load(ctx context.Context, addr string, pid int, p H2Params) (Metrics, error) {
+	scheme := "http://"
+	if p.TLS {
+		scheme = "https://"
+	}
 	args := []string{"-n", strconv.Itoa(p.Requests), "-c", strconv.Itoa(p.Conns),
-		"-m", strconv.Itoa(p.Streams), "http://" + addr + "/"}
+		"-m", strconv.Itoa(p.Streams), scheme + addr + "/"}
 	out, w, err := runTool(ctx, pid, "h2load", args...)
 	if err != nil {
 		return Metrics{}, err

@@ -46,6 +46,7 @@ type clientConn struct {
 	frag     bool // inside a fragmented message
 	fragComp bool
 	state    any
+	tls      *tlsOnLoop // wss: onData is lc.tlsOnData and out is sealed there (tlsloop.go)
 }
 
 func newLoadClient(loops int) (*loadClient, error) { return newLoadClientSpins(loops, clientSpins) }

@@ -22,7 +22,8 @@ type Profile struct {
 // Memory bars get no CPU profile: their table already shows RSS before and after; nor
 // does ws-idle (a tenth of a percent of a core gives a profile a few samples). Of the
 // paced scenarios only the first miss of each kind is profiled (the lowest rate, where
-// wake-ups weigh most), to keep the suite's wall time.
+// wake-ups weigh most), to keep the suite's wall time. Nor are the TLS scenarios (`bench
+// -serve` listens in cleartext): profile `switchyard serve -tls-*` by hand for those.
 func profileMisses(ctx context.Context, r *Report, bins Bins, log io.Writer) {
 	done := map[string]bool{}
 	for _, bar := range r.Bars {
@@ -35,7 +36,8 @@ func profileMisses(ctx context.Context, r *Report, bins Bins, log io.Writer) {
 				sc = &r.Scenarios[i]
 			}
 		}
-		if sc == nil || sc.Kind == KindHold || sc.Kind == KindWSIdle || (sc.IsPaced() && done["kind:"+sc.Kind]) {
+		// `bench -serve` has no TLS listener: the TLS scenarios are not profiled here.
+		if sc == nil || sc.TLS || sc.Kind == KindHold || sc.Kind == KindWSIdle || (sc.IsPaced() && done["kind:"+sc.Kind]) {
 			continue
 		}
 		done[bar.Scenario] = true

@@ -62,7 +62,7 @@ func (r *Report) Markdown() string {
 		r.Machine, r.Rounds)
 	fmt.Fprintf(&b, "Took %s. Chart: [chart.svg](chart.svg); raw runs: results.json.\n\n", r.Finished.Sub(r.Started).Round(time.Second))
 
-	b.WriteString("## Bars (issue 5; HTTP/2 from issue 4; paced and idle from issue 15)\n\n| bar | scenario | want | got | |\n|---|---|---|---|---|\n")
+	b.WriteString("## Bars (issue 5; HTTP/2 from issue 4; paced and idle from issue 15; TLS from issue 16)\n\n| bar | scenario | want | got | |\n|---|---|---|---|---|\n")
 	for _, x := range r.Bars {
 		verdict := "MISSED"
 		switch {
@@ -77,7 +77,11 @@ func (r *Report) Markdown() string {
 	r.pacedOverview(&b)
 
 	for _, sc := range r.Scenarios {
-		fmt.Fprintf(&b, "## %s\n\n%s\n\n", sc.Name, describe(sc))
+		desc := describe(sc)
+		if sc.TLS {
+			desc = tlsDescribe(sc)
+		}
+		fmt.Fprintf(&b, "## %s\n\n%s\n\n", sc.Name, desc)
 		if sc.IsPaced() || sc.Kind == KindWSIdle {
 			r.pacedTable(&b, sc)
 			b.WriteString("\n")
@@ -139,6 +143,16 @@ const notes = `## Notes
   server's allocator and garbage collector keep.
 - ws-handshake: each connection sends a close frame and is reset (SO_LINGER 0) to keep ports out of
   TIME_WAIT; servers see an abortive close.
+- TLS scenarios (tls-*): every server serves one ECDSA P-256 self-signed certificate made for the
+  run. Clients: Go crypto/tls, TLS 1.3, X25519 only (Go's default would offer X25519MLKEM768, which
+  nbio's crypto/tls fork lacks), no session cache, so every handshake is a full one; the chain is
+  not verified, the handshake signature is. tls-ws-echo runs on the load client's loops, crypto/tls
+  reading and writing the loop's buffers after a handshake and upgrade on a goroutine;
+  tls-handshake uses 32 goroutines (its client CPU is *cli µs/op*); tls-ws-hold holds wss
+  connections from child processes as ws-hold; tls-h2-get is h2load over https (ALPN h2).
+  Peers: gws (Server.RunTLS), nbio (nbhttp AddrsTLS: llib's non-blocking TLS on its pollers),
+  gorilla (net/http's http.ListenAndServeTLS), nghttpd (key and certificate instead of --no-tls).
+  Not profiled when a bar is missed (the profiling server has no TLS listener).
 - Peers: gnet is gnet's websocket example (no limits, no UTF-8 checks, no compression); gobwas and
   gnet are left out of the compression scenario; fasthttp and net/http serve HTTP/1.1 only; nghttpd
   (one worker, its default) and the x/net h2c server serve HTTP/2.
@@ -186,6 +200,27 @@ func describe(sc Scenario) string {
 			sc.H2.Requests, sc.H2.Conns, sc.H2.Streams, servers)
 	}
 	return ""
+}
+
+// tlsDescribe is describe for a TLS scenario.
+func tlsDescribe(sc Scenario) string {
+	servers := strings.Join(sc.Servers, ", ")
+	switch {
+	case sc.Handshake != nil:
+		return fmt.Sprintf("TLS handshake and upgrade: %d goroutines each dial, complete a full TLS 1.3 handshake (ECDSA P-256 certificate, X25519, no resumption), "+
+			"upgrade to WebSocket, send a close frame and reset, for %s; an op is the handshake plus the upgrade (what every peer serves alike), latency is from dial to the 101. Servers: %s.",
+			sc.Handshake.Par, sc.Handshake.Duration, servers)
+	case sc.Echo != nil:
+		p := sc.Echo
+		return fmt.Sprintf("WebSocket echo over TLS (wss): %d connections on the load client's loops (crypto/tls over their buffers), %d message(s) in flight each, %d-byte binary messages, no compression, %s measured after %s warm-up. Servers: %s.",
+			p.Conns, p.InFlight, p.Size, p.Duration, p.Warmup, servers)
+	case sc.Hold != nil:
+		return fmt.Sprintf("%d idle upgraded wss connections (target; each a full TLS handshake, then the upgrade), at most %d per client process. Servers: %s.", sc.Hold.Conns, sc.Hold.PerChild, servers)
+	case sc.H2 != nil:
+		return fmt.Sprintf("`h2load -n %d -c %d -m %d https://…/` GET / over HTTP/2 over TLS (ALPN h2; h2load gives no percentiles). Servers: %s.",
+			sc.H2.Requests, sc.H2.Conns, sc.H2.Streams, servers)
+	}
+	return "Over TLS: " + describe(sc)
 }
 
 func mkdirAll(dir string) error { return os.MkdirAll(dir, 0o755) }

@@ -42,6 +42,16 @@ func RunSuite(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	rep := newReport(o, bins)
+	if needsTLS(o.Scenarios) && bins.TLS.Cert == "" {
+		// One certificate per run, in the results directory; the key goes when the
+		// suite ends, so a kept results directory holds no private key.
+		f, err := WriteTLSFiles(filepath.Join(rep.Dir, "tls"))
+		if err != nil {
+			return nil, fmt.Errorf("tls certificate: %w", err)
+		}
+		defer os.Remove(f.Key)
+		bins.TLS, rep.Bins.TLS = f, f
+	}
 	total := 0
 	for _, sc := range o.Scenarios {
 		total += len(keep(sc.Servers, o.Only)) * sc.rounds(o.Rounds)
@@ -90,7 +100,7 @@ func measure(ctx context.Context, sc Scenario, name string, bins Bins, live *Liv
 	if err != nil {
 		return Metrics{}, err
 	}
-	argv, err := bins.serverCmd(name, sc.Kind, addr)
+	argv, err := bins.serverCmd(name, sc.Kind, addr, sc.TLS)
 	if err != nil {
 		return Metrics{}, err
 	}
@@ -113,6 +123,15 @@ func measure(ctx context.Context, sc Scenario, name string, bins Bins, live *Liv
 
 // runTimeout bounds one run, so a server that crawls cannot take the suite past its budget.
 const runTimeout = 60 * time.Second
+
+func needsTLS(scs []Scenario) bool {
+	for _, sc := range scs {
+		if sc.TLS {
+			return true
+		}
+	}
+	return false
+}
 
 func keep(servers, only []string) []string {
 	if len(only) == 0 {

@@ -39,6 +39,18 @@ type Scenario struct {
 	// Rounds, when set, caps the suite's rounds for this scenario: the paced and idle
 	// ones run once per server, which is what the suite's ten minutes leave room for.
 	Rounds int `json:"rounds,omitempty"`
+	// TLS runs the kind over TLS (issue 16): every server listens with the suite's
+	// certificate (Bins.TLS) and the clients are Go crypto/tls ones (tlsload.go).
+	TLS bool `json:"tls,omitempty"`
+}
+
+// KindName is the kind as -scenarios selects it: "tls-" + Kind for a TLS scenario, so
+// that `-scenarios ws-echo` keeps meaning the cleartext ones.
+func (sc *Scenario) KindName() string {
+	if sc.TLS {
+		return "tls-" + sc.Kind
+	}
+	return sc.Kind
 }
 
 // IsPaced reports whether the scenario is an open-loop one, whose rate is set in advance.
@@ -55,6 +67,11 @@ var (
 	// and timers, which goroutine-per-connection servers leave to the Go runtime.
 	// gnet-lean (echo only) is gnet + gobwas/ws written for speed, beside gnet's example.
 	pacedWSServers = []string{"switchyard", "gnet", "gnet-lean", "gws", "nbio"}
+	// Issue 16's TLS peers: gws and nbio with their own TLS, gorilla on net/http's; for
+	// h2 over TLS nghttpd. (The peer's nethttp also serves HTTP/2 over TLS, for runs by
+	// hand: in the suite it took 5-10 s a run, which the suite's budget has no room for.)
+	tlsWSServers = []string{"switchyard", "gws", "nbio", "gorilla"}
+	tlsH2Servers = []string{"switchyard", "nghttpd"}
 )
 
 // DefaultSuite is what `make bench` runs: issue 5's comparisons, sized so that three
@@ -83,7 +100,28 @@ func DefaultSuite() []Scenario {
 		{Name: "h2-get", Kind: KindH2, Servers: h2Servers,
 			H2: &H2Params{Requests: 200000, Conns: 100, Streams: 10}},
 	}
+	suite = append(suite, tlsSuite()...)
 	return append(suite, pacedSuite()...)
+}
+
+// tlsSuite is issue 16's TLS scenarios, about two minutes on two cores: handshakes
+// (full TLS 1.3 handshake, ECDSA P-256 certificate, X25519, then the WebSocket upgrade:
+// what every peer serves alike), echo at 1,000 connections, idle memory per upgraded
+// TLS connection at 10,000 (one round: each run makes 10,000 full handshakes), and
+// h2load over https. Windows are shorter than the cleartext ones': connecting 1,000 TLS
+// clients takes a second or so before each echo run.
+func tlsSuite() []Scenario {
+	const d, warm = 1500 * time.Millisecond, 300 * time.Millisecond
+	return []Scenario{
+		{Name: "tls-handshake", Kind: KindHandshake, TLS: true, Servers: tlsWSServers,
+			Handshake: &HandshakeParams{Par: 32, Duration: d, Warmup: warm}},
+		{Name: "tls-ws-echo-64B-c1000", Kind: KindEcho, TLS: true, Servers: tlsWSServers,
+			Echo: &EchoParams{Conns: 1000, InFlight: 1, Size: 64, Duration: d, Warmup: warm}},
+		{Name: "tls-ws-hold-10000", Kind: KindHold, TLS: true, Servers: tlsWSServers, Rounds: 1,
+			Hold: &HoldParams{Conns: 10000, PerChild: 5000, Settle: 700 * time.Millisecond}},
+		{Name: "tls-h2-get", Kind: KindH2, TLS: true, Servers: tlsH2Servers,
+			H2: &H2Params{Requests: 100000, Conns: 100, Streams: 10}},
+	}
 }
 
 // pacedSuite is issue 15's open-loop and idle scenarios, one round each: about 3.8
@@ -161,6 +199,9 @@ type env struct {
 
 // run measures sc once against the server described by e.
 func (sc *Scenario) run(ctx context.Context, e env) (Metrics, error) {
+	if sc.TLS {
+		return sc.runTLS(ctx, e)
+	}
 	switch sc.Kind {
 	case KindEcho:
 		return RunEcho(ctx, e.addr, e.pid, *sc.Echo, e.srcs, e.live)
@@ -201,12 +242,13 @@ func (sc *Scenario) Unit() string {
 	return "reqs"
 }
 
-// Select keeps the scenarios whose name or kind is in names.
+// Select keeps the scenarios whose name or kind (KindName) is in names; "tls" keeps
+// every TLS scenario.
 func Select(suite []Scenario, names []string) []Scenario {
 	var out []Scenario
 	for _, sc := range suite {
 		for _, n := range names {
-			if sc.Name == n || sc.Kind == n {
+			if sc.Name == n || sc.KindName() == n || (n == "tls" && sc.TLS) {
 				out = append(out, sc)
 				break
 			}

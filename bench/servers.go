@@ -19,13 +19,20 @@ type Bins struct {
 	Peer       string // bench/peers/cmd/peer
 	Nghttpd    string // Debian's nghttpd (nghttp2-server)
 	DocRoot    string // nghttpd's document root, holding index.html
+	// TLS is the certificate of the TLS scenarios, made once per suite run in the
+	// results directory (RunSuite); its key file is deleted when the suite ends.
+	TLS TLSFiles `json:"tls"`
 }
 
-// serverCmd is the command line of server name listening on addr for a scenario kind.
-func (b Bins) serverCmd(name, kind, addr string) ([]string, error) {
+// serverCmd is the command line of server name listening on addr for a scenario kind,
+// over TLS with b.TLS's certificate when tls is set.
+func (b Bins) serverCmd(name, kind, addr string, tls bool) ([]string, error) {
 	server, flags := variantOf(name)
 	if len(flags) > 0 && (server != "switchyard" || kind == KindBroadcast) {
 		return nil, fmt.Errorf("%s: only `switchyard serve` takes a variant's flags, and broadcast runs `switchyard bench -serve`", name)
+	}
+	if tls {
+		return b.tlsServerCmd(server, flags, kind, addr)
 	}
 	switch server {
 	case "switchyard":
@@ -46,6 +53,34 @@ func (b Bins) serverCmd(name, kind, addr string) ([]string, error) {
 			return nil, fmt.Errorf("peer binary not found (build bench/peers/cmd/peer)")
 		}
 		return []string{b.Peer, "-server", name, "-addr", addr}, nil
+	}
+}
+
+// tlsServerCmd is serverCmd for a TLS scenario: every server is given the same
+// certificate and key files. switchyard runs `serve` with its TLS listener only; nghttpd
+// takes the key and certificate instead of --no-tls; the peers take -tls-cert/-tls-key.
+func (b Bins) tlsServerCmd(server string, flags []string, kind, addr string) ([]string, error) {
+	if b.TLS.Cert == "" || b.TLS.Key == "" {
+		return nil, fmt.Errorf("%s: TLS scenario without a certificate (Bins.TLS)", server)
+	}
+	switch server {
+	case "switchyard":
+		if kind == KindBroadcast {
+			return nil, fmt.Errorf("no TLS broadcast: `switchyard bench -serve` has no TLS listener")
+		}
+		return append([]string{b.Switchyard, "serve", "-addr", "", "-tls-addr", addr,
+			"-tls-cert", b.TLS.Cert, "-tls-key", b.TLS.Key, "-log-level", "error"}, flags...), nil
+	case "nghttpd":
+		if b.Nghttpd == "" {
+			return nil, fmt.Errorf("nghttpd not found (apt-get install nghttp2-server)")
+		}
+		_, port, _ := net.SplitHostPort(addr)
+		return []string{b.Nghttpd, "-d", b.DocRoot, "-a", "127.0.0.1", port, b.TLS.Key, b.TLS.Cert}, nil
+	default:
+		if b.Peer == "" {
+			return nil, fmt.Errorf("peer binary not found (build bench/peers/cmd/peer)")
+		}
+		return []string{b.Peer, "-server", server, "-addr", addr, "-tls-cert", b.TLS.Cert, "-tls-key", b.TLS.Key}, nil
 	}
 }
 

@@ -31,7 +31,7 @@ func TestKeepVariants(t *testing.T) {
 // A variant's flags go to `switchyard serve`; nothing else takes them.
 func TestVariantCommand(t *testing.T) {
 	b := Bins{Switchyard: "/sy", Peer: "/peer"}
-	argv, err := b.serverCmd("switchyard+-idle-spins+-1+-reuseport", KindEcho, "127.0.0.1:1")
+	argv, err := b.serverCmd("switchyard+-idle-spins+-1+-reuseport", KindEcho, "127.0.0.1:1", false)
 	want := []string{"/sy", "serve", "-addr", "127.0.0.1:1", "-log-level", "error", "-idle-spins", "-1", "-reuseport"}
 	if err != nil || !slices.Equal(argv, want) {
 		t.Fatalf("got %v, %v; want %v", argv, err, want)
@@ -40,7 +40,7 @@ func TestVariantCommand(t *testing.T) {
 		{"gws+-x", KindEcho},
 		{"switchyard+-reuseport", KindBroadcast},
 	} {
-		if argv, err := b.serverCmd(tc.name, tc.kind, "127.0.0.1:1"); err == nil {
+		if argv, err := b.serverCmd(tc.name, tc.kind, "127.0.0.1:1", false); err == nil {
 			t.Errorf("%s for %s: got %v, want an error", tc.name, tc.kind, argv)
 		}
 	}

@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -26,6 +27,7 @@ type wsDialer struct {
 	next    atomic.Uint32
 	deflate bool
 	timeout time.Duration
+	tls     *tls.Config // wss: a TLS handshake before the upgrade (tls.go)
 }
 
 func newDialer(addr, path string, srcs []net.IP, deflate bool) *wsDialer {
@@ -47,13 +49,22 @@ func sourceAddrs(first, n int) []net.IP {
 // dial connects and upgrades. The returned reader holds bytes the server sent after the
 // 101 (nil when there were none).
 func (d *wsDialer) dial(ctx context.Context) (net.Conn, *bufio.Reader, error) {
-	nd := net.Dialer{Timeout: d.timeout}
-	if len(d.srcs) > 0 {
-		nd.LocalAddr = &net.TCPAddr{IP: d.srcs[int(d.next.Add(1))%len(d.srcs)]}
-	}
-	c, err := nd.DialContext(ctx, "tcp", d.addr)
-	if err != nil {
-		return nil, nil, err
+	var c net.Conn
+	if d.tls != nil {
+		tc, _, err := d.tlsDial(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		c = tc
+	} else {
+		nd := net.Dialer{Timeout: d.timeout}
+		if len(d.srcs) > 0 {
+			nd.LocalAddr = &net.TCPAddr{IP: d.srcs[int(d.next.Add(1))%len(d.srcs)]}
+		}
+		var err error
+		if c, err = nd.DialContext(ctx, "tcp", d.addr); err != nil {
+			return nil, nil, err
+		}
 	}
 	_ = c.SetDeadline(time.Now().Add(d.timeout))
 	wd := ws.Dialer{}

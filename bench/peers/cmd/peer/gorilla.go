@@ -67,6 +67,9 @@ func serveGorilla(addr string) error {
 			}
 		}
 	})
+	if tlsFiles.on() {
+		return http.ListenAndServeTLS(addr, tlsFiles.cert, tlsFiles.key, mux)
+	}
 	return http.ListenAndServe(addr, mux)
 }
 

@@ -24,6 +24,10 @@ func serveGWS(addr string) error {
 			return false
 		},
 	})
+	if tlsFiles.on() {
+		// gws's own TLS: tls.NewListener over crypto/tls, then the same ReadLoop goroutines.
+		return srv.RunTLS(addr, tlsFiles.cert, tlsFiles.key)
+	}
 	return srv.Run(addr)
 }
 

@@ -25,8 +25,12 @@ func rootHandler(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte(rootText))
 }
 
-// serveNetHTTP answers GET / with the standard library's server.
+// serveNetHTTP answers GET / with the standard library's server; over TLS it speaks
+// HTTP/2 too (ALPN h2), net/http's bundled HTTP/2 server.
 func serveNetHTTP(addr string) error {
+	if tlsFiles.on() {
+		return http.ListenAndServeTLS(addr, tlsFiles.cert, tlsFiles.key, http.HandlerFunc(rootHandler))
+	}
 	return http.ListenAndServe(addr, http.HandlerFunc(rootHandler))
 }
 

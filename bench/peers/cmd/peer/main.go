@@ -10,7 +10,11 @@
 // routes); the harness knows which scenario each peer takes part in. Each one is set up as
 // its authors recommend for many connections.
 //
+// With -tls-cert and -tls-key the peers that have TLS (gws, nbio, gorilla, nethttp) serve
+// the same routes over TLS instead, each with its library's own TLS (tls.go).
+//
 //	peer -server gws -addr 127.0.0.1:9001
+//	peer -server nbio -addr 127.0.0.1:9443 -tls-cert cert.pem -tls-key key.pem
 package main
 
 import (
@@ -40,10 +44,16 @@ var servers = map[string]func(addr string) error{
 func main() {
 	name := flag.String("server", "", "server to run: "+names())
 	addr := flag.String("addr", "127.0.0.1:9001", "address to listen on")
+	flag.StringVar(&tlsFiles.cert, "tls-cert", "", "PEM certificate: serve over TLS (gws, nbio, gorilla, nethttp)")
+	flag.StringVar(&tlsFiles.key, "tls-key", "", "PEM private key of -tls-cert")
 	flag.Parse()
 	run, ok := servers[*name]
 	if !ok {
 		fmt.Fprintf(os.Stderr, "peer: unknown -server %q (one of %s)\n", *name, names())
+		os.Exit(2)
+	}
+	if err := tlsFiles.check(*name); err != nil {
+		fmt.Fprintln(os.Stderr, "peer:", err)
 		os.Exit(2)
 	}
 	go func() {
@@ -53,7 +63,7 @@ func main() {
 		<-ch
 		os.Exit(0)
 	}()
-	fmt.Printf("peer %s listening on %s\n", *name, *addr)
+	fmt.Printf("peer %s listening on %s%s\n", *name, *addr, tlsFiles.describe())
 	if err := run(*addr); err != nil {
 		fmt.Fprintln(os.Stderr, "peer:", err)
 		os.Exit(1)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/lesismal/llib/std/crypto/tls"
 	"github.com/lesismal/nbio/nbhttp"
 	"github.com/lesismal/nbio/nbhttp/websocket"
 )
@@ -41,14 +42,25 @@ func serveNbio(addr string) error {
 		u := u
 		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) { _, _ = u.Upgrade(w, r, nil) })
 	}
-	engine := nbhttp.NewEngine(nbhttp.Config{
+	conf := nbhttp.Config{
 		Network:                 "tcp",
 		Addrs:                   []string{addr},
 		MaxLoad:                 1000000,
 		ReleaseWebsocketPayload: true,
 		Handler:                 mux,
 		IOMod:                   nbhttp.IOModNonBlocking,
-	})
+	}
+	if tlsFiles.on() {
+		// nbio's TLS: llib's non-blocking fork of crypto/tls, handshakes and records on the
+		// poller goroutines like the cleartext path (nbio's examples/tls).
+		cert, err := tls.LoadX509KeyPair(tlsFiles.cert, tlsFiles.key)
+		if err != nil {
+			return err
+		}
+		conf.Addrs, conf.AddrsTLS = nil, []string{addr}
+		conf.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}}
+	}
+	engine := nbhttp.NewEngine(conf)
 	if err := engine.Start(); err != nil {
 		return err
 	}
