@@ -2,8 +2,38 @@ package server
 
 import (
 	"context"
+	"errors"
 	"sync"
+
+	"github.com/panjf2000/ants/v2"
 )
+
+// ErrPoolFull is returned by Conn.Submit when every worker of the pool is busy.
+var ErrPoolFull = errors.New("switchyard: the worker pool is full")
+
+// errNoPool is returned by Conn.Submit when the server has no worker pool: it is not
+// serving (or has stopped).
+var errNoPool = errors.New("switchyard: the server has no worker pool (not serving)")
+
+// Submit runs fn on the server's bounded worker pool (Config.WorkerPoolSize goroutines),
+// the one routes with UseWorkerPool use, for a protocol whose callbacks may block. It
+// never waits: when every worker is busy it returns ErrPoolFull without running fn, and
+// the protocol decides what waits meanwhile (it should Hold the connection rather than
+// buffer its input). fn gets back to the connection through its loop (Loop.Run,
+// Execute). Loop only.
+func (c *Conn) Submit(fn func()) error {
+	p := c.srv.pool
+	if p == nil {
+		return errNoPool
+	}
+	if err := p.Submit(fn); err != nil {
+		if errors.Is(err, ants.ErrPoolOverload) {
+			return ErrPoolFull
+		}
+		return err
+	}
+	return nil
+}
 
 // offLoopJob carries a request of a multiplexing protocol (an HTTP/2 stream) to a
 // worker-pool handler and its response back to the loop. The request's views are copied

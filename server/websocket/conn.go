@@ -35,6 +35,11 @@ type Conn struct {
 	inflated    int32 // bytes inflated in the current turn, against inflateTurnBudget
 	state       state
 	subprotocol uint8 // 1 + the index of the chosen one in the route's Subprotocols; 0: none
+	// Handler.UseWorkerPool (offloop.go): off says, on the loop, whether a callback job
+	// is out and what waits for it; onClose is set once OnClose has been handed out,
+	// whichever goroutine did it.
+	off     offFlags
+	onClose atomic.Bool
 }
 
 // session is Conn as the server.Protocol that reads the connection's frames. A type of
@@ -48,6 +53,7 @@ type loopScratch struct {
 	asm     ws.Assembler
 	current []byte
 	deflate []byte
+	waiting jobQueue // callbacks waiting for a worker of a full pool (offloop.go)
 }
 
 var asmPool = sync.Pool{New: func() any { return new(ws.Assembler) }}
@@ -69,7 +75,11 @@ const (
 // Start arms the ping timer and tells the handler.
 func (s *session) Start(c *server.Conn, _ *server.Request) {
 	c.SetDeadline(s.rt.PingInterval)
-	if s.rt.OnOpen != nil {
+	switch {
+	case s.rt.OnOpen == nil:
+	case s.rt.UseWorkerPool:
+		(*Conn)(s).offLoopOpen()
+	default:
 		s.rt.OnOpen((*Conn)(s))
 	}
 }
@@ -100,6 +110,13 @@ func (s *session) Serve(c *server.Conn, in []byte) (int, error) {
 		}
 		if err != nil {
 			w.fail(asWSError(err))
+			break
+		}
+		if w.off&offBusy != 0 && !h.OpCode.IsControl() {
+			// A callback runs on the worker pool: the next message waits for it to
+			// return, in the kernel rather than here (offloop.go).
+			w.off |= offHeld
+			c.Hold()
 			break
 		}
 		// Control frames too: RSV1 is legal only on the first frame of a data message
@@ -209,7 +226,11 @@ func (w *Conn) frame(h ws.Header, payload []byte) {
 	counters := w.c.Counters()
 	counters.MessagesIn.Add(1)
 	counters.BytesIn.Add(uint64(len(msg.Payload)))
-	if w.rt.OnMessage != nil {
+	switch {
+	case w.rt.OnMessage == nil:
+	case w.rt.UseWorkerPool:
+		w.offLoopMessage(OpCode(msg.Op), msg.Payload)
+	default:
 		scratch := w.rt.scratch.Get(w.c)
 		if fromInput {
 			scratch.current = msg.Payload
@@ -263,6 +284,12 @@ func (w *Conn) writeControl(op ws.OpCode, payload []byte) {
 // handshake the peer does not finish.
 func (s *session) Timeout(c *server.Conn) {
 	w := (*Conn)(s)
+	if w.off&offBusy != 0 && w.state < stateCloseSent {
+		// The connection is held while its callback runs on the worker pool: the
+		// silence is the server's, and a pong would not be read before it returns.
+		c.SetDeadline(w.rt.PingInterval)
+		return
+	}
 	switch w.state {
 	case stateOpen:
 		w.writeControl(ws.OpPing, nil)
@@ -278,7 +305,7 @@ func (s *session) Timeout(c *server.Conn) {
 // Drain starts the close handshake with 1001 (Going Away, RFC 6455 §7.4.1) when the
 // server shuts down; the connection closes when the peer answers or CloseTimeout passes.
 func (s *session) Drain(*server.Conn) {
-	(*Conn)(s).Close(StatusGoingAway, "server shutting down")
+	(*Conn)(s).close(StatusGoingAway, "server shutting down")
 }
 
 // Closed releases everything and tells the handler.
@@ -296,7 +323,11 @@ func (s *session) Closed(*server.Conn, error) {
 		w.asm = nil
 	}
 	w.deflate.release()
-	if w.rt.OnClose != nil {
+	switch {
+	case w.rt.UseWorkerPool:
+		w.closeCode = code
+		w.offLoopClose() // after the callback still out, if any
+	case w.rt.OnClose != nil:
 		w.rt.OnClose(w, StatusCode(code), reason)
 	}
 }
@@ -313,10 +344,12 @@ func (w *Conn) Subprotocol() string {
 func (w *Conn) Compressed() bool { return w.deflate != nil }
 
 // Value returns the value Handler.Authorize returned, or the one stored with SetValue
-// since (ValueOf returns it typed). Loop only.
+// since (ValueOf returns it typed). Loop only; with Handler.UseWorkerPool, from OnOpen,
+// OnMessage and OnClose, which never run at once.
 func (w *Conn) Value() any { return w.value }
 
-// SetValue stores a user value with the connection. Loop only.
+// SetValue stores a user value with the connection. Loop only; with
+// Handler.UseWorkerPool, from OnOpen, OnMessage and OnClose.
 func (w *Conn) SetValue(v any) { w.value = v }
 
 // Conn is the underlying connection.

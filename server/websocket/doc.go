@@ -7,7 +7,11 @@
 // core hands it and writes through the connection's transport, so the core's send budget,
 // timers and shutdown apply to it as to every protocol.
 //
-// Threading: callbacks run on the connection's event loop and must not block. Methods of
-// Conn whose names end in Async are safe from any goroutine; the others are for the
-// callbacks (loop only). Payloads handed to callbacks are views valid only during the call.
+// Threading: callbacks run on the connection's event loop and must not block, unless the
+// route sets Handler.UseWorkerPool: then OnOpen, OnMessage and OnClose run on the
+// server's worker pool, one at a time per connection and in order, the connection's input
+// paused meanwhile (offloop.go). Methods of Conn whose names end in Async are safe from
+// any goroutine; the others are for the callbacks (loop only; on a UseWorkerPool route
+// Write and Close are their Async forms). Payloads handed to callbacks are valid only
+// during the call: views of the loop's input, or on the pool a pooled copy.
 package websocket

@@ -78,8 +78,39 @@ func (h *Hub) part(l *server.Loop) *hubPart {
 	return p
 }
 
-// Add puts w in the hub. Loop only (typically in OnOpen).
+// Add puts w in the hub. Loop only (typically in OnOpen); on a route with
+// Handler.UseWorkerPool it is safe from the callbacks, and takes effect on the loop.
 func (h *Hub) Add(w *Conn) {
+	if w.rt.UseWorkerPool {
+		h.onLoop(w, true)
+		return
+	}
+	h.add(w)
+}
+
+// onLoop adds or removes w on its loop, which runs the task even once w has closed, so a
+// Remove is never lost.
+func (h *Hub) onLoop(w *Conn, add bool) {
+	_ = w.c.Loop().Run(&hubChange{h: h, w: w, add: add}) // fails only once the loop has stopped
+}
+
+// hubChange is an Add or a Remove from a callback on the worker pool.
+type hubChange struct {
+	h   *Hub
+	w   *Conn
+	add bool
+}
+
+func (t *hubChange) Run(context.Context) error {
+	if t.add {
+		t.h.add(t.w)
+	} else {
+		t.h.remove(t.w)
+	}
+	return nil
+}
+
+func (h *Hub) add(w *Conn) {
 	p := h.part(w.c.Loop())
 	if _, ok := p.index[w]; ok {
 		return
@@ -89,8 +120,17 @@ func (h *Hub) Add(w *Conn) {
 	p.n.Store(int64(len(p.conns)))
 }
 
-// Remove takes w out of the hub. Loop only (typically in OnClose).
+// Remove takes w out of the hub. Loop only (typically in OnClose); on a route with
+// Handler.UseWorkerPool it is safe from the callbacks, and takes effect on the loop.
 func (h *Hub) Remove(w *Conn) {
+	if w.rt.UseWorkerPool {
+		h.onLoop(w, false)
+		return
+	}
+	h.remove(w)
+}
+
+func (h *Hub) remove(w *Conn) {
 	p := h.part(w.c.Loop())
 	i, ok := p.index[w]
 	if !ok {

@@ -34,8 +34,9 @@ const (
 	StatusTryAgainLater   StatusCode = 1013
 )
 
-// Message is a complete WebSocket message. Payload is a view valid only during the
-// callback that receives it.
+// Message is a complete WebSocket message. Payload is valid only during the callback
+// that receives it: a view of the loop's input, or with Handler.UseWorkerPool a copy in a
+// pooled buffer that the next message reuses. Copy what you keep.
 type Message struct {
 	Op      OpCode // OpText or OpBinary
 	Payload []byte

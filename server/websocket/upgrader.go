@@ -11,16 +11,39 @@ import (
 )
 
 // Handler configures a WebSocket route (RFC 6455, permessage-deflate RFC 7692).
-// Callbacks run on the connection's event loop and must not block.
+// Callbacks run on the connection's event loop and must not block, unless UseWorkerPool
+// moves OnOpen, OnMessage and OnClose to the server's worker pool.
 type Handler struct {
 	OnOpen func(c *Conn)
-	// OnMessage receives each complete message; m.Payload is valid only during the call.
+	// OnMessage receives each complete message; m.Payload is valid only during the call
+	// (on the loop a view of the loop's input, on the worker pool a pooled copy that is
+	// reused once the call returns): copy what you keep.
 	OnMessage func(c *Conn, m Message)
 	// OnClose runs once when the connection has gone: code is the peer's close code, or
 	// 1006 when the connection ended without a close handshake.
 	OnClose func(c *Conn, code StatusCode, reason string)
-	// OnPing and OnPong see control frames (pings are answered automatically first).
+	// OnPing and OnPong see control frames (pings are answered automatically first). They
+	// run on the loop, with UseWorkerPool too, and must not block.
 	OnPing, OnPong func(c *Conn, payload []byte)
+
+	// UseWorkerPool runs OnOpen, OnMessage and OnClose on the server's bounded worker
+	// pool (server.Config.WorkerPoolSize, shared with routes' UseWorkerPool), for
+	// callbacks that block (a database, another service). A connection's callbacks run
+	// one at a time and in order: OnOpen, each OnMessage as its message arrived, then
+	// OnClose once, after the callback still running when the connection closed. While a
+	// callback runs, the connection reads no further data frame: what the peer sends
+	// waits in the kernel (TCP flow control holds the peer back), not in server memory,
+	// and other connections on the loop are served meanwhile. Control frames stay on the
+	// loop (pings already received are answered at once). When every worker is busy, the
+	// callback waits for one in its loop's queue, in order, with its connection held: no
+	// goroutine is started beyond the pool's, and at most one callback per connection
+	// is outstanding. m.Payload is a copy in a pooled buffer, valid only during the call.
+	// Write and Close become WriteAsync and CloseAsync, safe from the callbacks (their
+	// frames still leave through the loop, in order); Hub.Add and Hub.Remove take effect
+	// on the loop. Value and SetValue are safe in OnOpen, OnMessage and OnClose (they
+	// never run together), not in OnPing and OnPong. A callback that panics closes its
+	// connection with 1011. Conn.Conn's loop-only methods stay loop-only.
+	UseWorkerPool bool
 
 	// Subprotocols the server speaks; the first one in the client's order is chosen.
 	Subprotocols []string

@@ -12,7 +12,14 @@ import (
 // in one write. p is copied unless it is the payload OnMessage is delivering (then it is
 // written without a copy). Past the send budget the route's Overflow policy applies and
 // Write returns ErrDropped. Loop only: from other goroutines use WriteAsync.
+//
+// On a route with Handler.UseWorkerPool, Write is WriteAsync (p is copied; the frame goes
+// out through the loop, after what the connection's earlier callbacks wrote), so it is
+// safe from the callbacks on the pool and from any goroutine.
 func (w *Conn) Write(op OpCode, p []byte) error {
+	if w.rt.UseWorkerPool {
+		return w.WriteAsync(op, p)
+	}
 	if w.state >= stateCloseSent {
 		return ErrClosed
 	}
@@ -76,7 +83,7 @@ func (w *Conn) overBudget(n int) bool {
 func (w *Conn) overflow() error {
 	w.countDrop()
 	if code, ok := w.rt.overflowCode(); ok {
-		w.Close(code, "send budget exceeded")
+		w.close(code, "send budget exceeded")
 	}
 	return ErrDropped
 }
@@ -98,8 +105,18 @@ func (rt *route) overflowCode() (StatusCode, bool) {
 
 // Close starts the close handshake from the server's side with code and reason (RFC 6455
 // §7.1.2); the connection closes when the peer answers or CloseTimeout passes. Loop only:
-// from other goroutines use CloseAsync.
+// from other goroutines use CloseAsync. On a route with Handler.UseWorkerPool, Close is
+// CloseAsync, safe from the callbacks on the pool and from any goroutine.
 func (w *Conn) Close(code StatusCode, reason string) {
+	if w.rt.UseWorkerPool {
+		_ = w.CloseAsync(code, reason)
+		return
+	}
+	w.close(code, reason)
+}
+
+// close is Close on the loop.
+func (w *Conn) close(code StatusCode, reason string) {
 	if w.state >= stateCloseSent {
 		return
 	}
@@ -110,12 +127,13 @@ func (w *Conn) Close(code StatusCode, reason string) {
 	w.c.SetDeadline(w.rt.CloseTimeout)
 }
 
-// CloseAsync is Close from any goroutine.
+// CloseAsync is Close from any goroutine. Writes from then on return ErrClosed (as after
+// Close on the loop): no data frame follows the close frame (RFC 6455 §5.5.1).
 func (w *Conn) CloseAsync(code StatusCode, reason string) error {
-	if w.closing.Load() {
+	if !w.closing.CompareAndSwap(false, true) {
 		return nil
 	}
-	return w.c.Execute(func(*server.Conn) { w.Close(code, reason) })
+	return w.c.Execute(func(*server.Conn) { w.close(code, reason) })
 }
 
 // asyncFrame is one message framed for WriteAsync; it carries its own completion func so
