@@ -13,16 +13,11 @@ import (
 // connection parses no further request until the response is back, so responses stay in
 // order. It returns to the loop as a Task of its own.
 type poolJob struct {
+	requestCopy
 	h       *http1
 	handler Handler
-	in      *bytebufferpool.ByteBuffer
-	headLen int
-	match   pathMatch // the route's pattern and path values, for the copy of the request
 	out     *bytebufferpool.ByteBuffer
 	close   bool
-	parser  parser.Parser
-	req     parser.Request
-	hreq    Request
 	resp    ResponseWriter
 }
 
@@ -32,11 +27,8 @@ var jobPool = sync.Pool{New: func() any { return new(poolJob) }}
 func (h *http1) submit(handler Handler, match *pathMatch, req *parser.Request, head, body []byte) {
 	c := h.c
 	job := jobPool.Get().(*poolJob)
-	job.h, job.handler, job.match = h, handler, *match
-	job.in = bytebufferpool.Get()
-	job.in.B = append(append(job.in.B, head...), body...)
-	job.headLen = len(head)
-	job.parser.Limits = c.srv.cfg.Limits
+	job.h, job.handler = h, handler
+	job.fill(c, *match, head, body)
 	if err := c.srv.pool.Submit(job.work); err != nil {
 		job.release()
 		h.respond(req, 503, "", "", "the server's worker pool is full; try again")
@@ -50,13 +42,9 @@ func (h *http1) submit(handler Handler, match *pathMatch, req *parser.Request, h
 // work runs on a worker goroutine: the handler, then the response serialised there.
 func (job *poolJob) work() {
 	h := job.h
-	job.parser.Reset()
-	if _, err := job.parser.Parse(job.in.B[:job.headLen], &job.req); err != nil {
+	if !job.parse(h.c) {
 		job.close = true
 	} else {
-		job.hreq.fromHTTP1(h.c, &job.req, job.in.B[job.headLen:])
-		job.hreq.conn = nil        // the connection is not the handler's to touch off the loop
-		job.hreq.match = job.match // the positions hold: the copy's Path is the same bytes
 		job.resp.Reset()
 		job.handler(&job.resp, &job.hreq)
 		job.out = bytebufferpool.Get()
@@ -91,12 +79,10 @@ func (job *poolJob) Run(context.Context) error {
 }
 
 func (job *poolJob) release() {
-	if job.in != nil {
-		bytebufferpool.Put(job.in)
-	}
 	if job.out != nil {
 		bytebufferpool.Put(job.out)
 	}
-	*job = poolJob{parser: job.parser, req: job.req, resp: job.resp}
+	job.reset()
+	*job = poolJob{requestCopy: job.requestCopy, resp: job.resp}
 	jobPool.Put(job)
 }

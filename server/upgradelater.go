@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/switchyard-dev/switchyard/parser"
-	"github.com/valyala/bytebufferpool"
 )
 
 // UpgradeDecision decides an upgrade off the loop (see Conn.UpgradeOffLoop). r is a copy
@@ -41,19 +40,14 @@ func (c *Conn) UpgradeOffLoop(hdr []byte, decide UpgradeDecision) (Protocol, []b
 // laterJob is an upgrade decided on the worker pool: the request is copied (head and
 // body) and parsed again there, since the loop's views die with the turn.
 type laterJob struct {
-	h       *http1
-	u       Upgrader
-	decide  UpgradeDecision
-	in      *bytebufferpool.ByteBuffer
-	headLen int
-	match   pathMatch
-	start   time.Time
-	hdr     []byte
-	parser  parser.Parser
-	req     parser.Request
-	hreq    Request
-	p       Protocol
-	rej     *Rejection
+	requestCopy
+	h      *http1
+	u      Upgrader
+	decide UpgradeDecision
+	start  time.Time
+	hdr    []byte
+	p      Protocol
+	rej    *Rejection
 }
 
 var laterJobs = sync.Pool{New: func() any { return new(laterJob) }}
@@ -65,14 +59,10 @@ func (h *http1) upgradeOffLoop(req *parser.Request, head, body []byte) error {
 	job := h.later
 	h.later = nil
 	job.h = h
-	job.match = c.loop.hreq.match
 	if st := h.st; st != nil {
 		job.start = st.start
 	}
-	job.in = bytebufferpool.Get()
-	job.in.B = append(append(job.in.B, head...), body...)
-	job.headLen = len(head)
-	job.parser.Limits = c.srv.cfg.Limits
+	job.fill(c, c.loop.hreq.match, head, body)
 	if err := c.srv.pool.Submit(job.work); err != nil {
 		job.release()
 		h.respond(req, 503, "", "", "the server's worker pool is full; try again")
@@ -86,13 +76,9 @@ func (h *http1) upgradeOffLoop(req *parser.Request, head, body []byte) error {
 
 // work runs on a worker goroutine: the request parsed again, then the decision.
 func (job *laterJob) work() {
-	job.parser.Reset()
-	if _, err := job.parser.Parse(job.in.B[:job.headLen], &job.req); err != nil {
+	if !job.parse(job.h.c) {
 		job.rej = &Rejection{Status: 500, Reason: "internal error: the request changed while its upgrade was decided"}
 	} else {
-		job.hreq.fromHTTP1(job.h.c, &job.req, job.in.B[job.headLen:])
-		job.hreq.conn = nil // the connection is not the decision's to touch off the loop
-		job.hreq.match = job.match
 		job.p, job.hdr, job.rej = job.decide(&job.hreq, job.hdr)
 	}
 	if job.h.c.loop.Run(job) != nil {
@@ -142,14 +128,12 @@ func (job *laterJob) Run(context.Context) error {
 const maxRetainedHdr = 4 << 10
 
 func (job *laterJob) release() {
-	if job.in != nil {
-		bytebufferpool.Put(job.in)
-	}
+	job.reset()
 	hdr := job.hdr[:0]
 	if cap(hdr) > maxRetainedHdr {
 		hdr = nil
 	}
-	*job = laterJob{parser: job.parser, req: job.req, hdr: hdr}
+	*job = laterJob{requestCopy: job.requestCopy, hdr: hdr}
 	laterJobs.Put(job)
 }
 

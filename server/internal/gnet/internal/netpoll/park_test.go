@@ -13,8 +13,10 @@ import (
 	"github.com/panjf2000/gnet/v2/pkg/queue"
 )
 
-// An idle poller waits in Go's netpoller ("IO wait", like a net.Conn reader), not in a
-// system call, unless it was told to wait in the kernel; either way a task wakes it.
+// A poller whose recent idle gaps were long waits in Go's netpoller ("IO wait", like a
+// net.Conn reader), not in a system call, unless it was told to wait in the kernel; one
+// that has only seen short gaps (here: none yet) sleeps in epoll_wait. Either way a task
+// wakes it.
 func TestIdlePollerParksInTheRuntime(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -35,6 +37,17 @@ func TestIdlePollerParksInTheRuntime(t *testing.T) {
 			}
 			done := make(chan error, 1)
 			go func() { done <- p.Polling(func(int, IOEvent, IOFlags) error { return nil }) }()
+			if got := waitState(t, "[syscall"); !strings.HasPrefix(got, "[syscall") {
+				t.Fatalf("a fresh poller's goroutine is %q, want it asleep in epoll_wait", got)
+			}
+			for range 12 { // long gaps: each task comes 5 ms after the loop ran out of work
+				time.Sleep(5 * time.Millisecond)
+				ran := make(chan struct{})
+				if err := p.Trigger(queue.HighPriority, func(any) error { close(ran); return nil }, nil); err != nil {
+					t.Fatal(err)
+				}
+				<-ran
+			}
 			var state string
 			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 				if state = pollingState(); strings.HasPrefix(state, tc.state) {
@@ -59,6 +72,19 @@ func TestIdlePollerParksInTheRuntime(t *testing.T) {
 			}
 		})
 	}
+}
+
+// waitState waits (a while) for the Polling goroutine to show state, and returns what it
+// showed last.
+func waitState(t *testing.T, want string) string {
+	t.Helper()
+	var state string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if state = pollingState(); strings.HasPrefix(state, want) {
+			break
+		}
+	}
+	return state
 }
 
 // pollingState is the state the goroutine running Polling shows in a stack dump.

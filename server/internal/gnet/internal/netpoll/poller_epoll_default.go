@@ -153,13 +153,14 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 
 	msec := -1
 	// Switchyard patch: after each batch the pacer says how many empty polls (spins) the
-	// loop makes before it sleeps; idle says a gap is being timed for it (SetIdleSpins).
+	// loop makes before it sleeps (SetIdleSpins), and where it sleeps (park_linux.go);
+	// idle says a gap is being timed for it.
 	pacer := newSpinPacer(p.idleSpins)
 	spins, spinLimit, idle := 0, 0, false
 	for {
 		var n int
 		var err error
-		if msec < 0 && p.park != nil {
+		if msec < 0 && p.park != nil && pacer.longGaps() {
 			n, err = p.park.wait(el.events)
 		} else {
 			n, err = unix.EpollWait(p.fd, el.events, msec)
@@ -243,10 +244,8 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 
 		// The batch is done: spin if the pacer expects more soon, else sleep at once
 		// (after letting what the batch readied on this P run).
-		spins, spinLimit = 0, 0
-		if p.idleSpins > 0 {
-			spinLimit, idle = pacer.ranOut(pacer.now()), true
-		}
+		spins = 0
+		spinLimit, idle = pacer.ranOut(pacer.now()), true
 		if spinLimit > 0 {
 			msec = 0
 		} else {
