@@ -32,11 +32,11 @@ type Config struct {
 	// pacer); an idle or paced loop sleeps at once. A spinning loop keeps its Go P, so
 	// loops spin only when there are no more of them than GOMAXPROCS. Linux only.
 	IdleSpins int
-	// KernelWait has an idle loop sleep in its own epoll_wait (gnet's way) instead of
-	// parking in Go's netpoller, where it waits like a net.Conn reader: in epoll_wait the
-	// runtime takes the loop for a goroutine stuck in a system call, and sysmon's polling
-	// and the loop's hand-offs of its P cost more CPU than the work under paced load. For
-	// comparison; Linux only.
+	// KernelWait has a loop always sleep in its own epoll_wait (gnet's way). By default a
+	// loop whose idle gaps average 500 µs or more parks in Go's netpoller instead, where
+	// it waits like a net.Conn reader: in epoll_wait the runtime takes it for a goroutine
+	// stuck in a system call, and sysmon's polling and the hand-offs of its P cost more
+	// CPU than the work at low paced rates. For comparison; Linux only.
 	KernelWait bool
 	// Limits bounds HTTP/1.1 request heads and bodies (defaults: parser.DefaultLimits()).
 	Limits parser.Limits
