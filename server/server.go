@@ -151,7 +151,7 @@ func (s *Server) Serve(ctx context.Context) error {
 			// Every loop accepts from the one listener (server/internal/gnet/README.md).
 			gnet.WithSharedListener(true),
 			gnet.WithIdleSpins(s.cfg.IdleSpins),
-			gnet.WithKernelWait(s.cfg.KernelWait),
+			gnet.WithRuntimePark(s.cfg.ParkIdleLoops),
 			// Edge-triggered, without the extra read to EAGAIN (docs/architecture.md §2).
 			gnet.WithEdgeTriggeredIO(true),
 			// A connection reads or writes at most this much per turn before the loop

@@ -259,8 +259,8 @@ func (eng *engine) openPoller() (*netpoll.Poller, error) {
 	p, err := netpoll.OpenPoller()
 	if err == nil {
 		p.SetIdleSpins(eng.opts.IdleSpins)
-		if eng.opts.KernelWait {
-			p.WaitInKernel()
+		if eng.opts.RuntimePark {
+			p.ParkInRuntime()
 		}
 	}
 	return p, err

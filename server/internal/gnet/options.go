@@ -164,10 +164,9 @@ type Options struct {
 	// again before it sleeps in epoll_wait (Switchyard patch; 0: sleep at once).
 	IdleSpins int
 
-	// KernelWait has an idle loop sleep in its own epoll_wait, as upstream does, instead of
-	// parking in Go's netpoller (Switchyard patch; Linux; see netpoll/park_linux.go). For
-	// comparison only.
-	KernelWait bool
+	// RuntimePark has a loop whose idle gaps are long sleep in Go's netpoller instead of
+	// its own epoll_wait (Switchyard patch; Linux; see netpoll/park_linux.go).
+	RuntimePark bool
 
 	// SharedListener, without ReusePort, has every event-loop poll the listeners and
 	// accept the connections it serves (Switchyard patch). On Linux the listeners are
@@ -350,10 +349,10 @@ func WithSharedListener(shared bool) Option {
 	}
 }
 
-// WithKernelWait sets Options.KernelWait (Switchyard patch).
-func WithKernelWait(on bool) Option {
+// WithRuntimePark sets Options.RuntimePark (Switchyard patch).
+func WithRuntimePark(on bool) Option {
 	return func(opts *Options) {
-		opts.KernelWait = on
+		opts.RuntimePark = on
 	}
 }
 

@@ -32,8 +32,8 @@ func TestIdlePollerParksInTheRuntime(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer p.Close()
-			if tc.kernel {
-				p.WaitInKernel()
+			if !tc.kernel {
+				p.ParkInRuntime()
 			}
 			done := make(chan error, 1)
 			go func() { done <- p.Polling(func(int, IOEvent, IOFlags) error { return nil }) }()

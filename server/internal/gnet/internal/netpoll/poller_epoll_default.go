@@ -61,12 +61,12 @@ type Poller struct {
 // lower server CPU per request; see server.Config.IdleSpins.
 func (p *Poller) SetIdleSpins(n int) { p.idleSpins = max(n, 0) }
 
-// WaitInKernel has Polling sleep in its own epoll_wait, as upstream does, instead of
-// parking in Go's netpoller (Switchyard patch; see park_linux.go). Call it before Polling.
-func (p *Poller) WaitInKernel() {
-	if p.park != nil {
-		p.park.close()
-		p.park = nil
+// ParkInRuntime has Polling, once its idle gaps are long, sleep parked in Go's netpoller
+// instead of in its own epoll_wait (Switchyard patch; see park_linux.go). Call it before
+// Polling.
+func (p *Poller) ParkInRuntime() {
+	if p.park == nil {
+		p.park = newRuntimePark(p.fd)
 	}
 }
 
@@ -93,7 +93,6 @@ func OpenPoller() (poller *Poller, err error) {
 		poller = nil
 		return
 	}
-	poller.park = newRuntimePark(poller.fd)
 	poller.asyncTaskQueue = queue.NewLockFreeQueue()
 	poller.urgentAsyncTaskQueue = queue.NewLockFreeQueue()
 	poller.highPriorityEventsThreshold = MaxPollEventsCap

@@ -222,5 +222,5 @@ func (*Poller) Delete(_ int) error {
 // blocks (see poller_epoll_default.go); this one always blocks at once.
 func (p *Poller) SetIdleSpins(int) {}
 
-// WaitInKernel is a Switchyard patch: the kqueue poller always sleeps in kevent.
-func (p *Poller) WaitInKernel() {}
+// ParkInRuntime is a Switchyard patch: the kqueue poller always sleeps in kevent.
+func (p *Poller) ParkInRuntime() {}
