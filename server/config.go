@@ -53,6 +53,12 @@ type Config struct {
 	MinBodyRate int
 	// IdleTimeout closes a keep-alive HTTP/1.1 connection that sends no request (default 60s).
 	IdleTimeout time.Duration
+	// HandlerTimeout bounds the wait for work handed to the worker pool on an HTTP/1.1
+	// connection: a UseWorkerPool handler's response and an upgrade decided off the loop
+	// (websocket.Handler.AuthorizeOffLoop). Past it the client gets 503 and the connection
+	// closes; the late answer is dropped (default 60s). The goroutine is not stopped: Go
+	// cannot, so a handler that may hang should bound its own waits.
+	HandlerTimeout time.Duration
 	// MaxConns caps open connections; past it new ones are answered 503 and closed
 	// (default 0: no cap other than the process's file descriptor limit, which never
 	// stops the server: see server/internal/gnet/accept_errors.go).
@@ -135,6 +141,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = 60 * time.Second
+	}
+	if c.HandlerTimeout <= 0 {
+		c.HandlerTimeout = 60 * time.Second
 	}
 	if c.SendBudget <= 0 {
 		c.SendBudget = 1 << 20

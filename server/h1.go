@@ -22,6 +22,9 @@ type http1 struct {
 	served bool
 	// busy: a worker-pool handler owns the current request; input waits for it.
 	busy bool
+	// gaveUp: the worker-pool work outlived HandlerTimeout and was answered 503; its late
+	// answer is dropped.
+	gaveUp bool
 	// later: the upgrade Upgrade deferred with Conn.UpgradeOffLoop, during negotiate.
 	later *laterJob
 }
@@ -381,8 +384,11 @@ func (h *http1) reject(e *parser.Error) {
 	w.text(e.Status, e.Reason)
 	c.Commit(h.appendResponse(c.AppendBuffer(), false, 1, false, "", w))
 	kind := "malformed_request"
-	if e.Status == 408 {
+	switch e.Status {
+	case 408:
 		kind = "timeout"
+	case 503:
+		kind = "handler_timeout"
 	}
 	c.loop.stats.outcome(e.Status, kind)
 	c.LogRefusal(e.Status, e.Reason)
@@ -395,9 +401,13 @@ func (h *http1) keepAlive(req *parser.Request) bool {
 }
 
 // Timeout handles an expired HTTP/1.1 deadline: a slow head or body gets 408, an idle
-// keep-alive connection is closed quietly (RFC 9112 §9.5).
+// keep-alive connection is closed quietly (RFC 9112 §9.5), and work on the worker pool
+// that outlived HandlerTimeout gets 503 (its late answer finds the connection closed).
 func (h *http1) Timeout(c *Conn) {
 	if h.busy {
+		h.busy, h.gaveUp = false, true
+		h.reject(&parser.Error{Status: 503, Reason: "the handler did not answer within the server's HandlerTimeout"})
+		c.Close()
 		return
 	}
 	st := h.st

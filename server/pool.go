@@ -37,6 +37,7 @@ func (h *http1) submit(handler Handler, match *pathMatch, req *parser.Request, h
 	// The job comes back as a loop task, so it cannot finish before this turn does.
 	h.busy = true
 	c.Hold() // the next request waits in the kernel, not in the server, until this one is answered
+	c.SetDeadline(c.srv.cfg.HandlerTimeout)
 }
 
 // work runs on a worker goroutine: the handler, then the response serialised there.
@@ -60,7 +61,7 @@ func (job *poolJob) work() {
 // is served.
 func (job *poolJob) Run(context.Context) error {
 	h, c := job.h, job.h.c
-	if c.closed {
+	if c.closed || h.gaveUp {
 		job.release()
 		return nil
 	}

@@ -70,6 +70,7 @@ func (h *http1) upgradeOffLoop(req *parser.Request, head, body []byte) error {
 	}
 	h.busy = true
 	c.Hold()
+	c.SetDeadline(c.srv.cfg.HandlerTimeout)
 	h.release()
 	return nil
 }
@@ -90,7 +91,7 @@ func (job *laterJob) work() {
 // the input that waited is served.
 func (job *laterJob) Run(context.Context) error {
 	h, c := job.h, job.h.c
-	if c.closed {
+	if c.closed || h.gaveUp {
 		job.release()
 		return nil
 	}
