@@ -5,6 +5,9 @@ BIN       := $(CURDIR)/bin
 SWITCHYARD:= $(BIN)/switchyard
 H2SPEC    := $(BIN)/h2spec
 H2SPEC_VERSION := v2.2.1+incompatible
+# nats-server: the rooms-across-nodes tests (server/topics/natstopics, cmd/switchyard) run it.
+NATS_SERVER := $(BIN)/nats-server
+NATS_SERVER_VERSION := v2.15.3
 FUZZTIME  ?= 8s
 ADDR      ?= :8080
 
@@ -23,7 +26,8 @@ run: build
 	$(SWITCHYARD) serve -addr $(ADDR)
 
 ## test: everything CI runs — formatting, vet, unit and integration tests with -race,
-## interop with curl, nghttp, openssl, Python websockets and headless Chromium, h2spec,
+## interop with curl, nghttp, openssl, Python websockets and headless Chromium, Python h2 and
+## Node's http2 for WebSocket over HTTP/2 (RFC 8441), h2spec,
 ## and each fuzz target briefly.
 test: tools fmt-check vet race peers-test fuzz-brief
 	@echo "make test: all passed"
@@ -92,8 +96,9 @@ bench-paced: build bench-peers bench-tools
 bench-peers:
 	cd bench/peers && $(GO) build -o $(PEER) ./cmd/peer
 
-## bench-tools: wrk (h1), h2load (h2) and nghttpd (the HTTP/2 peer) from Debian.
-bench-tools:
+## bench-tools: wrk (h1), h2load (h2) and nghttpd (the HTTP/2 peer) from Debian, and
+## nats-server (ws-broadcast-2nodes) into bin/.
+bench-tools: $(NATS_SERVER)
 	@missing=""; \
 	for t in wrk h2load nghttpd; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \
@@ -103,27 +108,33 @@ bench-tools:
 	for t in wrk h2load nghttpd; do command -v $$t >/dev/null 2>&1 || { echo "missing tool: $$t (apt-get install wrk nghttp2-client nghttp2-server)"; exit 1; }; done
 
 ## tools: what the tests need beyond Go. A tool that cannot be installed fails the build.
-tools: apt-tools $(H2SPEC)
+tools: apt-tools $(H2SPEC) $(NATS_SERVER)
 
 ## apt-tools: the Debian packages of the interop tests, as command:package. Python's
-## websockets is checked for /usr/bin/python3, the Python Debian's python3-websockets is for.
-APT_TOOLS := curl:curl nghttp:nghttp2-client h2load:nghttp2-client openssl:openssl chromium:chromium
+## websockets and h2 are checked for /usr/bin/python3, the Python Debian's python3-websockets
+## and python3-h2 are for.
+APT_TOOLS := curl:curl nghttp:nghttp2-client h2load:nghttp2-client openssl:openssl chromium:chromium node:nodejs
 DEBIAN_PYTHON := /usr/bin/python3
 
 apt-tools:
 	@missing=""; \
 	for tp in $(APT_TOOLS); do command -v $${tp%%:*} >/dev/null 2>&1 || missing="$$missing $${tp#*:}"; done; \
 	$(DEBIAN_PYTHON) -c 'import websockets' >/dev/null 2>&1 || missing="$$missing python3-websockets"; \
+	$(DEBIAN_PYTHON) -c 'import h2.connection' >/dev/null 2>&1 || missing="$$missing python3-h2"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi; \
 	for tp in $(APT_TOOLS); do command -v $${tp%%:*} >/dev/null 2>&1 || { echo "missing tool: $${tp%%:*} (apt-get install $${tp#*:})"; exit 1; }; done; \
 	$(DEBIAN_PYTHON) -c 'import websockets' || { echo "missing: websockets for $(DEBIAN_PYTHON) (apt-get install python3-websockets)"; exit 1; }; \
+	$(DEBIAN_PYTHON) -c 'import h2.connection' || { echo "missing: h2 for $(DEBIAN_PYTHON) (apt-get install python3-h2)"; exit 1; }; \
 	curl --version | grep -q HTTP2 || { echo "curl lacks HTTP/2 support"; exit 1; }
 
 $(H2SPEC):
 	GOBIN=$(BIN) $(GO) install github.com/summerwind/h2spec/cmd/h2spec@$(H2SPEC_VERSION)
+
+$(NATS_SERVER):
+	GOBIN=$(BIN) $(GO) install github.com/nats-io/nats-server/v2@$(NATS_SERVER_VERSION)
 
 clean:
 	rm -rf $(BIN)

@@ -129,6 +129,10 @@ func evaluateBars(r *Report) []Bar {
 		}
 		return "nghttpd not measured", false
 	})
+	// Issue 18: a broadcast spanning two nodes over NATS, against centrifuge on its NATS broker.
+	check("two-node broadcast deliveries/s and p99", KindBroadcast2Nodes, "deliveries/s ≥ centrifuge's, p99 ≤ centrifuge's, nothing lost", twoNodeBar)
+	check("two-node broadcast p99 at a fixed rate", twoNodePacedName, "p99 ≤ centrifuge's at the same load, nothing lost", twoNodePacedBar)
+	bars = append(bars, rfc8441Bars(r)...) // issue 17: WebSocket over HTTP/2
 	// Issue 15: at every paced rate, and idle.
 	for _, sc := range r.Scenarios {
 		switch {

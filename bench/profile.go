@@ -37,7 +37,7 @@ func profileMisses(ctx context.Context, r *Report, bins Bins, log io.Writer) {
 			}
 		}
 		// `bench -serve` has no TLS listener: the TLS scenarios are not profiled here.
-		if sc == nil || sc.TLS || sc.Kind == KindHold || sc.Kind == KindWSIdle || (sc.IsPaced() && done["kind:"+sc.Kind]) {
+		if sc == nil || sc.TLS || sc.Kind == KindHold || sc.Kind == KindWSIdle || sc.Kind == KindBroadcast2Nodes || (sc.IsPaced() && done["kind:"+sc.Kind]) {
 			continue
 		}
 		done[bar.Scenario] = true

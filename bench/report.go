@@ -191,6 +191,10 @@ func describe(sc Scenario) string {
 		p := sc.Broadcast
 		return fmt.Sprintf("One publisher on /pub, %d subscribers on /sub, %d-byte messages, at most %d broadcasts in flight, %s. Rate is messages delivered to subscribers. Servers: %s.",
 			p.Subs, p.Size, p.Window, p.Duration, servers)
+	case sc.Nodes != nil:
+		return describeTwoNodes(sc)
+	case sc.WSH2 != nil:
+		return describeWSH2(sc)
 	case sc.Wrk != nil:
 		return fmt.Sprintf("`wrk -t%d -c%d -d%s --latency` GET /. Servers: %s.", sc.Wrk.Threads, sc.Wrk.Conns, sc.Wrk.Duration, servers)
 	case sc.Paced != nil || sc.Idle != nil:

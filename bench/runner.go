@@ -96,6 +96,9 @@ func RunSuite(ctx context.Context, o Options) (*Report, error) {
 
 // measure starts the server, runs the scenario once and stops the server.
 func measure(ctx context.Context, sc Scenario, name string, bins Bins, live *Live) (Metrics, error) {
+	if sc.Kind == KindBroadcast2Nodes {
+		return measureTwoNodes(ctx, sc, name, bins, live) // three processes, not one
+	}
 	addr, err := freeAddr()
 	if err != nil {
 		return Metrics{}, err

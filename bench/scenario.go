@@ -20,6 +20,8 @@ const (
 	KindWSIdle  = "ws-idle"
 	KindH1Paced = "h1-paced"
 	KindH2Paced = "h2-paced"
+	// Issue 18: a broadcast spanning two nodes joined by NATS (broadcast2nodes.go).
+	KindBroadcast2Nodes = "ws-broadcast-2nodes"
 )
 
 // Scenario is one comparison: a kind, its parameters, and the servers that take part.
@@ -36,6 +38,8 @@ type Scenario struct {
 	H2        *H2Params        `json:"h2,omitempty"`
 	Paced     *PacedParams     `json:"paced,omitempty"` // ws-paced, h1-paced, h2-paced
 	Idle      *IdleParams      `json:"idle,omitempty"`
+	Nodes     *TwoNodeParams   `json:"nodes,omitempty"` // ws-broadcast-2nodes
+	WSH2      *WSH2Params      `json:"ws_h2,omitempty"` // ws-over-h2, ws-h2-open (RFC 8441)
 	// Rounds, when set, caps the suite's rounds for this scenario: the paced and idle
 	// ones run once per server, which is what the suite's ten minutes leave room for.
 	Rounds int `json:"rounds,omitempty"`
@@ -101,6 +105,8 @@ func DefaultSuite() []Scenario {
 			H2: &H2Params{Requests: 200000, Conns: 100, Streams: 10}},
 	}
 	suite = append(suite, tlsSuite()...)
+	suite = append(suite, twoNodeSuite()...)
+	suite = append(suite, rfc8441Suite()...)
 	return append(suite, pacedSuite()...)
 }
 
@@ -167,6 +173,14 @@ func QuickSuite() []Scenario {
 			sc.Hold.Conns, sc.Hold.Settle = 2000, 300*time.Millisecond
 		case sc.Broadcast != nil:
 			sc.Broadcast.Duration, sc.Broadcast.Warmup = time.Second, 200*time.Millisecond
+		case sc.WSH2 != nil:
+			p := *sc.WSH2
+			p.Duration, p.Warmup = time.Second, 200*time.Millisecond
+			sc.WSH2 = &p
+		case sc.Nodes != nil:
+			p := *sc.Nodes
+			p.Subs, p.Duration, p.Warmup = min(p.Subs, 1000), time.Second, 200*time.Millisecond
+			sc.Nodes = &p
 		case sc.Wrk != nil:
 			sc.Wrk.Duration = time.Second
 		case sc.H2 != nil:
@@ -223,6 +237,10 @@ func (sc *Scenario) run(ctx context.Context, e env) (Metrics, error) {
 		return RunH2Paced(ctx, e.addr, e.pid, *sc.Paced)
 	case KindWSIdle:
 		return RunIdle(ctx, e.addr, e.pid, *sc.Idle, e.self, e.childArgs, e.live)
+	case KindWSH2Echo:
+		return RunWSH2Echo(ctx, e.addr, e.pid, *sc.WSH2, e.srcs, e.live)
+	case KindWSH2Open:
+		return RunWSH2Open(ctx, e.addr, e.pid, *sc.WSH2, e.srcs, e.live)
 	}
 	return Metrics{}, fmt.Errorf("unknown scenario kind %q", sc.Kind)
 }
@@ -230,13 +248,15 @@ func (sc *Scenario) run(ctx context.Context, e env) (Metrics, error) {
 // Unit names what Ops counts in a scenario.
 func (sc *Scenario) Unit() string {
 	switch sc.Kind {
-	case KindEcho, KindWSPaced:
+	case KindEcho, KindWSPaced, KindWSH2Echo:
 		return "msgs"
+	case KindWSH2Open:
+		return "opens"
 	case KindHandshake:
 		return "upgrades"
 	case KindHold, KindWSIdle:
 		return "conns"
-	case KindBroadcast:
+	case KindBroadcast, KindBroadcast2Nodes:
 		return "deliveries"
 	}
 	return "reqs"
@@ -252,6 +272,11 @@ func Select(suite []Scenario, names []string) []Scenario {
 				out = append(out, sc)
 				break
 			}
+		}
+	}
+	for _, n := range names {
+		if sc, ok := twoNodesSized(suite, n); ok {
+			out = append(out, sc)
 		}
 	}
 	return out

@@ -19,6 +19,7 @@ type Bins struct {
 	Peer       string // bench/peers/cmd/peer
 	Nghttpd    string // Debian's nghttpd (nghttp2-server)
 	DocRoot    string // nghttpd's document root, holding index.html
+	NatsServer string // nats-server (ws-broadcast-2nodes): next to the switchyard binary, or in PATH
 	// TLS is the certificate of the TLS scenarios, made once per suite run in the
 	// results directory (RunSuite); its key file is deleted when the suite ends.
 	TLS TLSFiles `json:"tls"`
@@ -171,6 +172,9 @@ func FindBins(b Bins) (Bins, error) {
 	}
 	if b.Nghttpd == "" {
 		b.Nghttpd, _ = exec.LookPath("nghttpd")
+	}
+	if b.NatsServer == "" {
+		b.NatsServer = findNatsServer(filepath.Dir(b.Switchyard))
 	}
 	if b.DocRoot == "" && b.Nghttpd != "" {
 		dir, err := os.MkdirTemp("", "switchyard-bench-docroot")

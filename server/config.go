@@ -64,7 +64,8 @@ type Config struct {
 	// stops the server: see server/internal/gnet/accept_errors.go).
 	MaxConns int
 	// WorkerPoolSize bounds the goroutines that run handlers of routes with UseWorkerPool
-	// (default 4096).
+	// (default 4096). The pool starts with the first job that needs it: it keeps tickers
+	// (ants' clock and purge) that an idle server without such routes should not pay.
 	WorkerPoolSize int
 	// Logger receives the reasons for rejected requests and failed upgrades at Debug level
 	// and server events at Info (default: slog.Default()).

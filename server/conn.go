@@ -7,8 +7,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/switchyard-dev/switchyard/server/internal/gnet"
 	"github.com/valyala/bytebufferpool"
+	"golang.org/x/sys/unix"
+
+	"github.com/switchyard-dev/switchyard/server/internal/gnet"
 )
 
 // Conn is one client connection as the core keeps it: its transport, its deadline in the
@@ -47,6 +49,9 @@ type Conn struct {
 	holding bool  // input waits until the protocol is ready (Hold, Resume)
 	yielded bool  // the protocol ended its turn early (Yield)
 	kind    uint8 // index of the protocol spoken, for the connection gauges
+	// writeShut: the output has all gone and the write side is shut (FIN); the input is
+	// dropped until the peer closes too (shutWrite).
+	writeShut bool
 	// waitTicks counts the wheel ticks spent lingering (closing with output still queued)
 	// or paused, to bound both.
 	waitTicks uint16
@@ -295,8 +300,12 @@ func (c *Conn) serve(buf []byte) int {
 // setKind moves the connection between the protocol gauges.
 func (c *Conn) setKind(name string) {
 	k := c.srv.kindIndex(name)
-	c.loop.stats.open[c.kind].Add(-1)
-	c.loop.stats.open[k].Add(1)
+	gauges := c.loop.stats.open
+	if c.IsChild() {
+		gauges = c.loop.stats.childOpen
+	}
+	gauges[c.kind].Add(-1)
+	gauges[k].Add(1)
 	c.kind = k
 }
 
@@ -311,6 +320,9 @@ func (c *Conn) process() (closeNow bool) {
 		return false
 	}
 	c.keep(in, consumed)
+	if t, ok := c.tr.(*childTransport); ok {
+		t.returnCredit()
+	}
 	if c.acc != nil && len(c.acc.B)-c.accOff > c.srv.cfg.InputBudget {
 		c.CountError("input_budget")
 		c.LogRefusal(0, "unconsumed input over Config.InputBudget")
@@ -387,8 +399,7 @@ func (c *Conn) ending() bool {
 		return false
 	}
 	if c.tr.OutboundBuffered() == 0 {
-		c.endTLS()
-		return true
+		return c.shutWrite()
 	}
 	if c.waitTicks == 0 || c.paused {
 		c.paused, c.waitTicks = false, 1
@@ -399,10 +410,44 @@ func (c *Conn) ending() bool {
 
 func (c *Conn) lingering() bool { return c.closing && c.waitTicks > 0 && !c.paused }
 
+// shutWriteWait bounds how long a connection whose write side is shut waits for its peer
+// to close (nginx's lingering_timeout is 5 s).
+const shutWriteWait = 2 * time.Second
+
+// shutWrite ends a connection whose output has all gone as nginx's lingering close does:
+// TLS close_notify, then FIN (the write side shut), while input is read and dropped until
+// the peer closes too, for at most shutWriteWait. Closing at once with input the server
+// has not read (a ping sent behind a close frame, a pipelined request after "Connection:
+// close") makes the kernel answer with RST, and a RST discards whatever of the server's
+// last output the peer has not read yet. It reports whether to close now: a child has no
+// socket, and a failed shutdown or output TLS still queued leaves nothing to wait for.
+func (c *Conn) shutWrite() bool {
+	if c.writeShut || c.IsChild() {
+		return true
+	}
+	c.endTLS()
+	if c.tr.OutboundBuffered() != 0 {
+		return true // close_notify did not fit: the peer learns of the end by the close
+	}
+	fd := c.tr.Fd()
+	if fd < 0 || unix.Shutdown(fd, unix.SHUT_WR) != nil {
+		return true
+	}
+	c.writeShut, c.paused = true, false
+	c.waitTicks = 1 // lingering: input is dropped (OnTraffic)
+	c.SetDeadline(shutWriteWait)
+	return false
+}
+
 // lingerTick reports whether a lingering connection may close now.
 func (c *Conn) lingerTick() bool {
-	if c.tr.OutboundBuffered() == 0 || time.Duration(c.waitTicks)*wheelTick >= c.srv.cfg.LingerTimeout {
+	switch {
+	case c.writeShut: // the peer had its time to close its side
 		return true
+	case time.Duration(c.waitTicks)*wheelTick >= c.srv.cfg.LingerTimeout:
+		return true
+	case c.tr.OutboundBuffered() == 0:
+		return c.shutWrite()
 	}
 	c.waitTicks++
 	c.SetDeadline(wheelTick)
@@ -446,4 +491,10 @@ func (c *Conn) resumeTick() bool {
 // closeNow closes the connection from its own loop, outside gnet's event callbacks (timer
 // and Execute tasks). gnet's Conn.Close would queue another task, which a loop busy
 // draining its task queue may not wake up for; the loop's own Close acts at once.
-func (c *Conn) closeNow() { _ = c.loop.el.Close(c.socket()) }
+func (c *Conn) closeNow() {
+	if c.IsChild() {
+		c.closeChild(nil, false) // a child has no socket: its stream ends instead
+		return
+	}
+	_ = c.loop.el.Close(c.socket())
+}

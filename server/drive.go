@@ -49,7 +49,10 @@ func (m *memTransport) RemoteAddr() net.Addr  { return &net.TCPAddr{IP: net.IPv4
 func (m *memTransport) PauseRead()            {}
 func (m *memTransport) ResumeRead() error     { return nil }
 func (m *memTransport) Context() any          { return m.ctx }
-func (m *memTransport) SetContext(ctx any)    { m.ctx = ctx }
+
+// Fd says there is no socket: a connection that ends closes at once (Conn.shutWrite).
+func (m *memTransport) Fd() int            { return -1 }
+func (m *memTransport) SetContext(ctx any) { m.ctx = ctx }
 
 // driven is a drive.Conn.
 type driven struct {

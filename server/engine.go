@@ -26,7 +26,9 @@ func (e *engine) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		return overloaded, gnet.Close
 	}
 	c := &Conn{tr: gc, srv: s, loop: s.loopFor(gc.EventLoop())}
-	if s.tls != nil {
+	if a, ok := gc.Context().(*adoption); ok {
+		a.open(c) // a connection handed over by another server (Adopt): cleartext HTTP/1.1
+	} else if s.tls != nil {
 		s.tls.open(c)
 	} else {
 		c.proto = newHTTP1(c)
@@ -74,6 +76,7 @@ func (e *engine) OnClose(gc gnet.Conn, err error) gnet.Action {
 	c.loop.wheel.remove(c)
 	c.proto.Closed(c, err)
 	c.releaseInput()
+	e.srv.connClosed(c)
 	return gnet.None
 }
 

@@ -339,7 +339,7 @@ func (h *http1) appendResponse(b []byte, keepAlive bool, minor int, head bool, c
 	b = append(b, w.raw...)
 	if !bodyless(status) {
 		b = append(b, "Content-Length: "...)
-		b = strconv.AppendInt(b, int64(len(w.body)), 10)
+		b = strconv.AppendInt(b, w.ContentLength(head), 10)
 		b = append(b, "\r\n"...)
 	}
 	b = append(b, "\r\n"...)

@@ -38,6 +38,7 @@ type Loop struct {
 func newLoop(srv *Server, el gnet.EventLoop, id int) *Loop {
 	l := &Loop{id: id, srv: srv, el: el}
 	l.stats.open = make([]atomicInt64, len(srv.kinds))
+	l.stats.childOpen = make([]atomicInt64, len(srv.kinds))
 	l.tick = gnet.RunnableFunc(func(context.Context) error {
 		l.ticks.Add(1)
 		l.wheel.advance(srv.clock.now(), l.expire)

@@ -16,6 +16,8 @@ type ResponseWriter struct {
 	// raw holds header lines the server adds as they are, each ending in CRLF (an
 	// Upgrade list, a rejection's Sec-WebSocket-Version).
 	raw string
+	// headLength is HeadLength's n plus one (0: not set).
+	headLength int64
 }
 
 // field locates one header in hbuf: name is hbuf[start:mid], value hbuf[mid:end].
@@ -29,6 +31,7 @@ func (w *ResponseWriter) Reset() {
 	w.hbuf = w.hbuf[:0]
 	w.body = w.body[:0]
 	w.raw = ""
+	w.headLength = 0
 }
 
 // text makes w a server-generated answer: status and a plain-text body that says why.
@@ -84,6 +87,24 @@ func (w *ResponseWriter) WriteString(s string) (int, error) {
 	return len(s), nil
 }
 
+// HeadLength sets the Content-Length a response to HEAD announces: the length the body of
+// a GET would have (RFC 9110 §9.3.2), since a HEAD response has no body to count. It is
+// ignored for other methods, whose Content-Length is the body's.
+func (w *ResponseWriter) HeadLength(n int64) {
+	if n >= 0 {
+		w.headLength = n + 1
+	}
+}
+
+// ContentLength is the Content-Length the response announces: the body's length, or for
+// a response to HEAD (head true) the length set with HeadLength, if any.
+func (w *ResponseWriter) ContentLength(head bool) int64 {
+	if head && w.headLength > 0 {
+		return w.headLength - 1
+	}
+	return int64(len(w.body))
+}
+
 // Status is the status code the response will carry.
 func (w *ResponseWriter) Status() int {
 	if w.status == 0 {
@@ -130,25 +151,40 @@ func reservedField(name string) bool {
 		parser.EqualFold(name, "transfer-encoding")
 }
 
-// appendStatusLine appends "HTTP/1.1 <code> <reason>\r\n".
+// appendStatusLine appends "HTTP/1.1 <code> <reason>\r\n"; a code without a registered
+// reason phrase gets none, which RFC 9112 §4 allows ("HTTP/1.1 599 \r\n").
 func appendStatusLine(b []byte, status int) []byte {
-	if status < len(statusLines) && statusLines[status] != "" {
+	if status >= 0 && status < len(statusLines) && statusLines[status] != "" {
 		return append(b, statusLines[status]...)
 	}
 	b = append(b, "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(status), 10)
-	return append(b, " Status\r\n"...)
+	return append(b, " \r\n"...)
 }
 
-// statusLines holds the status line of each status with a reason phrase, built once.
-var statusLines = func() (lines [506]string) {
+// statusLines holds the status line of each status with a reason phrase (the IANA HTTP
+// Status Code Registry, RFC 9110 §15 and the RFCs it names), built once.
+var statusLines = func() (lines [600]string) {
 	for code, reason := range map[int]string{
-		100: "Continue", 101: "Switching Protocols", 200: "OK", 201: "Created", 204: "No Content",
-		301: "Moved Permanently", 302: "Found", 304: "Not Modified", 400: "Bad Request",
-		403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout",
-		413: "Content Too Large", 414: "URI Too Long", 426: "Upgrade Required",
-		431: "Request Header Fields Too Large", 500: "Internal Server Error", 501: "Not Implemented",
-		503: "Service Unavailable", 505: "HTTP Version Not Supported",
+		100: "Continue", 101: "Switching Protocols", 102: "Processing", 103: "Early Hints",
+		200: "OK", 201: "Created", 202: "Accepted", 203: "Non-Authoritative Information",
+		204: "No Content", 205: "Reset Content", 206: "Partial Content", 207: "Multi-Status",
+		208: "Already Reported", 226: "IM Used",
+		300: "Multiple Choices", 301: "Moved Permanently", 302: "Found", 303: "See Other",
+		304: "Not Modified", 305: "Use Proxy", 307: "Temporary Redirect", 308: "Permanent Redirect",
+		400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
+		404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable",
+		407: "Proxy Authentication Required", 408: "Request Timeout", 409: "Conflict", 410: "Gone",
+		411: "Length Required", 412: "Precondition Failed", 413: "Content Too Large",
+		414: "URI Too Long", 415: "Unsupported Media Type", 416: "Range Not Satisfiable",
+		417: "Expectation Failed", 421: "Misdirected Request", 422: "Unprocessable Content",
+		423: "Locked", 424: "Failed Dependency", 425: "Too Early", 426: "Upgrade Required",
+		428: "Precondition Required", 429: "Too Many Requests",
+		431: "Request Header Fields Too Large", 451: "Unavailable For Legal Reasons",
+		500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
+		503: "Service Unavailable", 504: "Gateway Timeout", 505: "HTTP Version Not Supported",
+		506: "Variant Also Negotiates", 507: "Insufficient Storage", 508: "Loop Detected",
+		510: "Not Extended", 511: "Network Authentication Required",
 	} {
 		lines[code] = "HTTP/1.1 " + strconv.Itoa(code) + " " + reason + "\r\n"
 	}

@@ -45,6 +45,7 @@ func (s *Server) Route(pattern string, r Route) {
 	for _, u := range r.Upgraders {
 		s.addKind(u.Token())
 	}
+	s.extConnect = s.extConnect || hasConnectUpgrader(r.Upgraders)
 	s.routes.add(pattern, &rc)
 }
 

@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/panjf2000/ants/v2"
-
 	"github.com/switchyard-dev/switchyard/server/internal/gnet"
 )
 
@@ -34,12 +32,18 @@ type Server struct {
 	ln       *net.TCPListener
 	eng      gnet.Engine
 	engErr   chan error // RunListener's result, once the engine has stopped
-	pool     *ants.Pool
+	pool     *workers
 	running  chan struct{} // closed once Serve has started everything
 	draining atomic.Bool   // Shutdown has begun
 	stop     sync.Once
 	done     chan struct{} // closed when the server has stopped
 	stopErr  error
+
+	// netHTTPWatch cancels NetHTTP handlers' contexts when their connection closes.
+	netHTTPWatch closeWatch
+
+	// extConnect: a route has an Upgrader that extended CONNECT opens (child.go).
+	extConnect bool
 }
 
 // New returns a server with cfg's settings (zero fields take their defaults).
@@ -133,11 +137,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	if err := s.Listen(); err != nil {
 		return err
 	}
-	pool, err := ants.NewPool(s.cfg.WorkerPoolSize, ants.WithNonblocking(true))
-	if err != nil {
-		return fmt.Errorf("switchyard: worker pool: %w", err)
-	}
-	s.pool = pool
+	s.pool = &workers{size: s.cfg.WorkerPoolSize}
 	if s.tls != nil {
 		s.tls.configure(s) // now that Upgrade has said whether HTTP/2 is spoken
 	}
@@ -169,7 +169,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	select {
 	case <-e.booted:
 	case err := <-s.engErr:
-		pool.Release()
+		s.pool.Release()
 		return fmt.Errorf("switchyard: event loops: %w", err)
 	}
 	close(s.running)

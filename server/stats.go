@@ -29,6 +29,7 @@ type Counters struct {
 type loopStats struct {
 	Counters
 	open       []atomicInt64 // by Server.kinds
+	childOpen  []atomicInt64 // connections carried on streams (child.go), by Server.kinds
 	paused     atomic.Uint64
 	yields     atomic.Uint64
 	handshakes histogram
@@ -94,11 +95,16 @@ type Stats struct {
 	// Open counts open connections by protocol: "http1", then each upgrader's token
 	// ("websocket", "h2c").
 	Open map[string]int64
+	// OpenOnStreams counts open connections carried on streams of another connection
+	// rather than on sockets of their own, by protocol: "websocket" for WebSockets over
+	// HTTP/2 (RFC 8441). Open["websocket"] counts those upgraded from HTTP/1.1.
+	OpenOnStreams map[string]int64
 	// Requests counts HTTP requests received whole (upgrade requests included), over
 	// HTTP/1.1 and HTTP/2; requests that could not be parsed count under Outcomes.
 	Requests uint64
 	// Outcomes counts upgrade outcomes and refusals: {101, "websocket"}, {426,
-	// "no_upgrade_header"}, {400, "websocket_key"}, {431, "malformed_request"} ...
+	// "no_upgrade_header"}, {400, "websocket_key"}, {431, "malformed_request"} ...;
+	// {200, "websocket"} for a WebSocket opened by extended CONNECT over HTTP/2.
 	Outcomes map[Outcome]uint64
 	// WebSocket messages and payload bytes received and sent, and data messages dropped
 	// by the send budget's policy.
@@ -121,7 +127,7 @@ type Stats struct {
 // Stats returns the server's counters. Safe from any goroutine.
 func (s *Server) Stats() Stats {
 	st := Stats{
-		Open: make(map[string]int64), Outcomes: make(map[Outcome]uint64), Errors: make(map[string]uint64),
+		Open: make(map[string]int64), OpenOnStreams: make(map[string]int64), Outcomes: make(map[Outcome]uint64), Errors: make(map[string]uint64),
 		HandshakeBuckets: handshakeBuckets[:],
 		HandshakeCounts:  make([]uint64, len(handshakeBuckets)+1),
 	}
@@ -132,6 +138,11 @@ func (s *Server) Stats() Stats {
 		ls := &l.stats
 		for k := range ls.open {
 			st.Open[s.kinds[k]] += ls.open[k].Load()
+		}
+		for k := range ls.childOpen {
+			if n := ls.childOpen[k].Load(); n != 0 {
+				st.OpenOnStreams[s.kinds[k]] += n
+			}
 		}
 		st.Requests += ls.Requests.Load()
 		st.MessagesIn += ls.MessagesIn.Load()

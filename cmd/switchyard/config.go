@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/parser"
 	"github.com/switchyard-dev/switchyard/server"
+	"github.com/switchyard-dev/switchyard/server/topics"
 	"github.com/switchyard-dev/switchyard/server/websocket"
 )
 
@@ -37,6 +38,11 @@ type serveConfig struct {
 	HTTP2         http2Config    `json:"http2"`
 	TLS           tlsSettings    `json:"tls"` // a TLS listener beside addr (tls.go)
 	Routes        []routeConfig  `json:"routes"`
+	// NATS makes every broadcast route one room across the nodes that share this NATS
+	// server (nats://host:port); empty: rooms span this process only.
+	NATS string `json:"nats"`
+
+	rooms *topics.Topics // the broadcast rooms over NATS, set by serve when NATS is on
 }
 
 type timeoutsConfig struct {

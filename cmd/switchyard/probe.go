@@ -17,7 +17,9 @@ const probeUsage = `usage: switchyard probe [flags] URL
 
 Tries, each on a fresh connection, a plain GET, WebSocket handshakes (correct, without
 'upgrade' in Connection, version 8, with subprotocols, with permessage-deflate), an h2c
-upgrade and HTTP/2 with prior knowledge, then says what each got and why a handshake
+upgrade, HTTP/2 with prior knowledge and a WebSocket over HTTP/2 (RFC 8441: the
+server's ENABLE_CONNECT_PROTOCOL setting, then extended CONNECT with a ping, a text
+message and a close), then says what each got and why a handshake
 fails: a proxy stripping hop-by-hop headers, another protocol required, a version
 mismatch, an endpoint that speaks only HTTP/1.1.
 

@@ -6,6 +6,7 @@ import (
 	"github.com/switchyard-dev/switchyard/frame/ws"
 	"github.com/switchyard-dev/switchyard/server"
 	"github.com/switchyard-dev/switchyard/server/http2"
+	"github.com/switchyard-dev/switchyard/server/topics"
 	"github.com/switchyard-dev/switchyard/server/websocket"
 )
 
@@ -25,7 +26,7 @@ func installRoutes(srv *server.Server, cfg *serveConfig, more ...*server.Server)
 	}
 	servers := append([]*server.Server{srv}, more...)
 	for _, rc := range routes {
-		r := buildRoute(rc)
+		r := buildRoute(rc, cfg.rooms)
 		for _, s := range servers {
 			s.Route(rc.Path, r)
 		}
@@ -45,7 +46,7 @@ const broadcastSendBudget = 256 << 10
 // broadcast route may inflate.
 const defaultInflateRatio = 32
 
-func buildRoute(rc routeConfig) server.Route {
+func buildRoute(rc routeConfig, rooms *topics.Topics) server.Route {
 	if rc.Kind == "text" {
 		text := rc.Text
 		return server.Route{HTTP: func(w *server.ResponseWriter, r *server.Request) {
@@ -60,6 +61,10 @@ func buildRoute(rc routeConfig) server.Route {
 			// budget than an echo's keeps a room of slow members within memory.
 			h.SendBudget = broadcastSendBudget
 		}
+		if rooms != nil {
+			roomOverNATS(&h, rooms, rc.Path)
+			return websocketRoute(rc, h)
+		}
 		hub := websocket.NewHub()
 		h.OnOpen = hub.Add
 		h.OnClose = func(c *websocket.Conn, _ websocket.StatusCode, _ string) { hub.Remove(c) }
@@ -69,6 +74,10 @@ func buildRoute(rc routeConfig) server.Route {
 	} else {
 		h.OnMessage = func(c *websocket.Conn, m websocket.Message) { _ = c.Write(m.Op, m.Payload) }
 	}
+	return websocketRoute(rc, h)
+}
+
+func websocketRoute(rc routeConfig, h websocket.Handler) server.Route {
 	require := rc.RequireUpgrade == nil || *rc.RequireUpgrade
 	return server.Route{RequireUpgrade: require, Upgraders: []server.Upgrader{websocket.New(h)}, HTTP: echoBody}
 }

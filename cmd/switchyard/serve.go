@@ -50,6 +50,7 @@ func parseServeArgs(args []string) (*serveConfig, error) {
 		_, err := fmt.Sscan(v, &cfg.HTTP2.MaxConcurrentStreams)
 		return err
 	})
+	fs.StringVar(&cfg.NATS, "nats", cfg.NATS, "NATS server (nats://host:port) that makes every broadcast route one room across nodes")
 	fs.BoolVar(&cfg.HTTP2.Disabled, "no-http2", cfg.HTTP2.Disabled, "do not accept HTTP/2 (h2c upgrade or prior knowledge)")
 	cfg.TLS.flags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -121,6 +122,13 @@ func serve(args []string) error {
 	if len(servers) == 0 {
 		return errors.New("nothing to listen on: -addr is empty and TLS is off (-tls-cert/-tls-key or -tls-self-signed)")
 	}
+	if cfg.NATS != "" {
+		stopRooms, err := startNATSRooms(cfg)
+		if err != nil {
+			return err
+		}
+		defer stopRooms()
+	}
 	installRoutes(servers[0], cfg, servers[1:]...)
 	for _, srv := range servers {
 		if err := srv.Listen(); err != nil {
@@ -165,7 +173,7 @@ func serveAdmin(addr string, srv *server.Server, more ...*server.Server) (stop f
 		return nil, fmt.Errorf("-admin: %w", err)
 	}
 	fmt.Printf("switchyard admin on http://%s (/metrics, /debug/pprof/, /healthz)\n", ln.Addr())
-	hs := &http.Server{Handler: admin.Handler(srv, more...), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: admin.HandlerWith(adminCollectors(), srv, more...), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
 	return func() { _ = hs.Close() }, nil
 }

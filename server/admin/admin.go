@@ -18,7 +18,13 @@ import (
 // (`switchyard serve`'s TLS listener beside its cleartext one), whose counters are added
 // to srv's.
 func Handler(srv *server.Server, more ...*server.Server) http.Handler {
+	return HandlerWith(nil, srv, more...)
+}
+
+// HandlerWith is Handler with more metrics: extra collectors (such as NewRoomsCollector).
+func HandlerWith(extra []prometheus.Collector, srv *server.Server, more ...*server.Server) http.Handler {
 	reg := prometheus.NewRegistry()
+	reg.MustRegister(extra...)
 	reg.MustRegister(NewCollector(srv, more...),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

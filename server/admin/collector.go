@@ -16,6 +16,7 @@ type Collector struct {
 	messages, bytes, dropped                                      *prometheus.Desc
 	h2Streams, errors, handshakeDuration                          *prometheus.Desc
 	paused, yields                                                *prometheus.Desc
+	websocketsOpen                                                *prometheus.Desc
 	tlsHandshakes, tlsInFlight, tlsVersions, tlsALPN, tlsDuration *prometheus.Desc
 }
 
@@ -37,6 +38,7 @@ func NewCollector(srv *server.Server, more ...*server.Server) *Collector {
 		h2Streams:         d("http2_streams_total", "HTTP/2 streams opened by clients."),
 		errors:            d("protocol_errors_total", "Protocol error codes sent to peers (HTTP/2's in RST_STREAM and GOAWAY).", "code"),
 		paused:            d("connections_paused_total", "Times a connection's reading was paused because its peer did not read what it was sent (send budget)."),
+		websocketsOpen:    d("websockets_open", "Open WebSockets by transport: h1 (upgraded HTTP/1.1 connections) and h2 (HTTP/2 streams opened by extended CONNECT, RFC 8441).", "transport"),
 		yields:            d("connection_yields_total", "Turns a connection ended early so that its loop's other connections run (WebSocket inflation budget)."),
 		handshakeDuration: d("upgrade_handshake_seconds", "Time from an upgrade request (its first read, or its parse when it arrived whole) to the 101."),
 		tlsHandshakes:     d("tls_handshakes_total", "TLS handshakes by outcome: completed, failed, timed_out (also counted as failed), refused (over the cap in flight).", "outcome"),
@@ -50,7 +52,7 @@ func NewCollector(srv *server.Server, more ...*server.Server) *Collector {
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.open, c.requests, c.upgrades, c.messages, c.bytes,
-		c.dropped, c.h2Streams, c.errors, c.paused, c.yields, c.handshakeDuration,
+		c.dropped, c.h2Streams, c.errors, c.paused, c.yields, c.handshakeDuration, c.websocketsOpen,
 		c.tlsHandshakes, c.tlsInFlight, c.tlsVersions, c.tlsALPN, c.tlsDuration} {
 		ch <- d
 	}
@@ -71,6 +73,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for proto, n := range st.Open {
 		gauge(c.open, float64(n), proto)
 	}
+	gauge(c.websocketsOpen, float64(st.Open["websocket"]), "h1")
+	gauge(c.websocketsOpen, float64(st.OpenOnStreams["websocket"]), "h2")
 	counter(c.requests, st.Requests)
 	for o, n := range st.Outcomes {
 		counter(c.upgrades, n, strconv.Itoa(o.Status), o.Reason)
@@ -101,6 +105,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 func addStats(a *server.Stats, b server.Stats) {
 	for k, v := range b.Open {
 		a.Open[k] += v
+	}
+	for k, v := range b.OpenOnStreams {
+		a.OpenOnStreams[k] += v
 	}
 	for k, v := range b.Outcomes {
 		a.Outcomes[k] += v

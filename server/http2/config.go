@@ -49,13 +49,17 @@ type resolved struct {
 	maxBody                   int64
 	headerTimeout, bodyTimout time.Duration
 	serverName                string
+	// extConnect: the server has a protocol extended CONNECT opens (RFC 8441), so
+	// SETTINGS_ENABLE_CONNECT_PROTOCOL is advertised and :protocol accepted.
+	extConnect bool
 }
 
 func (c Config) resolve(s *server.Server) *resolved {
 	cfg := s.Config()
 	srv := &cfg
 	return &resolved{Config: c.withDefaults(srv), maxBody: srv.Limits.MaxBodyBytes,
-		headerTimeout: srv.HeaderTimeout, bodyTimout: srv.BodyTimeout, serverName: srv.ServerName}
+		headerTimeout: srv.HeaderTimeout, bodyTimout: srv.BodyTimeout, serverName: srv.ServerName,
+		extConnect: s.ExtendedConnect()}
 }
 
 func (c Config) withDefaults(srv *server.Config) Config {
@@ -96,11 +100,12 @@ func (c Config) withDefaults(srv *server.Config) Config {
 }
 
 // ourSettings is what the server announces in its preface SETTINGS frame.
-func (c *Config) ourSettings() h2.Settings {
+func (c *resolved) ourSettings() h2.Settings {
 	s := h2.DefaultSettings()
 	s.EnablePush = false // a server never pushes here; 0 is the only value it may send
 	s.MaxConcurrentStreams = c.MaxConcurrentStreams
 	s.InitialWindowSize = c.StreamWindow
 	s.MaxHeaderListSize = c.MaxHeaderListSize
+	s.EnableConnectProtocol = c.extConnect // RFC 8441 §3
 	return s
 }

@@ -31,6 +31,12 @@ type h2Conn struct {
 	// (curl 7.88) buffer at most 32 KiB behind the 101.
 	holdData bool
 
+	// busy: one of the protocol's methods runs, after which the core flushes the
+	// connection; a child's carrier flushes it itself otherwise (extconnect.go).
+	busy bool
+	// wsStreams counts the streams carrying a child connection (RFC 8441).
+	wsStreams int
+
 	lastID  uint32      // highest client stream ID seen (§5.1.1)
 	streams []*h2Stream // active streams, in the order they opened
 	recent  closedRing  // recently closed streams, to tell closed from never-opened
@@ -54,6 +60,7 @@ func newH2Conn(c *server.Conn, u *upgrader) *h2Conn {
 	h := &h2Conn{c: c, u: u, cfg: u.resolved(c.Server())}
 	h.peer = h2.DefaultSettings()
 	h.hdec = h2.NewHeaderDecoder(4096, h.cfg.MaxHeaderListSize)
+	h.hdec.AllowExtendedConnect = h.cfg.extConnect // only once advertised (RFC 8441 §3)
 	h.henc = h2.NewHeaderEncoder()
 	h.sendWindow = 65535
 	h.recvWindow = 65535
@@ -91,6 +98,8 @@ func (h *h2Conn) Start(c *server.Conn, r *server.Request) {
 
 // Serve consumes the client preface and then every whole frame in `in`.
 func (h *h2Conn) Serve(c *server.Conn, in []byte) (int, error) {
+	h.busy = true
+	defer func() { h.busy = false }()
 	pos := 0
 	if !h.prefaceDone {
 		n, err := h2.ReadPreface(in)
@@ -224,6 +233,15 @@ func (h *h2Conn) Drain(*server.Conn) {
 	h.goingAway = true
 	b := h2.AppendGoAway(h.c.AppendBuffer(), h.lastID, h2.ErrCodeNo, nil)
 	h.c.Commit(b)
+	if h.wsStreams > 0 {
+		// A WebSocket never finishes by itself: each closes with 1001 first, and its
+		// stream ends with its close handshake.
+		h.busy = true
+		for _, ch := range h.childStreams() {
+			ch.Drain()
+		}
+		h.busy = false
+	}
 	if len(h.streams) == 0 {
 		h.c.Close()
 	}
@@ -232,6 +250,22 @@ func (h *h2Conn) Drain(*server.Conn) {
 // Timeout ends a connection whose client went quiet: before its preface (the handshake
 // timeout), with no open stream (idle), or with streams that stopped making progress.
 func (h *h2Conn) Timeout(c *server.Conn) {
+	if h.wsStreams > 0 && h.settingsSeen && h.blk.kind == blockNone {
+		// WebSockets keep the connection: each watches its own peer (pings). Only the
+		// other streams that stopped making progress are cancelled; a header block left
+		// unfinished still ends the connection.
+		h.busy = true
+		for i := 0; i < len(h.streams); {
+			if s := h.streams[i]; s.car == nil {
+				h.resetStream(s.id, h2.ErrCodeCancel)
+				continue
+			}
+			i++
+		}
+		h.busy = false
+		h.armDeadline()
+		return
+	}
 	if !h.goingAway {
 		b := h2.AppendGoAway(c.AppendBuffer(), h.lastID, h2.ErrCodeNo, []byte("timeout"))
 		c.Commit(b)
@@ -242,8 +276,18 @@ func (h *h2Conn) Timeout(c *server.Conn) {
 
 // Closed releases every stream's buffers.
 func (h *h2Conn) Closed(*server.Conn, error) {
+	var children []*server.Child
+	if h.wsStreams > 0 {
+		children = h.childStreams()
+	}
 	for _, s := range h.streams {
+		if s.car != nil {
+			h.detachChild(s)
+		}
 		h.releaseStream(s)
+	}
+	for _, ch := range children {
+		ch.Reset(server.ErrStreamReset) // the connection carrying them has gone: 1006
 	}
 	clear(h.streams)
 	h.streams = h.streams[:0]
@@ -260,6 +304,8 @@ func (h *h2Conn) armDeadline() {
 		h.c.SetDeadline(h.cfg.headerTimeout)
 	case len(h.streams) == 0 && h.blk.kind == blockNone:
 		h.c.SetDeadline(h.cfg.IdleTimeout)
+	case len(h.streams) == h.wsStreams && h.blk.kind == blockNone:
+		h.c.SetDeadline(0) // only WebSockets: each watches its own peer with pings
 	default:
 		h.c.SetDeadline(h.cfg.bodyTimout)
 	}

@@ -42,6 +42,10 @@ func (h *h2Conn) onData(f *h2.Frame) error {
 		return nil
 	}
 	s.recvWindow -= n
+	if s.car != nil {
+		h.childData(s, f)
+		return nil
+	}
 	if s.responded {
 		return nil // answered early (413, 431): the rest of the body is discarded
 	}

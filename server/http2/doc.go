@@ -8,4 +8,9 @@
 // ResponseWriter as HTTP/1.1. Frames are decoded by package frame/h2 over the bytes the
 // core hands the protocol, with HPACK from golang.org/x/net/http2/hpack; the protocol
 // writes through the connection, so the core's send budget and timers apply to it.
+//
+// A server with a WebSocket route (any server.ConnectUpgrader) also speaks RFC 8441: it
+// advertises SETTINGS_ENABLE_CONNECT_PROTOCOL, and an extended CONNECT opens the protocol
+// on its stream, which becomes the transport of a child server.Conn (extconnect.go): its
+// input is the stream's DATA, its output DATA under the stream's flow control.
 package http2

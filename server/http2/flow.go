@@ -22,6 +22,10 @@ func (h *h2Conn) sendBody(s *h2Stream, body []byte) {
 
 // sendPending sends more of a stream's queued body after a window opened.
 func (h *h2Conn) sendPending(s *h2Stream) {
+	if s.car != nil {
+		h.sendChildPending(s)
+		return
+	}
 	rest := s.out.B[s.outOff:]
 	n := h.writeData(s, rest)
 	s.outOff += n
@@ -62,7 +66,7 @@ func (h *h2Conn) writeData(s *h2Stream, p []byte) int {
 			break
 		}
 		chunk := p[sent : sent+int(n)]
-		end := sent+int(n) == len(p)
+		end := sent+int(n) == len(p) && s.car == nil // a child's stream ends with the child
 		b := h2.AppendDataHeader(h.c.AppendBuffer(), s.id, uint32(n), end)
 		h.c.Commit(append(b, chunk...))
 		sent += int(n)

@@ -15,6 +15,11 @@ import (
 type loopScratch struct {
 	req  server.Request
 	resp server.ResponseWriter
+	// For extended CONNECT streams (extconnect.go): the 200's header lines, and the
+	// vector and frame headers of a child's framed output.
+	hdr  []byte
+	iov  [][]byte
+	hdrs []byte
 }
 
 // serveStream runs the route's handler for a complete request and sends its response,

@@ -109,6 +109,12 @@ func (h *h2Conn) endBlock() error {
 			h.resetStream(blk.stream, h2.ErrCodeProtocol)
 			return nil
 		}
+		if s.car != nil {
+			// Trailers on a stream carrying a WebSocket: its input ends (RFC 8441 §6).
+			s.recvDone = true
+			s.car.ch.EndInput()
+			return nil
+		}
 		// Trailer fields are validated and dropped: handlers see the body only.
 		return h.endOfRequest(s)
 	}
@@ -125,6 +131,10 @@ func (h *h2Conn) endBlock() error {
 		return nil
 	}
 	s := h.openStream(blk.stream)
+	if head.Protocol != "" {
+		h.extendedConnect(s, head, blk.endStream)
+		return nil
+	}
 	if blk.endStream {
 		s.recvDone = true
 		s.isHead = head.Method == "HEAD"

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/switchyard-dev/switchyard/frame/h2"
+	"github.com/switchyard-dev/switchyard/server"
 	"github.com/valyala/bytebufferpool"
 	"golang.org/x/net/http2/hpack"
 )
@@ -33,6 +34,11 @@ type h2Stream struct {
 	body     *bytebufferpool.ByteBuffer
 	out      *bytebufferpool.ByteBuffer
 	outOff   int
+
+	// car is set on an extended CONNECT stream that carries a child connection (RFC
+	// 8441, extconnect.go); childUnread is the DATA delivered to it not yet consumed.
+	car         *streamCarrier
+	childUnread int
 }
 
 var h2StreamPool = sync.Pool{New: func() any { return new(h2Stream) }}
@@ -71,7 +77,14 @@ func (h *h2Conn) closeStream(s *h2Stream, byUs bool) {
 		}
 	}
 	h.recent.add(s.id, byUs)
+	var child *server.Child
+	if s.car != nil {
+		child = h.detachChild(s)
+	}
 	h.releaseStream(s)
+	if child != nil {
+		child.Reset(server.ErrStreamReset) // a no-op when the child ended the stream itself
+	}
 	if h.goingAway && len(h.streams) == 0 {
 		h.c.Close()
 	}

@@ -48,6 +48,13 @@ func (rt *route) selectSubprotocol(req *parser.Request, value any) int {
 			}
 		}
 	}
+	return rt.pickOffered(value, offered, index)
+}
+
+// pickOffered asks SelectSubprotocol to choose among the offered subprotocols the route
+// also speaks (index: their positions in rt.Subprotocols), and returns the position of
+// its choice, or -1 for none.
+func (rt *route) pickOffered(value any, offered []string, index []int) int {
 	if len(offered) == 0 {
 		return -1
 	}

@@ -71,11 +71,15 @@ func TestConformanceServerInitiatedClose(t *testing.T) {
 		}
 		_ = c.Write(m.Op, m.Payload)
 	}})
-	cl := dialClient(t, s, "")
-	servertest.Write(t, cl.conn, string(cat(text("close me"), text("ignored"), ping(nil))))
-	if err := cl.expect(closeWith(4001)); err != nil {
-		t.Fatal(err)
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			cl := tr.dial(t, s, "")
+			servertest.Write(t, cl.conn, string(cat(text("close me"), text("ignored"), ping(nil))))
+			if err := cl.expect(closeWith(4001)); err != nil {
+				t.Fatal(err)
+			}
+			servertest.Write(t, cl.conn, string(closeFrame(4001, "")))
+			servertest.ExpectClosed(t, cl.br)
+		})
 	}
-	servertest.Write(t, cl.conn, string(closeFrame(4001, "")))
-	servertest.ExpectClosed(t, cl.br)
 }

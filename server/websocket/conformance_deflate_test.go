@@ -141,11 +141,13 @@ func deflateConversation(name string, a deflateAnswer, op ws.OpCode, sizes []int
 // checkAnswer verifies the 101's Sec-WebSocket-Extensions for an offer, exactly.
 func checkAnswer(t *testing.T, s *server.Server, offer, want string) deflateAnswer {
 	t.Helper()
-	cl := dialClient(t, s, "Sec-WebSocket-Extensions: "+offer+"\r\n")
-	if cl.ext != want {
-		t.Fatalf("offer %q: answered %q, want %q", offer, cl.ext, want)
+	for _, tr := range transports {
+		cl := tr.dial(t, s, "Sec-WebSocket-Extensions: "+offer+"\r\n")
+		if cl.ext != want {
+			t.Fatalf("%s: offer %q: answered %q, want %q", tr.name, offer, cl.ext, want)
+		}
+		_ = cl.conn.Close()
 	}
-	_ = cl.conn.Close()
 	if want == "" {
 		return deflateAnswer{serverBits: 15, clientBits: 15}
 	}

@@ -244,9 +244,9 @@ func (w wantFrame) String() string {
 	return fmt.Sprintf("op %v with %d bytes %.40q", w.op, len(w.payload), w.payload)
 }
 
-// converse runs c's steps on a fresh connection.
-func converse(t *testing.T, s *server.Server, extra string, c testCase, chopped bool) {
-	cl := dialClient(t, s, extra)
+// converse runs c's steps on a fresh connection that dial opens.
+func converse(t *testing.T, s *server.Server, extra string, c testCase, chopped bool, dial func(*testing.T, *server.Server, string) *client) {
+	cl := dial(t, s, extra)
 	closed := false
 	for i, st := range c.steps {
 		chop := len(st.send)
@@ -294,7 +294,7 @@ func converse(t *testing.T, s *server.Server, extra string, c testCase, chopped 
 	servertest.ExpectClosed(t, cl.br)
 }
 
-// runCases runs each case whole and chopped.
+// runCases runs each case whole and chopped, over every transport.
 func runCases(t *testing.T, s *server.Server, extra string, cases []testCase) {
 	t.Helper()
 	for _, c := range cases {
@@ -302,8 +302,12 @@ func runCases(t *testing.T, s *server.Server, extra string, cases []testCase) {
 			if !c.serial {
 				t.Parallel()
 			}
-			t.Run("one write", func(t *testing.T) { converse(t, s, extra, c, false) })
-			t.Run("chopped", func(t *testing.T) { converse(t, s, extra, c, true) })
+			for _, tr := range transports {
+				t.Run(tr.name, func(t *testing.T) {
+					t.Run("one write", func(t *testing.T) { converse(t, s, extra, c, false, tr.dial) })
+					t.Run("chopped", func(t *testing.T) { converse(t, s, extra, c, true, tr.dial) })
+				})
+			}
 		})
 	}
 }
@@ -313,5 +317,5 @@ func conformanceServer(t *testing.T, h Handler) *server.Server {
 	if h.OnMessage == nil {
 		h.OnMessage = func(c *Conn, m Message) { _ = c.Write(m.Op, m.Payload) }
 	}
-	return echoServer(t, h)
+	return conformanceRoutes(t, h)
 }

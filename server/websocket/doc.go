@@ -5,7 +5,9 @@
 //
 // It is a server.Protocol like any a user could write: it reads frames from the bytes the
 // core hands it and writes through the connection's transport, so the core's send budget,
-// timers and shutdown apply to it as to every protocol.
+// timers and shutdown apply to it as to every protocol. The same Handler serves a
+// WebSocket opened by extended CONNECT on an HTTP/2 stream (RFC 8441, h2upgrade.go), whose
+// transport is then the stream.
 //
 // Threading: callbacks run on the connection's event loop and must not block, unless the
 // route sets Handler.UseWorkerPool: then OnOpen, OnMessage and OnClose run on the

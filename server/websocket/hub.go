@@ -30,6 +30,13 @@ type hubPart struct {
 	queuedBytes int                // their frames' size, bounded by hubQueueBudget
 	scheduled   bool               // a delivery task is queued on the loop
 	delivering  []*PreparedMessage // loop only
+
+	// The member each queued message skips (BroadcastExcept), beside queued and
+	// delivering; excepts counts the non-nil ones, so that a room without such
+	// broadcasts keeps the one-write-per-member path.
+	queuedExcept, deliveringExcept []*Conn
+	excepts, deliveringExcepts     int
+	filtered                       []*PreparedMessage // loop only: one member's share
 }
 
 // hubQueueBudget bounds the broadcasts waiting for one loop, in framed bytes: a publisher
@@ -150,10 +157,14 @@ func (h *Hub) remove(w *Conn) {
 // budget and overflow policy. pm must not change afterwards. It returns ErrRoomSaturated
 // when the members of some loop miss pm because that loop is behind with earlier
 // broadcasts: a publisher should slow down.
-func (h *Hub) Broadcast(pm *PreparedMessage) error {
+func (h *Hub) Broadcast(pm *PreparedMessage) error { return h.BroadcastExcept(pm, nil) }
+
+// BroadcastExcept is Broadcast to every member but except (nil: to all): "everyone but
+// the sender". except need not be a member.
+func (h *Hub) BroadcastExcept(pm *PreparedMessage, except *Conn) error {
 	var err error
 	for _, p := range h.list() {
-		if !p.enqueue(pm) {
+		if !p.enqueue(pm, except) {
 			err = ErrRoomSaturated
 		}
 	}
@@ -169,13 +180,17 @@ func (h *Hub) Len() int {
 	return int(n)
 }
 
-func (p *hubPart) enqueue(pm *PreparedMessage) bool {
+func (p *hubPart) enqueue(pm *PreparedMessage, except *Conn) bool {
 	p.mu.Lock()
 	if len(p.queued) > 0 && p.queuedBytes+len(pm.plain) > hubQueueBudget {
 		p.mu.Unlock()
 		return false
 	}
 	p.queued = append(p.queued, pm)
+	p.queuedExcept = append(p.queuedExcept, except)
+	if except != nil {
+		p.excepts++
+	}
 	p.queuedBytes += len(pm.plain)
 	schedule := !p.scheduled
 	p.scheduled = true
@@ -185,7 +200,9 @@ func (p *hubPart) enqueue(pm *PreparedMessage) bool {
 		// must not grow.
 		p.mu.Lock()
 		clear(p.queued)
+		clear(p.queuedExcept)
 		p.queued, p.queuedBytes, p.scheduled = p.queued[:0], 0, false
+		p.queuedExcept, p.excepts = p.queuedExcept[:0], 0
 		p.mu.Unlock()
 	}
 	return true
@@ -196,17 +213,36 @@ func (p *hubPart) enqueue(pm *PreparedMessage) bool {
 func (p *hubPart) Run(context.Context) error {
 	p.mu.Lock()
 	p.delivering, p.queued = p.queued, p.delivering[:0]
+	p.deliveringExcept, p.queuedExcept = p.queuedExcept, p.deliveringExcept[:0]
+	p.deliveringExcepts, p.excepts = p.excepts, 0
 	p.queuedBytes, p.scheduled = 0, false
 	p.mu.Unlock()
 	// A write that fails closes its connection at once, and OnClose may take it out of
 	// the hub, moving the last member into its place: visit that one too.
 	for i := 0; i < len(p.conns); i++ {
 		w := p.conns[i]
-		w.writePrepared(p.delivering)
+		w.writePrepared(p.shareOf(w))
 		if i < len(p.conns) && p.conns[i] != w {
 			i--
 		}
 	}
 	clear(p.delivering) // the messages may go
+	clear(p.deliveringExcept)
+	clear(p.filtered)
 	return nil
+}
+
+// shareOf is what w gets of the messages being delivered: all of them but those
+// broadcast except to w. Loop only; valid until the next call.
+func (p *hubPart) shareOf(w *Conn) []*PreparedMessage {
+	if p.deliveringExcepts == 0 {
+		return p.delivering
+	}
+	p.filtered = p.filtered[:0]
+	for i, pm := range p.delivering {
+		if p.deliveringExcept[i] != w {
+			p.filtered = append(p.filtered, pm)
+		}
+	}
+	return p.filtered
 }

@@ -1,6 +1,7 @@
 // Package probe is the diagnostic client behind `switchyard probe URL`: it asks an HTTP
 // endpoint, one fresh connection per question, whether and how it upgrades (RFC 9110 §7.8)
-// to WebSocket (RFC 6455) and HTTP/2 (RFC 7540 §3.2, RFC 9113 §3.3), and explains what it
+// to WebSocket (RFC 6455) and HTTP/2 (RFC 7540 §3.2, RFC 9113 §3.3), whether it runs
+// WebSockets over HTTP/2 streams (RFC 8441, h2ws.go), and explains what it
 // saw: the answer to each probe, a verdict per probe, and a diagnosis naming the likely
 // cause of a 426 or a failed handshake (a proxy that strips hop-by-hop headers, a server
 // that requires another protocol, a version mismatch, an endpoint that speaks only

@@ -14,6 +14,9 @@ import (
 // Run must return a complete report, in bounded time, without panicking.
 func FuzzRun(f *testing.F) {
 	settings := string(h2.AppendSettings(nil, h2.Setting{ID: h2.SettingMaxConcurrentStreams, Val: 10}))
+	h2wsSeed := string(h2.AppendData(h2.AppendHeaders(h2.AppendSettings(nil, h2.Setting{ID: h2.SettingEnableConnectProtocol, Val: 1}),
+		1, []byte{0x88}, false, h2.MinMaxFrameSize), // 0x88: :status 200, HPACK static index 8
+		1, []byte("\x8a\x12switchyard-probe 1\x81\x15switchyard-probe echo\x8a\x12switchyard-probe 2\x88\x02\x03\xe8"), true))
 	for _, seed := range []string{
 		"",
 		"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nhi\n",
@@ -27,6 +30,7 @@ func FuzzRun(f *testing.F) {
 		settings + string(h2.AppendGoAway(nil, 0, h2.ErrCodeProtocol, []byte("bye"))),
 		"HTTP/1.0 505 HTTP Version Not Supported\r\n\r\n",
 		"\x00\x00\x00\x00",
+		h2wsSeed, // RFC 8441: the setting, 200 to extended CONNECT, pongs, echo, close, END_STREAM
 	} {
 		f.Add([]byte(seed))
 	}
@@ -45,7 +49,7 @@ func FuzzRun(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(r.Probes) != 8 || len(r.Findings) == 0 {
+		if len(r.Probes) != 9 || len(r.Findings) == 0 {
 			t.Fatalf("%d probes, %d findings", len(r.Probes), len(r.Findings))
 		}
 		for _, p := range r.Probes {

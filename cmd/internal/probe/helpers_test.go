@@ -217,8 +217,8 @@ func run(t *testing.T, url string, opts Options) Report {
 	if err != nil {
 		t.Fatalf("Run(%s): %v", url, err)
 	}
-	if len(r.Probes) != 8 {
-		t.Fatalf("Run(%s): %d probes, want 8", url, len(r.Probes))
+	if len(r.Probes) != 9 {
+		t.Fatalf("Run(%s): %d probes, want 9", url, len(r.Probes))
 	}
 	return r
 }

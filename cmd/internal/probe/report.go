@@ -16,6 +16,7 @@ type Report struct {
 	WebSocket        bool      `json:"websocket"`          // the correct handshake got a valid 101
 	H2C              bool      `json:"h2c"`                // Upgrade: h2c got 101 and the server's SETTINGS
 	H2PriorKnowledge bool      `json:"h2_prior_knowledge"` // the preface got SETTINGS back (over TLS: ALPN h2)
+	WebSocketOverH2  bool      `json:"websocket_over_h2"`  // RFC 8441: advertised, 200 to extended CONNECT, ping and close worked
 	Findings         []Finding `json:"diagnosis"`
 	// Over TLS (https, wss): the version and cipher suite of the first handshake, what
 	// each ALPN offer got, and the server's certificate (set even when it failed
@@ -37,9 +38,10 @@ type Probe struct {
 	Response *Response `json:"response,omitempty"`
 	// AfterUpgrade says what the connection did after a 101 (a WebSocket close
 	// handshake, or nothing).
-	AfterUpgrade string    `json:"after_upgrade,omitempty"`
-	H2           *H2Result `json:"h2,omitempty"`
-	Verdict      Verdict   `json:"verdict"`
+	AfterUpgrade string      `json:"after_upgrade,omitempty"`
+	H2           *H2Result   `json:"h2,omitempty"`
+	H2WebSocket  *H2WSResult `json:"h2_websocket,omitempty"`
+	Verdict      Verdict     `json:"verdict"`
 
 	dialErr error // the connection could not be opened
 	tls     bool  // the probe ran over TLS

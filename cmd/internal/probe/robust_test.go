@@ -216,7 +216,7 @@ func TestRunHostileServers(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer dump(t, &r)
-			if len(r.Probes) != 8 || len(r.Findings) == 0 {
+			if len(r.Probes) != 9 || len(r.Findings) == 0 {
 				t.Fatalf("%d probes, %d findings", len(r.Probes), len(r.Findings))
 			}
 			for _, p := range r.Probes {

@@ -36,12 +36,13 @@ func Run(ctx context.Context, rawURL string, opts Options) (Report, error) {
 	for _, v := range p.wsVariants() {
 		r.Probes = append(r.Probes, p.probeWS(ctx, v))
 	}
-	r.Probes = append(r.Probes, p.probeH2C(ctx), p.probePriorKnowledge(ctx))
+	r.Probes = append(r.Probes, p.probeH2C(ctx), p.probePriorKnowledge(ctx), p.probeH2WebSocket(ctx))
 	if err := ctx.Err(); err != nil {
 		return r, err
 	}
 	r.judge(opts.Subprotocols)
 	r.diagnose()
+	r.diagnoseH2WebSocket()
 	r.diagnoseTLS(p.now)
 	return r, nil
 }

@@ -77,6 +77,9 @@ func writeProbe(w *bufio.Writer, n int, p *Probe) {
 			field("h2 error", h.Error)
 		}
 	}
+	if h := p.H2WebSocket; h != nil {
+		writeH2WS(w, field, h, p.tls)
+	}
 	wrap(w, fmt.Sprintf("    %-8s %s ", "verdict", strings.ToUpper(p.Verdict.Level)), strings.Repeat(" ", 13),
 		p.Verdict.Code+": "+p.Verdict.Text)
 }

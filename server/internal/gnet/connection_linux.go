@@ -58,6 +58,9 @@ func (c *conn) processIO(_ int, ev netpoll.IOEvent, _ netpoll.IOFlags) error {
 	// Ultimately, check for EPOLLRDHUP, this event indicates that the remote has
 	// either closed connection or shut down the writing half of the connection.
 	if ev&unix.EPOLLRDHUP != 0 && c.opened {
+		if c.readPaused { // Switchyard patch: see peer_hangup.go
+			el.peerHungUp(c)
+		}
 		if ev&unix.EPOLLIN == 0 { // unreadable EPOLLRDHUP, close the connection directly
 			return el.close(c, io.EOF)
 		}

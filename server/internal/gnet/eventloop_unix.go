@@ -22,17 +22,13 @@ import (
 	"io"
 	"net"
 	"os"
-	"strconv"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	errorx "github.com/panjf2000/gnet/v2/pkg/errors"
 	"github.com/panjf2000/gnet/v2/pkg/logging"
-	"github.com/panjf2000/gnet/v2/pkg/pool/goroutine"
 	"github.com/panjf2000/gnet/v2/pkg/queue"
-	"github.com/panjf2000/gnet/v2/pkg/socket"
 	"github.com/switchyard-dev/switchyard/server/internal/gnet/internal/netpoll"
 )
 
@@ -111,93 +107,20 @@ type connWithCallback struct {
 
 func (el *eventloop) enroll(c net.Conn, addr net.Addr, ctx any) (resCh chan RegisteredResult, err error) {
 	resCh = make(chan RegisteredResult, 1)
-	err = goroutine.DefaultWorkerPool.Submit(func() {
+	// Switchyard patch: a goroutine, not gnet's global ants pool, whose clock and purge
+	// tickers would wake an idle process several times a second for its whole life
+	// (importing pkg/pool/goroutine creates it).
+	go func() {
 		defer close(resCh)
-
-		var err error
 		if c == nil {
+			var err error
 			if c, err = net.Dial(addr.Network(), addr.String()); err != nil {
 				resCh <- RegisteredResult{Err: err}
 				return
 			}
 		}
-		defer c.Close() //nolint:errcheck
-
-		sc, ok := c.(syscall.Conn)
-		if !ok {
-			resCh <- RegisteredResult{
-				Err: fmt.Errorf("failed to assert syscall.Conn from net.Conn: %s", addr.String()),
-			}
-			return
-		}
-		rc, err := sc.SyscallConn()
-		if err != nil {
-			resCh <- RegisteredResult{Err: err}
-			return
-		}
-
-		var dupFD int
-		err1 := rc.Control(func(fd uintptr) {
-			dupFD, err = socket.Dup(int(fd))
-		})
-		if err != nil {
-			resCh <- RegisteredResult{Err: err}
-			return
-		}
-		if err1 != nil {
-			resCh <- RegisteredResult{Err: err1}
-			return
-		}
-
-		var (
-			sockAddr unix.Sockaddr
-			gc       *conn
-		)
-		switch c.(type) {
-		case *net.UnixConn:
-			sockAddr, _, _, err = socket.GetUnixSockAddr(c.RemoteAddr().Network(), c.RemoteAddr().String())
-			if err != nil {
-				resCh <- RegisteredResult{Err: err}
-				return
-			}
-			ua := c.LocalAddr().(*net.UnixAddr)
-			ua.Name = c.RemoteAddr().String() + "." + strconv.Itoa(dupFD)
-			gc = newStreamConn("unix", dupFD, el, sockAddr, c.LocalAddr(), c.RemoteAddr())
-		case *net.TCPConn:
-			sockAddr, _, _, _, err = socket.GetTCPSockAddr(c.RemoteAddr().Network(), c.RemoteAddr().String())
-			if err != nil {
-				resCh <- RegisteredResult{Err: err}
-				return
-			}
-			gc = newStreamConn("tcp", dupFD, el, sockAddr, c.LocalAddr(), c.RemoteAddr())
-		case *net.UDPConn:
-			sockAddr, _, _, _, err = socket.GetUDPSockAddr(c.RemoteAddr().Network(), c.RemoteAddr().String())
-			if err != nil {
-				resCh <- RegisteredResult{Err: err}
-				return
-			}
-			gc = newUDPConn(dupFD, el, c.LocalAddr(), sockAddr, true)
-		default:
-			resCh <- RegisteredResult{Err: fmt.Errorf("unknown type of conn: %T", c)}
-			return
-		}
-
-		gc.SetContext(ctx)
-		gc.SetSafeContext(ctx)
-
-		connOpened := make(chan struct{})
-		ccb := &connWithCallback{c: gc, cb: func() {
-			close(connOpened)
-		}}
-		if err := el.poller.Trigger(queue.LowPriority, el.register, ccb); err != nil {
-			gc.Close() //nolint:errcheck
-			resCh <- RegisteredResult{Err: err}
-			return
-		}
-		<-connOpened
-
-		resCh <- RegisteredResult{Conn: gc}
-	})
+		resCh <- el.enrollNow(c, ctx) // Switchyard patch: the body moved to adopt.go
+	}()
 	return
 }
 
