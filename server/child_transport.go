@@ -9,9 +9,9 @@ import (
 
 // childTransport is a child connection's transport (Conn.tr): its input is the stream's
 // DATA, handed over by Child.Deliver for the duration of one serve; its output is framed
-// by the Carrier and written straight to the parent's transport. That write is in order:
-// the loop's batch belongs to one connection at a time, so the parent's own output was
-// written before the child's turn began. A child owns no socket: gnet never sees it, and
+// by the Carrier and written to the parent's socket (into its cork during the parent's
+// turn, cork.go). That write is in order: the loop's batch belongs to one connection at a
+// time, so the parent's own output was written before the child's turn began. A child owns no socket: gnet never sees it, and
 // closing it ends its stream (Conn.closeChild), not the parent.
 type childTransport struct {
 	gnet.Conn // nil: the core calls only the methods below on a child
@@ -63,13 +63,8 @@ func (t *childTransport) send(bs [][]byte) {
 	if t.parent.closed {
 		return
 	}
-	iov := t.car.Frame(bs)
-	switch len(iov) {
-	case 0:
-	case 1:
-		_, _ = t.parent.tr.Write(iov[0])
-	default:
-		_, _ = t.parent.tr.Writev(iov)
+	if iov := t.car.Frame(bs); len(iov) > 0 {
+		t.parent.writeSocket(iov)
 	}
 }
 

@@ -52,6 +52,8 @@ type Conn struct {
 	// writeShut: the output has all gone and the write side is shut (FIN); the input is
 	// dropped until the peer closes too (shutWrite).
 	writeShut bool
+	// multiplexing: child connections ride on its streams; its turns are corked (cork.go).
+	multiplexing bool
 	// waitTicks counts the wheel ticks spent lingering (closing with output still queued)
 	// or paused, to bound both.
 	waitTicks uint16
@@ -313,9 +315,13 @@ func (c *Conn) setKind(name string) {
 // write the output, then discard what was consumed (only then: the output may reference
 // it). It reports whether the connection should close now.
 func (c *Conn) process() (closeNow bool) {
+	corked := c.loop.cork(c)
 	in := c.input()
 	consumed := c.serve(in)
 	c.loop.flush()
+	if corked {
+		c.loop.uncork()
+	}
 	if c.closed { // the write failed and gnet has closed the connection already
 		return false
 	}

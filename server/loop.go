@@ -33,6 +33,10 @@ type Loop struct {
 	upgradeHdr []byte
 	// tlsScratch is room for encrypting a TLS connection's output (tls_transport.go).
 	tlsScratch tlsScratch
+	// corked is the multiplexed connection whose turn is being served, and corkBuf what
+	// it and its children wrote meanwhile (cork.go).
+	corked  *Conn
+	corkBuf []byte
 }
 
 func newLoop(srv *Server, el gnet.EventLoop, id int) *Loop {
@@ -111,12 +115,7 @@ func (l *Loop) flush() {
 		return
 	}
 	if !b.empty() && !c.closed {
-		iov := b.vectors()
-		if len(iov) == 1 {
-			_, _ = c.tr.Write(iov[0])
-		} else {
-			_, _ = c.tr.Writev(iov)
-		}
+		c.writeSocket(b.vectors())
 	}
 	b.reset()
 }

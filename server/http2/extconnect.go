@@ -41,6 +41,7 @@ func (h *h2Conn) extendedConnect(s *h2Stream, head *h2.RequestHead, endStream bo
 	car.ch = ch
 	s.car = car
 	h.wsStreams++
+	h.c.SetMultiplexing(true)
 	if rej == server.ConnectDeferred {
 		return // decided on the worker pool: Decided answers, the stream waits meanwhile
 	}
@@ -290,6 +291,7 @@ func (h *h2Conn) detachChild(s *h2Stream) *server.Child {
 	s.car = nil
 	car.s = nil
 	h.wsStreams--
+	h.c.SetMultiplexing(h.wsStreams > 0)
 	h.bufferedBody -= s.childUnread
 	return car.ch
 }
