@@ -9,9 +9,15 @@ package server
 // turn. It costs one copy of the output, and only on connections that carry children
 // (SetMultiplexing); every other connection writes as before. Turns run elsewhere (a task,
 // a timer) write at once. The cork does not count as unsent output: it leaves within the
-// turn, and what the socket does not take then is counted as ever (gnet keeps it), so
-// backpressure sees it from the next turn on; counting it during the turn paused
-// streams that had nothing waiting once the turn ended.
+// turn, or as soon as it reaches corkLimit, and what the socket does not take then is
+// counted as ever (gnet keeps it); counting it while it waited paused streams that had
+// nothing waiting once the turn ended.
+
+// corkLimit is what a cork holds at most: past it the joined output goes to the socket
+// at once, where what the kernel does not take counts against the send budget as ever.
+// Without it a turn could queue more than the budget (a read of many requests with large
+// answers) before any of it was counted.
+const corkLimit = 64 << 10
 
 // maxCorkRetained bounds the cork buffer a loop keeps between turns.
 const maxCorkRetained = 256 << 10
@@ -26,6 +32,10 @@ func (c *Conn) writeSocket(iov [][]byte) {
 	if l := c.loop; l.corked == c {
 		for _, v := range iov {
 			l.corkBuf = append(l.corkBuf, v...)
+		}
+		if len(l.corkBuf) >= corkLimit {
+			_, _ = c.tr.Write(l.corkBuf)
+			l.corkBuf = l.corkBuf[:0]
 		}
 		return
 	}
