@@ -9,19 +9,29 @@ import (
 var errWSDeclined = &server.Rejection{Status: 403, Kind: "unauthorized",
 	Reason: "WebSocket handshake: not authorized."}
 
+// runAuthorize runs the route's Authorize; a refusal that is no answer (Decline, a status
+// outside 200-599) becomes 403, and one without a Kind counts as "unauthorized".
+func (rt *route) runAuthorize(r *server.Request) (any, *server.Rejection) {
+	value, rej := rt.Authorize(r)
+	if rej == nil {
+		return value, nil
+	}
+	if rej == server.Decline || rej.Status < 200 || rej.Status > 599 {
+		rej = errWSDeclined
+	}
+	if rej.Kind == "" {
+		k := *rej
+		k.Kind = "unauthorized"
+		rej = &k
+	}
+	return nil, rej
+}
+
 // authorize runs the route's Authorize on a valid handshake, on the loop or on the worker
 // pool (AuthorizeOffLoop), then settles the subprotocol; w is the connection to be.
 func (rt *route) authorize(w *Conn, r *server.Request, hdr []byte) (server.Protocol, []byte, *server.Rejection) {
-	value, rej := rt.Authorize(r)
+	value, rej := rt.runAuthorize(r)
 	if rej != nil {
-		if rej == server.Decline || rej.Status < 200 || rej.Status > 599 {
-			rej = errWSDeclined
-		}
-		if rej.Kind == "" {
-			k := *rej
-			k.Kind = "unauthorized"
-			rej = &k
-		}
 		return nil, hdr, rej
 	}
 	w.value = value

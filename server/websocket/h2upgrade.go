@@ -52,16 +52,8 @@ func (rt *route) UpgradeConnect(c *server.Conn, r *server.Request, hdr []byte) (
 
 // authorizeH2 is authorize over HTTP/2's fields: Authorize, then the subprotocol.
 func (rt *route) authorizeH2(w *Conn, r *server.Request, hdr []byte) (server.Protocol, []byte, *server.Rejection) {
-	value, rej := rt.Authorize(r)
+	value, rej := rt.runAuthorize(r)
 	if rej != nil {
-		if rej == server.Decline || rej.Status < 200 || rej.Status > 599 {
-			rej = errWSDeclined
-		}
-		if rej.Kind == "" {
-			k := *rej
-			k.Kind = "unauthorized"
-			rej = &k
-		}
 		return nil, hdr, rej
 	}
 	w.value = value
