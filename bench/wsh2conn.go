@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -326,4 +327,34 @@ func maskedDataFrame(streamID uint32, op ws.OpCode, payload []byte) ([]byte, err
 func unmaskedFrame(op ws.OpCode, payload []byte) []byte {
 	b, _ := ws.CompileFrame(ws.NewFrame(op, true, payload))
 	return b
+}
+
+// h2wsRun is the state the ws-over-h2 scenarios share with their clients' callbacks, and
+// their measured part.
+type h2wsRun struct {
+	running, measuring atomic.Bool
+	ops                atomic.Uint64 // echoes, or opens, counted while measuring
+	inflight           atomic.Int64
+}
+
+// measure runs the warm-up and the measured window on the server's CPU (pid), stops the
+// clients and waits up to 2 s for what is in flight, noting what never ended (left names
+// it: "messages unanswered"). It returns the error count at the window's start.
+func (r *h2wsRun) measure(ctx context.Context, lc *loadClient, pid int, warmup, duration time.Duration, m *Metrics, left string) uint64 {
+	sleepCtx(ctx, warmup)
+	errs0 := lc.errs.Load()
+	r.measuring.Store(true)
+	w := openFineWindow(pid)
+	sleepCtx(ctx, duration)
+	m.Ops = r.ops.Load()
+	w.close(m)
+	r.measuring.Store(false)
+	r.running.Store(false)
+	for deadline := time.Now().Add(2 * time.Second); r.inflight.Load() > 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := r.inflight.Load(); n > 0 {
+		m.Note += fmt.Sprintf("; %d %s at the end", n, left)
+	}
+	return errs0
 }

@@ -235,20 +235,18 @@ func RunWSH2Echo(ctx context.Context, addr string, pid int, p WSH2Params, srcs [
 	payload := payloadFor(p.Size)
 	expect := unmaskedFrame(ws.OpBinary, payload)
 	var (
-		hist               Histogram
-		running, measuring atomic.Bool
-		msgs               atomic.Uint64
-		inflight           atomic.Int64
+		hist Histogram
+		run  h2wsRun
 	)
 	onEcho := func(now, sentAt int64) bool {
-		inflight.Add(-1)
-		if measuring.Load() {
+		run.inflight.Add(-1)
+		if run.measuring.Load() {
 			hist.Record(time.Duration(now - sentAt))
-			msgs.Add(1)
+			run.ops.Add(1)
 			live.add(1)
 		}
-		if running.Load() {
-			inflight.Add(1)
+		if run.running.Load() {
+			run.inflight.Add(1)
 			return true
 		}
 		return false
@@ -281,8 +279,8 @@ func RunWSH2Echo(ctx context.Context, addr string, pid int, p WSH2Params, srcs [
 	m := Metrics{Conns: streams, Note: fmt.Sprintf("%d WebSockets over %d HTTP/2 connections", streams, len(conns))}
 	connectErrs := lc.errs.Load()
 
-	running.Store(true)
-	inflight.Add(int64(streams))
+	run.running.Store(true)
+	run.inflight.Add(int64(streams))
 	for _, c := range conns {
 		st := c.st
 		c.onLoop(func(cc *clientConn) {
@@ -292,21 +290,7 @@ func RunWSH2Echo(ctx context.Context, addr string, pid int, p WSH2Params, srcs [
 			}
 		})
 	}
-	sleepCtx(ctx, p.Warmup)
-	errs0 := lc.errs.Load()
-	measuring.Store(true)
-	w := openFineWindow(pid)
-	sleepCtx(ctx, p.Duration)
-	m.Ops = msgs.Load()
-	w.close(&m)
-	measuring.Store(false)
-	running.Store(false)
-	for deadline := time.Now().Add(2 * time.Second); inflight.Load() > 0 && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if n := inflight.Load(); n > 0 {
-		m.Note += fmt.Sprintf("; %d messages unanswered at the end", n)
-	}
+	errs0 := run.measure(ctx, lc, pid, p.Warmup, p.Duration, &m, "messages unanswered")
 	m.MBps = float64(m.Ops) * float64(p.Size) / m.Seconds / 1e6
 	m.Latency = hist.Summary()
 	m.Errors = lc.errs.Load() - errs0 + connectErrs

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -136,22 +135,20 @@ func RunWSH2Open(ctx context.Context, addr string, pid int, p WSH2Params, srcs [
 		return Metrics{}, fmt.Errorf("ws-h2-open: %d in flight per connection, at most %d", p.InFlight, openRing/4)
 	}
 	var (
-		hist               Histogram
-		running, measuring atomic.Bool
-		opens              atomic.Uint64
-		inflight           atomic.Int64
+		hist Histogram
+		run  h2wsRun
 	)
 	onOpen := func(now, sentAt int64) {
-		if measuring.Load() {
+		if run.measuring.Load() {
 			hist.Record(time.Duration(now - sentAt))
-			opens.Add(1)
+			run.ops.Add(1)
 			live.add(1)
 		}
 	}
 	again := func() bool {
-		inflight.Add(-1)
-		if running.Load() {
-			inflight.Add(1)
+		run.inflight.Add(-1)
+		if run.running.Load() {
+			run.inflight.Add(1)
 			return true
 		}
 		return false
@@ -178,8 +175,8 @@ func RunWSH2Open(ctx context.Context, addr string, pid int, p WSH2Params, srcs [
 	m := Metrics{Conns: len(conns), Note: fmt.Sprintf("%d CONNECTs in flight on each of %d HTTP/2 connections", p.InFlight, len(conns))}
 	connectErrs := lc.errs.Load()
 
-	running.Store(true)
-	inflight.Add(int64(p.InFlight * len(conns)))
+	run.running.Store(true)
+	run.inflight.Add(int64(p.InFlight * len(conns)))
 	for _, c := range conns {
 		st := c.st
 		c.onLoop(func(cc *clientConn) {
@@ -191,21 +188,7 @@ func RunWSH2Open(ctx context.Context, addr string, pid int, p WSH2Params, srcs [
 			}
 		})
 	}
-	sleepCtx(ctx, p.Warmup)
-	errs0 := lc.errs.Load()
-	measuring.Store(true)
-	w := openFineWindow(pid)
-	sleepCtx(ctx, p.Duration)
-	m.Ops = opens.Load()
-	w.close(&m)
-	measuring.Store(false)
-	running.Store(false)
-	for deadline := time.Now().Add(2 * time.Second); inflight.Load() > 0 && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if n := inflight.Load(); n > 0 {
-		m.Note += fmt.Sprintf("; %d streams not ended at the end", n)
-	}
+	errs0 := run.measure(ctx, lc, pid, p.Warmup, p.Duration, &m, "streams not ended")
 	m.Latency = hist.Summary()
 	m.Errors = lc.errs.Load() - errs0 + connectErrs
 	m.ErrorSample = lc.exampleErr()
