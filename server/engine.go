@@ -76,6 +76,7 @@ func (e *engine) OnClose(gc gnet.Conn, err error) gnet.Action {
 	c.loop.wheel.remove(c)
 	c.proto.Closed(c, err)
 	c.releaseInput()
+	c.releaseTLS()
 	e.srv.connClosed(c)
 	return gnet.None
 }

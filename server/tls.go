@@ -30,6 +30,7 @@ type tlsServer struct {
 	tls12, tls13                  atomic.Int64
 	alpnH2, alpnHTTP11, alpnNone  atomic.Int64
 	latency                       histogram
+	workers                       *handshakers
 }
 
 // DefaultMaxTLSHandshakes is Config.MaxTLSHandshakes's floor: handshakes in flight wait
@@ -38,7 +39,8 @@ type tlsServer struct {
 const DefaultMaxTLSHandshakes = 1024
 
 func newTLSServer(s *Server) *tlsServer {
-	return &tlsServer{timeout: s.cfg.TLSHandshakeTimeout, max: int64(s.cfg.MaxTLSHandshakes), kind: s.kindIndex("tls")}
+	return &tlsServer{timeout: s.cfg.TLSHandshakeTimeout, max: int64(s.cfg.MaxTLSHandshakes), kind: s.kindIndex("tls"),
+		workers: newHandshakers(4*runtime.GOMAXPROCS(0), workerExpiry)}
 }
 
 // configure prepares the server's tls.Config before the loops start: TLS 1.2 at least,
@@ -107,32 +109,31 @@ func (s *Server) TLSStats() TLSStats {
 // goes to the handshake goroutine. It is a Protocol so that the core's timers, input and
 // close paths serve it like any other, with no TLS branch of their own.
 type tlsHandshake struct {
-	w  *tlsWire
-	tc *tls.Conn
+	t *tlsTransport // the connection's transport-to-be, crypto/tls's wire meanwhile
 }
 
 func (h *tlsHandshake) Start(*Conn, *Request) {}
 
 func (h *tlsHandshake) Serve(c *Conn, in []byte) (int, error) {
 	ts := c.srv.tls
-	if h.w == nil {
+	if h.t == nil {
 		if ts.inFlight.Add(1) > ts.max {
 			ts.inFlight.Add(-1)
 			ts.refused.Add(1)
 			return len(in), ErrClose
 		}
-		h.w = &tlsWire{raw: c.tr, wake: make(chan struct{}, 1), scratch: &c.loop.tlsScratch}
-		h.tc = tls.Server(h.w, ts.cfg)
-		go h.run(c, ts, h.tc)
+		t := &tlsTransport{Conn: c.tr, c: c, fd: int32(c.tr.Fd()), wake: make(chan struct{}, 1)}
+		t.tc = tls.Server(t.wire(), ts.cfg)
+		h.t = t
+		ts.workers.run(func() { h.run(c, ts, t.tc) })
 	}
-	if !h.w.feed(in) {
+	if !h.t.wire().feed(in) {
 		return len(in), ErrClose
 	}
 	return len(in), nil
 }
 
-// run is the handshake goroutine: it ends with the handshake and hands the outcome to the
-// loop.
+// run is the handshake, on a goroutine of ts.workers: it hands the outcome to the loop.
 func (h *tlsHandshake) run(c *Conn, ts *tlsServer, tc *tls.Conn) {
 	start := time.Now()
 	err := tc.Handshake()
@@ -153,16 +154,16 @@ func (h *tlsHandshake) done(c *Conn, err error) {
 		return
 	}
 	if err != nil {
-		c.closing = true // crypto/tls has queued its alert already
+		c.LogRefusal(0, "TLS handshake: "+err.Error())
+		c.closing = true // crypto/tls has sent its alert already
 		return
 	}
 	ts := c.srv.tls
 	ts.ok.Add(1)
-	w := h.w
-	w.onLoop, w.wake = true, nil // the handshake goroutine has ended
-	t := &tlsTransport{Conn: c.tr, tc: h.tc, w: w, c: c}
+	t := h.t
+	t.onLoop, t.wake = true, nil // the handshake goroutine has ended
 	c.tr = t
-	st := h.tc.ConnectionState()
+	st := t.tc.ConnectionState()
 	if st.Version == tls.VersionTLS13 {
 		ts.tls13.Add(1)
 	} else {
@@ -188,15 +189,15 @@ func (h *tlsHandshake) done(c *Conn, err error) {
 
 func (h *tlsHandshake) Timeout(c *Conn) {
 	c.srv.tls.timedOut.Add(1)
-	if h.w != nil {
-		h.w.close()
+	if h.t != nil {
+		h.t.wire().close()
 	}
 	c.Close()
 }
 
 func (h *tlsHandshake) Closed(c *Conn, err error) {
-	if h.w != nil {
-		h.w.close()
+	if h.t != nil {
+		h.t.wire().close()
 	}
 }
 
@@ -222,6 +223,14 @@ func (c *Conn) socket() gnet.Conn {
 		return t.Conn
 	}
 	return c.tr
+}
+
+// releaseTLS gives a closed TLS connection's decryption buffer back to its loop: a
+// connection that closes within a turn (a close frame, a reset) never discards its input.
+func (c *Conn) releaseTLS() {
+	if t, ok := c.tr.(*tlsTransport); ok {
+		t.releasePlain()
+	}
 }
 
 // endTLS sends close_notify on a TLS connection about to close.

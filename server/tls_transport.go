@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchyard-dev/switchyard/server/internal/gnet"
+	"golang.org/x/sys/unix"
 )
 
 // tlsTransport is a connection's transport once its TLS handshake is done (Conn.tr): the
@@ -17,20 +18,56 @@ import (
 // returns), so no protocol ever sees one. OutboundBuffered is the socket's (ciphertext):
 // the send budget and backpressure hold unchanged. Everything it does not override is
 // the socket's. Loop only, except AsyncWrite.
+//
+// The same memory is crypto/tls's net.Conn, seen as a tlsWire: one object per connection
+// instead of two, as every idle TLS connection keeps it (about 80 bytes fewer each).
 type tlsTransport struct {
 	gnet.Conn
 	tc *tls.Conn
-	w  *tlsWire
 	c  *Conn
 	// plain holds decrypted input from plain.B[off:] between Peek and Discard; nil
 	// otherwise (the core always discards all of it by the end of a turn, keeping what
 	// a protocol left in its accumulator), so an idle connection holds none.
 	plain *[]byte
 	off   int
-	// err is crypto/tls's verdict on the input (a bad record, an alert, close_notify):
+	// The handshake goroutine's side (tlsWire). wake: a feed or shut happened (capacity
+	// 1); in: bytes received and not read yet. mu guards in and shut.
+	wake chan struct{}
+	in   []byte
+	// left is what crypto/tls has still to read of the record it is reading. The wire
+	// hands it one record at a time, never the start of the next: so once the handshake
+	// is done crypto/tls holds no byte beyond its last record, and on the loop it is
+	// handed a record only once the record is whole (ready), the rest waiting in the
+	// socket's buffer.
+	left int32
+	fd   int32
+	mu   sync.Mutex
+	// wmu orders the handshake goroutine's writes to the socket (fd) with the loop's
+	// close: shut is set under it before gnet closes the descriptor, so the goroutine
+	// never writes to a descriptor that may since name another connection. queued is set
+	// once a write went through the loop: what follows must queue behind it.
+	wmu    sync.Mutex
+	shut   bool
+	queued bool
+	onLoop bool // after the handshake: no goroutine but the loop uses the wire
+	// collect: on the loop, inside a transport's Write, records go to the loop's scratch.
+	collect bool
+	// ended: crypto/tls has ended the input (a bad record, an alert, close_notify):
 	// nothing more is decrypted, and the connection closes once what came before is served.
-	err error
+	ended bool
 }
+
+// tlsWire is the net.Conn crypto/tls sees under a connection: the transport's memory with
+// the methods of the ciphertext side. During the handshake, which runs on a goroutine of
+// its own, Read blocks for the bytes the loop feeds it and Write sends to the socket (or
+// through AsyncWrite). Once the handshake is done it is used on the loop only: Read
+// returns a whole record the socket has buffered, else errTLSWouldBlock, and Write
+// collects records for the transport's single write.
+type tlsWire tlsTransport
+
+func (t *tlsTransport) wire() *tlsWire { return (*tlsWire)(t) }
+
+func (t *tlsTransport) scratch() *tlsScratch { return &t.c.loop.tlsScratch }
 
 // tlsPlainChunk is the room given to each decrypted record: a record carries at most
 // 16 KiB of plaintext (RFC 8446 §5.1).
@@ -39,7 +76,7 @@ const tlsPlainChunk = 16 << 10
 // Peek decrypts every complete record the socket has delivered and returns the plaintext
 // not yet discarded. n is ignored: the core always peeks at everything.
 func (t *tlsTransport) Peek(int) ([]byte, error) {
-	if t.err == nil {
+	if !t.ended {
 		t.decrypt()
 	}
 	if t.plain == nil {
@@ -48,16 +85,12 @@ func (t *tlsTransport) Peek(int) ([]byte, error) {
 	return (*t.plain)[t.off:], nil
 }
 
-// tlsPlainPool holds buffers for decrypted input, with room for a record at least: a
-// pool of its own, so that the buffers keep the size records need.
-var tlsPlainPool = sync.Pool{New: func() any { b := make([]byte, 0, 2*tlsPlainChunk); return &b }}
-
 func (t *tlsTransport) decrypt() {
 	// crypto/tls is asked only when a whole record waits: asking in vain costs it an
 	// allocation (its reader adapter) on top of the error.
-	for t.w.ready() {
+	for t.wire().ready() {
 		if t.plain == nil {
-			t.plain, t.off = tlsPlainPool.Get().(*[]byte), 0
+			t.plain, t.off = t.scratch().getPlain(), 0
 		}
 		b := *t.plain
 		if cap(b)-len(b) < tlsPlainChunk {
@@ -66,9 +99,7 @@ func (t *tlsTransport) decrypt() {
 		n, err := t.tc.Read(b[len(b):cap(b)])
 		*t.plain = b[:len(b)+n]
 		if err != nil {
-			if err != errTLSWouldBlock {
-				t.err = err
-			}
+			t.ended = err != errTLSWouldBlock
 			break
 		}
 	}
@@ -92,7 +123,7 @@ func (t *tlsTransport) Discard(n int) (int, error) {
 	} else {
 		n = 0
 	}
-	if t.err != nil && t.plain == nil {
+	if t.ended && t.plain == nil {
 		t.c.closing = true
 	}
 	return n, nil
@@ -101,17 +132,14 @@ func (t *tlsTransport) Discard(n int) (int, error) {
 func (t *tlsTransport) releasePlain() {
 	if p := t.plain; p != nil {
 		t.plain, t.off = nil, 0
-		if cap(*p) <= maxRetainedTLS {
-			*p = (*p)[:0]
-			tlsPlainPool.Put(p)
-		}
+		t.scratch().putPlain(p)
 	}
 }
 
 // InboundBuffered counts the plaintext not discarded and the ciphertext not decrypted
 // yet (except what crypto/tls holds of a partial record).
 func (t *tlsTransport) InboundBuffered() int {
-	n := t.Conn.InboundBuffered() + len(t.w.in)
+	n := t.Conn.InboundBuffered() + len(t.in)
 	if t.plain != nil {
 		n += len(*t.plain) - t.off
 	}
@@ -120,10 +148,10 @@ func (t *tlsTransport) InboundBuffered() int {
 
 // Write encrypts p and writes the records to the socket in one write.
 func (t *tlsTransport) Write(p []byte) (int, error) {
-	s := t.w.scratch
-	t.w.collect = true
+	s := t.scratch()
+	t.collect = true
 	n, err := t.tc.Write(p)
-	t.w.collect = false
+	t.collect = false
 	t.sendCipher(s)
 	if err != nil {
 		t.c.closing = true
@@ -139,8 +167,8 @@ const tlsCoalesce = 16 << 10
 // Writev encrypts the turn's output: small pieces joined into records, large ones
 // encrypted in place; the ciphertext leaves in one write.
 func (t *tlsTransport) Writev(bs [][]byte) (int, error) {
-	s := t.w.scratch
-	t.w.collect = true
+	s := t.scratch()
+	t.collect = true
 	total, werr := 0, error(nil)
 	write := func(p []byte) {
 		if werr == nil {
@@ -164,7 +192,7 @@ func (t *tlsTransport) Writev(bs [][]byte) (int, error) {
 		write(s.plain)
 		s.plain = s.plain[:0]
 	}
-	t.w.collect = false
+	t.collect = false
 	t.sendCipher(s)
 	if werr != nil {
 		t.c.closing = true
@@ -216,35 +244,38 @@ func (t *tlsTransport) closeNotify() {
 }
 
 // tlsScratch is a loop's room for encrypting: the pieces of a writev joined, and the
-// records of one write collected for one write to the socket.
+// records of one write collected for one write to the socket; and its buffers for
+// decrypted input (a connection holds one only between Peek and Discard, within a turn).
 type tlsScratch struct {
-	plain  []byte
-	cipher []byte
+	plain     []byte
+	cipher    []byte
+	plainFree []*[]byte
+	plainMade int // decryption buffers made, for tests
 }
 
-// tlsWire is the net.Conn crypto/tls sees under a connection. During the handshake,
-// which runs on its own goroutine, Read blocks for the bytes the loop feeds it and Write
-// sends through the socket's AsyncWrite. Once the handshake is done and the connection
-// has moved onto its tlsTransport, it is used on the loop only: Read returns a whole
-// record the socket has buffered, else errTLSWouldBlock, and Write collects records for
-// the transport's single write.
-type tlsWire struct {
-	raw gnet.Conn
+// maxFreeTLSPlain bounds the decryption buffers a loop keeps: within a turn one is in use
+// at a time, so a few cover the rare connection that holds one longer.
+const maxFreeTLSPlain = 4
 
-	mu   sync.Mutex
-	wake chan struct{} // a feed or shut happened; capacity 1
-	in   []byte        // bytes received and not read yet
-	shut bool
-	// left is what crypto/tls has still to read of the record it is reading. The wire
-	// hands it one record at a time, never the start of the next: so once the handshake
-	// is done crypto/tls holds no byte beyond its last record, and on the loop it is
-	// handed a record only once the record is whole (ready), the rest waiting in the
-	// socket's buffer.
-	left int
+// getPlain returns a buffer with room for a record at least. A loop's own free list, not
+// a sync.Pool: a pool is emptied by every GC, and under a handshake flood its 32 KiB
+// buffers were allocated again after each one.
+func (s *tlsScratch) getPlain() *[]byte {
+	if n := len(s.plainFree); n > 0 {
+		p := s.plainFree[n-1]
+		s.plainFree = s.plainFree[:n-1]
+		return p
+	}
+	s.plainMade++
+	b := make([]byte, 0, 2*tlsPlainChunk)
+	return &b
+}
 
-	onLoop  bool        // after the handshake: no goroutine but the loop uses the wire
-	collect bool        // on the loop, inside a transport's Write: records go to scratch
-	scratch *tlsScratch // the loop's
+func (s *tlsScratch) putPlain(p *[]byte) {
+	if cap(*p) <= maxRetainedTLS && len(s.plainFree) < maxFreeTLSPlain {
+		*p = (*p)[:0]
+		s.plainFree = append(s.plainFree, p)
+	}
 }
 
 // errTLSWouldBlock is what tlsWire.Read returns on the loop when no byte is buffered: a
@@ -283,9 +314,11 @@ func (w *tlsWire) signal() {
 
 // close ends the handshake's reads: the connection has gone or timed out.
 func (w *tlsWire) close() {
+	w.wmu.Lock()
 	w.mu.Lock()
 	w.shut = true
 	w.mu.Unlock()
+	w.wmu.Unlock()
 	w.signal()
 }
 
@@ -317,12 +350,12 @@ func (w *tlsWire) Read(p []byte) (int, error) {
 		w.mu.Lock()
 	}
 	if w.left == 0 {
-		if w.left = recordLen(w.in); w.left == 0 {
+		if w.left = int32(recordLen(w.in)); w.left == 0 {
 			return 0, net.ErrClosed
 		}
 	}
-	n := copy(p, w.in[:min(w.left, len(w.in))])
-	w.left -= n
+	n := copy(p, w.in[:min(int(w.left), len(w.in))])
+	w.left -= int32(n)
 	if w.in = w.in[n:]; len(w.in) == 0 {
 		w.in = nil
 	}
@@ -332,13 +365,13 @@ func (w *tlsWire) Read(p []byte) (int, error) {
 // source is the ciphertext received and not handed to crypto/tls: what arrived with the
 // end of the handshake, joined with the socket's buffer, or the socket's buffer alone.
 func (w *tlsWire) source() []byte {
-	b, _ := w.raw.Peek(-1)
+	b, _ := w.Conn.Peek(-1)
 	if len(w.in) == 0 {
 		return b
 	}
 	if len(b) > 0 {
 		w.in = append(w.in, b...)
-		_, _ = w.raw.Discard(len(b))
+		_, _ = w.Conn.Discard(len(b))
 	}
 	return w.in
 }
@@ -360,19 +393,19 @@ func (w *tlsWire) loopRead(p []byte) (int, error) {
 	}
 	src := w.source()
 	if w.left == 0 {
-		w.left = min(recordLen(src), len(src)) // an oversized record: what there is
+		w.left = int32(min(recordLen(src), len(src))) // an oversized record: what there is
 	}
-	n := copy(p, src[:min(w.left, len(src))])
+	n := copy(p, src[:min(int(w.left), len(src))])
 	if n == 0 {
 		return 0, errTLSWouldBlock // never spin crypto/tls's reader on an empty read
 	}
-	w.left -= n
+	w.left -= int32(n)
 	if len(w.in) > 0 {
 		if w.in = w.in[n:]; len(w.in) == 0 {
 			w.in = nil
 		}
 	} else {
-		_, _ = w.raw.Discard(n)
+		_, _ = w.Conn.Discard(n)
 	}
 	return n, nil
 }
@@ -380,16 +413,55 @@ func (w *tlsWire) loopRead(p []byte) (int, error) {
 func (w *tlsWire) Write(p []byte) (int, error) {
 	if w.onLoop {
 		if w.collect {
-			w.scratch.cipher = append(w.scratch.cipher, p...)
+			s := (*tlsTransport)(w).scratch()
+			s.cipher = append(s.cipher, p...)
 			return len(p), nil
 		}
-		return w.raw.Write(p) // an alert or a key update outside a transport's Write
+		return w.Conn.Write(p) // an alert or a key update outside a transport's Write
 	}
-	// The handshake goroutine: crypto/tls reuses p, and AsyncWrite holds it until written.
-	if err := w.raw.AsyncWrite(append([]byte(nil), p...), nil); err != nil {
+	// The handshake goroutine writes a flight straight to the socket, which has room for
+	// it nearly always (nothing else is written to a connection in its handshake): a round
+	// through the loop (a copy, a task, a wakeup) cost more than a tenth of what the
+	// server spends per handshake beside the cryptography. What the socket does not take
+	// goes through AsyncWrite, which holds a copy (crypto/tls reuses p) until written.
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	if w.shut {
+		return 0, net.ErrClosed
+	}
+	rest := p
+	if !w.queued && w.fd >= 0 {
+		n, err := writeNonBlocking(int(w.fd), rest)
+		if err != nil {
+			return 0, err
+		}
+		if rest = rest[n:]; len(rest) == 0 {
+			return len(p), nil
+		}
+	}
+	w.queued = true
+	if err := w.Conn.AsyncWrite(append([]byte(nil), rest...), nil); err != nil {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// writeNonBlocking writes what a non-blocking socket takes of p now; a full socket is not
+// an error.
+func writeNonBlocking(fd int, p []byte) (int, error) {
+	for {
+		n, err := unix.Write(fd, p)
+		switch err {
+		case nil:
+			return n, nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return 0, nil
+		default:
+			return 0, err
+		}
+	}
 }
 
 func (w *tlsWire) Close() error {
@@ -399,8 +471,8 @@ func (w *tlsWire) Close() error {
 	return nil
 }
 
-func (w *tlsWire) LocalAddr() net.Addr              { return w.raw.LocalAddr() }
-func (w *tlsWire) RemoteAddr() net.Addr             { return w.raw.RemoteAddr() }
+func (w *tlsWire) LocalAddr() net.Addr              { return w.Conn.LocalAddr() }
+func (w *tlsWire) RemoteAddr() net.Addr             { return w.Conn.RemoteAddr() }
 func (w *tlsWire) SetDeadline(time.Time) error      { return nil }
 func (w *tlsWire) SetReadDeadline(time.Time) error  { return nil }
 func (w *tlsWire) SetWriteDeadline(time.Time) error { return nil }
