@@ -30,18 +30,14 @@ type serveConfig struct {
 	IdleSpins int `json:"idle_spins"`
 	// ParkIdleLoops: loops with long idle gaps sleep in Go's netpoller instead of their
 	// own epoll_wait (server.Config.ParkIdleLoops).
-	ParkIdleLoops bool `json:"park_idle_loops"`
-	// GCFloorMiB: the heap may grow to this many MiB before the collector runs, however
-	// little of it is live (0: the default, 8; -1: Go's own 4 MiB); GOGC in the
-	// environment overrides it (gcfloor.go).
-	GCFloorMiB int            `json:"gc_floor_mib"`
-	MaxConns   int            `json:"max_conns"`
-	LogLevel   string         `json:"log_level"`
-	Timeouts   timeoutsConfig `json:"timeouts"`
-	Limits     limitsConfig   `json:"limits"`
-	HTTP2      http2Config    `json:"http2"`
-	TLS        tlsSettings    `json:"tls"` // a TLS listener beside addr (tls.go)
-	Routes     []routeConfig  `json:"routes"`
+	ParkIdleLoops bool           `json:"park_idle_loops"`
+	MaxConns      int            `json:"max_conns"`
+	LogLevel      string         `json:"log_level"`
+	Timeouts      timeoutsConfig `json:"timeouts"`
+	Limits        limitsConfig   `json:"limits"`
+	HTTP2         http2Config    `json:"http2"`
+	TLS           tlsSettings    `json:"tls"` // a TLS listener beside addr (tls.go)
+	Routes        []routeConfig  `json:"routes"`
 	// NATS makes every broadcast route one room across the nodes that share this NATS
 	// server (nats://host:port); empty: rooms span this process only.
 	NATS string `json:"nats"`

@@ -35,7 +35,6 @@ func parseServeArgs(args []string) (*serveConfig, error) {
 	fs.BoolVar(&cfg.ReusePort, "reuseport", cfg.ReusePort, "a listening socket per event loop (SO_REUSEPORT)")
 	fs.IntVar(&cfg.IdleSpins, "idle-spins", cfg.IdleSpins, "polls an idle loop makes, yielding the CPU, before it sleeps (0: default 50; -1: sleep at once)")
 	fs.BoolVar(&cfg.ParkIdleLoops, "park-idle-loops", cfg.ParkIdleLoops, "loops with long idle gaps sleep in Go's netpoller instead of their own epoll_wait")
-	fs.IntVar(&cfg.GCFloorMiB, "gc-floor-mib", cfg.GCFloorMiB, "MiB the heap may grow to before the collector runs, however little is live (0: default 8; -1: Go's 4; GOGC in the environment wins)")
 	fs.IntVar(&cfg.MaxConns, "max-conns", cfg.MaxConns, "maximum open connections; more get 503 (0: no cap)")
 	durationFlag(fs, &cfg.Timeouts.Header, "header-timeout", "time allowed for a request head (default 10s)")
 	durationFlag(fs, &cfg.Timeouts.Body, "body-timeout", "time a request body may take from its start, extended by what arrives at 16 KiB/s or faster (default 30s)")
@@ -97,7 +96,6 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	defer startGCFloor(cfg.gcFloor())()
 	var servers []*server.Server
 	var plain *server.Server
 	if cfg.Addr != "" {
