@@ -5,18 +5,9 @@ import (
 	"sync"
 	"testing"
 	"time"
-)
 
-// waitFor polls cond until it holds, failing the test after a generous deadline: it
-// waits for goroutines to settle, it asserts no duration.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("still not %s", what)
-		}
-	}
-}
+	"github.com/switchyard-dev/switchyard/server/internal/servertest"
+)
 
 // The handshake goroutines: a burst starts as many as it needs, at most maxIdle stay for
 // the next handshakes (which start none), and those leave once idle for idleFor.
@@ -40,7 +31,7 @@ func TestHandshakersKeepAFewGoroutinesForAWhile(t *testing.T) {
 			}
 			close(release)
 			wg.Wait()
-			waitFor(t, "settled", func() bool { return p.idle.Load() == tt.wantAfter })
+			servertest.Eventually(t, "settled", func() bool { return p.idle.Load() == tt.wantAfter })
 			if tt.wantAfter == 0 {
 				return
 			}
@@ -50,7 +41,7 @@ func TestHandshakersKeepAFewGoroutinesForAWhile(t *testing.T) {
 				p.run(func() { close(done) })
 				<-done
 			}
-			waitFor(t, "idle again", func() bool { return p.idle.Load() == tt.wantAfter })
+			servertest.Eventually(t, "idle again", func() bool { return p.idle.Load() == tt.wantAfter })
 			if after := runtime.NumGoroutine(); after > before {
 				t.Fatalf("goroutines %d after 16 sequential handshakes, %d before: the idle ones were not reused", after, before)
 			}

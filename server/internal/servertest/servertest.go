@@ -126,3 +126,16 @@ func ReadN(t testing.TB, br *bufio.Reader, n int) string {
 	}
 	return string(b)
 }
+
+// Eventually polls cond until it holds, failing the test after a generous fail-safe
+// limit: it waits for goroutines or peers to settle and asserts no duration.
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("never: %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/switchyard-dev/switchyard/frame/ws"
+	"github.com/switchyard-dev/switchyard/server/internal/servertest"
 	"github.com/switchyard-dev/switchyard/server/topics"
 	"github.com/switchyard-dev/switchyard/server/topics/internal/roomtest"
 	"github.com/switchyard-dev/switchyard/server/websocket"
@@ -51,7 +52,7 @@ func TestTwoNodesAreOneRoom(t *testing.T) {
 	}
 	// Node B's subscription reaches the NATS server in its own time: until then node A's
 	// messages have nobody to go to.
-	eventually(t, "node B receives from node A", func() bool {
+	servertest.Eventually(t, "node B receives from node A", func() bool {
 		_ = tpA.Publish("room", []byte("warm-up"), topics.PublishOptions{})
 		return tpB.Stats().Received > 0
 	})
@@ -130,16 +131,16 @@ func TestOutageIsBoundedAndCounted(t *testing.T) {
 	}
 	defer tp.Close()
 	nats.Kill()
-	eventually(t, "the engine sees NATS gone", func() bool { return e.Stats().Disconnects > 0 })
+	servertest.Eventually(t, "the engine sees NATS gone", func() bool { return e.Stats().Disconnects > 0 })
 	const n = 200
 	payload := make([]byte, 100) // 200 × 118 bytes: more than the 4 KiB buffer
 	for range n {
 		_ = tp.Publish("room", payload, topics.PublishOptions{})
 	}
-	eventually(t, "every publish handled", func() bool { s := e.Stats(); return s.Published+s.Refused == n })
+	servertest.Eventually(t, "every publish handled", func() bool { s := e.Stats(); return s.Published+s.Refused == n })
 	if s := e.Stats(); s.Refused == 0 || s.Published == 0 {
 		t.Fatalf("want some buffered and some refused: %+v", s)
 	}
 	nats.Restart()
-	eventually(t, "the engine reconnects", func() bool { return e.Stats().Reconnects > 0 && e.Stats().Connected })
+	servertest.Eventually(t, "the engine reconnects", func() bool { return e.Stats().Reconnects > 0 && e.Stats().Connected })
 }
