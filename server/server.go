@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -29,15 +30,19 @@ type Server struct {
 	mu    sync.Mutex
 	loops atomic.Pointer[[]*Loop]
 
-	ln       *net.TCPListener
-	eng      gnet.Engine
-	engErr   chan error // RunListener's result, once the engine has stopped
-	pool     *workers
-	running  chan struct{} // closed once Serve has started everything
-	draining atomic.Bool   // Shutdown has begun
-	stop     sync.Once
-	done     chan struct{} // closed when the server has stopped
-	stopErr  error
+	ln      *net.TCPListener
+	eng     gnet.Engine
+	engErr  chan error // RunListener's result, once the engine has stopped
+	pool    *workers
+	running chan struct{} // closed once Serve has started everything
+	serving bool          // Serve is starting the engine (under mu, with draining)
+	started chan struct{} // closed once Serve's start has ended, run or failed
+	// beforeRunning, set by tests, runs while the loops serve but running is open.
+	beforeRunning func()
+	draining      atomic.Bool // Shutdown has begun
+	stop          sync.Once
+	done          chan struct{} // closed when the server has stopped
+	stopErr       error
 
 	// netHTTPWatch cancels NetHTTP handlers' contexts when their connection closes.
 	netHTTPWatch closeWatch
@@ -49,7 +54,7 @@ type Server struct {
 // New returns a server with cfg's settings (zero fields take their defaults).
 func New(cfg Config) *Server {
 	s := &Server{cfg: cfg.withDefaults(),
-		running: make(chan struct{}), done: make(chan struct{}), kinds: []string{"http1", "other"}}
+		running: make(chan struct{}), started: make(chan struct{}), done: make(chan struct{}), kinds: []string{"http1", "other"}}
 	if cfg.TLS != nil {
 		s.addKind("tls") // connections whose handshake is not done
 		s.tls = newTLSServer(s)
@@ -131,12 +136,25 @@ func (s *Server) Addr() net.Addr {
 // Open returns the number of open connections.
 func (s *Server) Open() int { return int(s.open.Load()) }
 
+// ErrServerClosed is Serve's answer after Shutdown or Close, or to a second call.
+var ErrServerClosed = errors.New("switchyard: server closed")
+
 // Serve runs the server until ctx is done, then shuts it down gracefully within
 // Config.ShutdownTimeout (see Shutdown). It returns when the server has stopped.
 func (s *Server) Serve(ctx context.Context) error {
 	if err := s.Listen(); err != nil {
 		return err
 	}
+	// Shutdown decides under mu whether an engine may be running; from here on it
+	// waits for this start to end, so it never returns while loops it missed serve.
+	s.mu.Lock()
+	if s.draining.Load() || s.serving {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.serving = true
+	s.mu.Unlock()
+	defer closeOnce(s.started)
 	s.pool = &workers{size: s.cfg.WorkerPoolSize}
 	if s.tls != nil {
 		s.tls.configure(s) // now that Upgrade has said whether HTTP/2 is spoken
@@ -172,7 +190,11 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.pool.Release()
 		return fmt.Errorf("switchyard: event loops: %w", err)
 	}
+	if s.beforeRunning != nil {
+		s.beforeRunning()
+	}
 	close(s.running)
+	close(s.started)
 	select {
 	case <-ctx.Done():
 		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)

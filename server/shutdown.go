@@ -21,7 +21,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 func (s *Server) shutdown(ctx context.Context) {
 	defer close(s.done)
+	s.mu.Lock()
 	s.draining.Store(true)
+	serving := s.serving
+	s.mu.Unlock()
+	if serving {
+		// The loops may accept before Serve marks them running: wait for its start to
+		// end, or they would serve on after Shutdown had returned.
+		<-s.started
+	}
 	select {
 	case <-s.running:
 	default:
@@ -63,6 +71,15 @@ func (s *Server) shutdown(ctx context.Context) {
 		err = nil
 	}
 	s.stopErr = err
+}
+
+// closeOnce closes ch unless it is closed already; only its one owner calls it.
+func closeOnce(ch chan struct{}) {
+	select {
+	case <-ch:
+	default:
+		close(ch)
+	}
 }
 
 // drain starts the graceful end of every connection on the loop.

@@ -1,0 +1,58 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/server/internal/servertest"
+)
+
+// The loops accept as soon as they run, a moment before Serve marks the server running.
+// A Shutdown in that moment once took the server for one that never started: it closed
+// only the listener and returned, and the loops served on (a WebSocket in the shutdown
+// test stayed open, with neither 1001 nor close). Shutdown now waits for Serve's start.
+func TestShutdownDuringServesStartStopsTheLoops(t *testing.T) {
+	s := New(Config{Addr: "127.0.0.1:0", Loops: 1})
+	s.Route("/", Route{HTTP: func(w *ResponseWriter, r *Request) { _, _ = w.WriteString("x") }})
+	serving, release := make(chan struct{}), make(chan struct{})
+	s.beforeRunning = func() { close(serving); <-release }
+	_, done := servertest.Start(t, s)
+	<-serving
+
+	c := servertest.Dial(t, s.Addr())
+	br := bufio.NewReader(c)
+	servertest.Write(t, c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	servertest.ReadResponse(t, br, "GET") // the loop serves; running is still open
+
+	stopped := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		stopped <- s.Shutdown(ctx)
+	}()
+	// Shutdown sets draining and reads whether Serve is starting under mu: once both
+	// are past, it must be waiting for the start, not done.
+	servertest.Eventually(t, "Shutdown began", s.Draining)
+	s.mu.Lock()
+	s.mu.Unlock() //nolint:staticcheck // an empty critical section orders us after Shutdown's
+	select {
+	case err := <-stopped:
+		t.Fatalf("Shutdown returned (%v) while Serve was still starting the loops", err)
+	default:
+	}
+	close(release)
+	servertest.ExpectClosed(t, br) // the idle keep-alive connection is drained
+	c.Close()                      // which the server's lingering close waits for
+	if err := <-stopped; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	servertest.Wait(t, done)
+	if n := s.Open(); n != 0 {
+		t.Fatalf("%d connections open after Shutdown", n)
+	}
+	if err := s.Serve(context.Background()); err != ErrServerClosed {
+		t.Fatalf("Serve after Shutdown: %v, want ErrServerClosed", err)
+	}
+}
