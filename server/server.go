@@ -140,7 +140,9 @@ func (s *Server) Open() int { return int(s.open.Load()) }
 var ErrServerClosed = errors.New("switchyard: server closed")
 
 // Serve runs the server until ctx is done, then shuts it down gracefully within
-// Config.ShutdownTimeout (see Shutdown). It returns when the server has stopped.
+// Config.ShutdownTimeout (see Shutdown). It returns when the server has stopped. A
+// server serves once: after Shutdown or Close, or when called again, Serve returns
+// ErrServerClosed.
 func (s *Server) Serve(ctx context.Context) error {
 	if err := s.Listen(); err != nil {
 		return err
