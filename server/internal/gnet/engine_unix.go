@@ -212,6 +212,15 @@ func run(eventHandler EventHandler, listeners []*listener, options *Options, add
 		eng.opts.Logger.Errorf("gnet engine is stopping with error: %v", err)
 		return err
 	}
+	// Switchyard patch: the registry that the deprecated global Stop reads forgets the
+	// engine once it has stopped (this defer runs after eng.stop). Upstream deletes an
+	// entry only in that global Stop, so every engine stopped through Engine.Stop stayed
+	// reachable from allEngines, and with it its loops, their buffers and the handler.
+	defer func() {
+		for _, addr := range addrs {
+			allEngines.CompareAndDelete(addr, &eng)
+		}
+	}()
 	defer eng.stop(rootCtx, e)
 
 	for _, addr := range addrs {
