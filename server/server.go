@@ -156,7 +156,6 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	s.serving = true
 	s.mu.Unlock()
-	defer closeOnce(s.started)
 	s.pool = &workers{size: s.cfg.WorkerPoolSize}
 	if s.tls != nil {
 		s.tls.configure(s) // now that Upgrade has said whether HTTP/2 is spoken
@@ -190,6 +189,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	case <-e.booted:
 	case err := <-s.engErr:
 		s.pool.Release()
+		close(s.started) // a Shutdown waiting for this start finds nothing running
 		return fmt.Errorf("switchyard: event loops: %w", err)
 	}
 	if s.beforeRunning != nil {

@@ -73,15 +73,6 @@ func (s *Server) shutdown(ctx context.Context) {
 	s.stopErr = err
 }
 
-// closeOnce closes ch unless it is closed already; only its one owner calls it.
-func closeOnce(ch chan struct{}) {
-	select {
-	case <-ch:
-	default:
-		close(ch)
-	}
-}
-
 // drain starts the graceful end of every connection on the loop.
 func (l *Loop) drain() {
 	// Iterate over a copy: closing connections unregisters them.
