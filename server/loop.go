@@ -37,6 +37,9 @@ type Loop struct {
 	// it and its children wrote meanwhile (cork.go).
 	corked  *Conn
 	corkBuf []byte
+	// offLoop holds the worker-pool handlers in flight for HTTP/2 streams, so that a
+	// stream's reset can reach its handler (Conn.AbandonOffLoop).
+	offLoop map[offLoopKey]*offLoopJob
 }
 
 func newLoop(srv *Server, el gnet.EventLoop, id int) *Loop {

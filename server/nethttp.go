@@ -20,9 +20,9 @@ import (
 // *http.Request built from the request switchyard parsed: Method, URL, RequestURI, Proto,
 // Header, Host, RemoteAddr, TLS (over switchyard's TLS), ContentLength, Body, and the
 // route's path values (PathValue, Pattern), and a context that is cancelled when the
-// connection closes or, on Linux, when the client shuts down its side while the handler
-// runs (as net/http cancels it when the client goes away). Over HTTP/1.1 and HTTP/2
-// alike.
+// connection closes, when the client resets the request's HTTP/2 stream or, on Linux,
+// when the client shuts down its side while the handler runs (as net/http cancels it
+// when the client goes away). Over HTTP/1.1 and HTTP/2 alike.
 //
 // What differs from net/http's own server:
 //   - The request body has been received whole before the handler runs (up to
@@ -33,8 +33,7 @@ import (
 //     leaves before the handler returns, so it cannot stream (no server-sent events; use
 //     a WebSocket route). A 1xx WriteHeader is ignored; trailers are dropped; the
 //     handler's Connection and Transfer-Encoding are the server's to set, and so is its
-//     Content-Length except in a response to HEAD (over HTTP/1.1), which has no body to
-//     count.
+//     Content-Length except in a response to HEAD, which has no body to count.
 //   - Hijack is not supported: http.NewResponseController(w).Hijack returns an error
 //     wrapping http.ErrNotSupported. WebSocket endpoints are switchyard routes.
 //   - A handler that panics gets a 500 (the connection stays open), as does one that
@@ -91,6 +90,10 @@ func (n NetHTTP) serve(w *ResponseWriter, r *Request) {
 	if c := r.peer; c != nil {
 		c.srv.netHTTPWatch.watch(c, wc)
 		defer c.srv.netHTTPWatch.unwatch(c, wc)
+	}
+	if a := r.abandon; a != nil { // its HTTP/2 stream may be reset meanwhile
+		a.set(cancel)
+		defer a.set(nil)
 	}
 	hr = hr.WithContext(ctx)
 	rw := &netHTTPWriter{w: w, limit: n.MaxResponseBytes}

@@ -3,12 +3,14 @@ package server_test
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	xhttp2 "golang.org/x/net/http2"
 
@@ -30,10 +32,7 @@ func TestNetHTTPOverHTTP2(t *testing.T) {
 	done := serveInBackground(ctx, srv)
 	defer func() { stop(); <-done }()
 
-	client := &http.Client{Transport: &xhttp2.Transport{AllowHTTP: true,
-		DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, network, addr)
-		}}}
+	client := h2cClient()
 	resp, err := client.Post("http://"+srv.Addr().String()+"/api/bob", "text/plain", strings.NewReader("over h2"))
 	if err != nil {
 		t.Fatal(err)
@@ -73,5 +72,111 @@ func TestNetHTTPSeesTLS(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	if string(body) != "sni=localhost complete=true" {
 		t.Fatalf("got %q", body)
+	}
+}
+
+// h2cClient is an HTTP/2 client by prior knowledge over cleartext.
+func h2cClient() *http.Client {
+	return &http.Client{Transport: &xhttp2.Transport{AllowHTTP: true,
+		DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, addr)
+		}}}
+}
+
+// TestNetHTTPContextEndsWithItsStream: a client that gives up on a request resets its
+// HTTP/2 stream (RST_STREAM CANCEL); the net/http handler still running for it sees its
+// context cancelled, as under net/http's own server, and the connection's other streams
+// go on.
+func TestNetHTTPContextEndsWithItsStream(t *testing.T) {
+	started := make(chan struct{}, 1)
+	ended := make(chan error, 1)
+	srv := server.New(server.Config{Addr: "127.0.0.1:0"})
+	srv.Route("/slow", server.NetHTTPRoute(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		started <- struct{}{}
+		select {
+		case <-r.Context().Done():
+			ended <- r.Context().Err()
+		case <-time.After(20 * time.Second):
+			ended <- errors.New("the context outlived its reset stream by 20s")
+		}
+	})))
+	srv.Route("/fast", server.NetHTTPRoute(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "fast")
+	})))
+	srv.Upgrade(http2.New(http2.Config{}))
+	ctx, stop := context.WithCancel(context.Background())
+	done := serveInBackground(ctx, srv)
+	defer func() { stop(); <-done }()
+
+	client := h2cClient()
+	base := "http://" + srv.Addr().String()
+	reqCtx, giveUp := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(reqCtx, "GET", base+"/slow", nil)
+	errc := make(chan error, 1)
+	go func() {
+		resp, err := client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		errc <- err
+	}()
+	<-started
+	giveUp()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the client's request ended with %v, want context.Canceled", err)
+	}
+	if err := <-ended; !errors.Is(err, context.Canceled) {
+		t.Fatalf("handler: %v", err)
+	}
+	resp, err := client.Get(base + "/fast")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.ProtoMajor != 2 || string(body) != "fast" {
+		t.Fatalf("after the reset: %s %q", resp.Proto, body)
+	}
+}
+
+// TestNetHTTPHeadOverHTTP2: a response to HEAD announces the Content-Length the handler
+// set (what a GET would carry, as http.FileServer sets it), or else the length of the body
+// it wrote, over HTTP/2 as over HTTP/1.1; and carries no body.
+func TestNetHTTPHeadOverHTTP2(t *testing.T) {
+	srv := server.New(server.Config{Addr: "127.0.0.1:0"})
+	srv.Route("/announced", server.NetHTTPRoute(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1234")
+		if r.Method != "HEAD" {
+			w.Write(make([]byte, 1234))
+		}
+	})))
+	srv.Route("/written", server.NetHTTPRoute(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "seven b")
+	})))
+	srv.Upgrade(http2.New(http2.Config{}))
+	ctx, stop := context.WithCancel(context.Background())
+	done := serveInBackground(ctx, srv)
+	defer func() { stop(); <-done }()
+
+	for _, tc := range []struct {
+		path string
+		want int64
+	}{{"/announced", 1234}, {"/written", 7}} {
+		for _, proto := range []string{"HTTP/1.1", "HTTP/2"} {
+			client := http.DefaultClient
+			if proto == "HTTP/2" {
+				client = h2cClient()
+			}
+			resp, err := client.Head("http://" + srv.Addr().String() + tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.Proto[:6] != proto[:6] || resp.StatusCode != 200 || resp.ContentLength != tc.want || len(body) != 0 {
+				t.Errorf("HEAD %s over %s: %s %d Content-Length %d, %d body bytes; want Content-Length %d",
+					tc.path, proto, resp.Proto, resp.StatusCode, resp.ContentLength, len(body), tc.want)
+			}
+		}
 	}
 }

@@ -46,6 +46,7 @@ type offLoopJob struct {
 	hdrs    []Header
 	req     Request
 	resp    ResponseWriter
+	abandon abandonHook // see Conn.AbandonOffLoop
 }
 
 var offLoopJobs = sync.Pool{New: func() any { return new(offLoopJob) }}
@@ -78,6 +79,9 @@ func (c *Conn) HandleOffLoop(w *ResponseWriter, r *Request, then Answerer) (answ
 		w.text(503, "the server's worker pool is full; try again")
 		return true
 	}
+	if r.StreamID != 0 {
+		c.loop.trackOffLoop(c, r.StreamID, job) // its Run comes later, on this loop
+	}
 	return false
 }
 
@@ -99,8 +103,9 @@ func (job *offLoopJob) copyRequest(r *Request) {
 	job.req = Request{Method: take(r.Method), Target: take(r.Target), Path: take(r.Path),
 		Query: take(r.Query), Host: take(r.Host), Body: take(r.Body),
 		ProtoMajor: r.ProtoMajor, ProtoMinor: r.ProtoMinor, StreamID: r.StreamID,
-		match: r.match, // positions in Path, which is copied whole
-		peer:  job.c}   // RemoteAddr only: conn stays nil off the loop
+		match:   r.match, // positions in Path, which is copied whole
+		peer:    job.c,   // RemoteAddr only: conn stays nil off the loop
+		abandon: &job.abandon}
 	job.hdrs = job.hdrs[:0]
 	for _, h := range r.Header {
 		job.hdrs = append(job.hdrs, Header{Name: take(h.Name), Value: take(h.Value), ID: h.ID})
@@ -119,6 +124,9 @@ func (job *offLoopJob) work() {
 
 // Run hands the response to the protocol, on the loop.
 func (job *offLoopJob) Run(context.Context) error {
+	if job.req.StreamID != 0 {
+		job.c.loop.untrackOffLoop(job.c, job.req.StreamID)
+	}
 	if c := job.c; !c.closed {
 		job.then.Answer(&job.req, &job.resp)
 		c.Flush()

@@ -33,6 +33,9 @@ type Request struct {
 	h1   *parser.Request
 	// match is the route's pattern and where its path values are in Path (PathValue).
 	match pathMatch
+	// abandon is set in a worker-pool handler of a multiplexing protocol: the loop
+	// signals through it that the request's stream was reset (Conn.AbandonOffLoop).
+	abandon *abandonHook
 }
 
 // Get returns the first value of the header named name (case-insensitive), or nil.

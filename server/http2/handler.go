@@ -131,7 +131,7 @@ func (h *h2Conn) writeResponse(s *h2Stream, w *server.ResponseWriter) {
 	if bodyless(status) {
 		body = nil
 	} else {
-		enc.WriteField(h.fields.get(bytesOf("content-length"), strconv.AppendInt(h.scratch[:0], int64(len(body)), 10)))
+		enc.WriteField(h.fields.get(bytesOf("content-length"), strconv.AppendInt(h.scratch[:0], w.ContentLength(s.isHead), 10)))
 	}
 	if s.isHead {
 		body = nil

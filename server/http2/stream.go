@@ -77,6 +77,9 @@ func (h *h2Conn) closeStream(s *h2Stream, byUs bool) {
 		}
 	}
 	h.recent.add(s.id, byUs)
+	if !s.responded {
+		h.c.AbandonOffLoop(s.id) // a worker-pool handler may still be running for it
+	}
 	var child *server.Child
 	if s.car != nil {
 		child = h.detachChild(s)
