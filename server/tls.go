@@ -202,19 +202,29 @@ func (h *tlsHandshake) Closed(c *Conn, err error) {
 }
 
 // TLSConnectionState reports the connection's TLS session (version, ALPN, SNI, peer
-// certificates) once its handshake is done; ok is false on a cleartext connection. Loop
-// only.
+// certificates) once its handshake is done; ok is false on a cleartext connection. A
+// child connection (a WebSocket over an HTTP/2 stream) reports its parent's session,
+// which carries it. Loop only.
 func (c *Conn) TLSConnectionState() (st tls.ConnectionState, ok bool) {
-	if t, isTLS := c.tr.(*tlsTransport); isTLS {
+	if t, isTLS := c.carrier().tr.(*tlsTransport); isTLS {
 		return t.tc.ConnectionState(), true
 	}
 	return st, false
 }
 
-// IsTLS reports whether the connection is a TLS one whose handshake is done. Loop only.
+// IsTLS reports whether the connection (or, for a child, its parent) is a TLS one whose
+// handshake is done. Loop only.
 func (c *Conn) IsTLS() bool {
-	_, ok := c.tr.(*tlsTransport)
+	_, ok := c.carrier().tr.(*tlsTransport)
 	return ok
+}
+
+// carrier is the connection whose socket carries c: its parent for a child, else c.
+func (c *Conn) carrier() *Conn {
+	if t, ok := c.tr.(*childTransport); ok {
+		return t.parent
+	}
+	return c
 }
 
 // socket is the connection's socket under its transport, for gnet calls that need it.
