@@ -265,14 +265,33 @@ func (c *Conn) Switch(name string, p Protocol, r *Request) {
 	}
 }
 
+// backlogged reports whether the connection's unsent output is over the send budget once
+// this turn's output has been handed to the socket. The turn's own output counts only
+// until the socket has taken it: a turn that queued a budget's worth (one large response
+// or message) would otherwise pause reading until the wheel's next tick, although the
+// socket took all of it. A failed write closes the connection (c.closed).
+func (c *Conn) backlogged() bool {
+	if !c.Saturated() {
+		return false
+	}
+	if b := &c.loop.batch; b.owner == c && b.n > 0 {
+		c.loop.flush()
+		return c.closed || c.Saturated()
+	}
+	return true
+}
+
 // serve runs the connection's current protocol over buf, switching protocols in place as
 // it goes, and returns how many bytes were consumed. The caller flushes the output before
 // discarding them: queued references may point into that input.
 func (c *Conn) serve(buf []byte) int {
 	total := 0
+again:
 	for !c.closing && !c.yielded && total < len(buf) {
-		if c.Saturated() {
-			c.pause()
+		if c.backlogged() {
+			if !c.closed {
+				c.pause()
+			}
 			break
 		}
 		before := c.proto
@@ -286,8 +305,14 @@ func (c *Conn) serve(buf []byte) int {
 			break // the protocol needs more bytes, or waits (a handler off the loop)
 		}
 	}
-	if total < len(buf) && !c.closing && c.Saturated() {
-		c.pause() // the protocol stopped at a unit because the peer does not read
+	if total < len(buf) && !c.closing && !c.closed && c.Saturated() {
+		// The protocol stopped at a unit because the output reached the budget.
+		if !c.backlogged() {
+			goto again // the socket took it: serve on
+		}
+		if !c.closed {
+			c.pause()
+		}
 	}
 	if c.yielded {
 		c.yielded = false
@@ -468,7 +493,8 @@ func (c *Conn) lingerTick() bool {
 }
 
 // pause stops serving input until the peer has read what it was sent. The protocol's
-// deadline is held meanwhile: the wheel checks the backlog every tick instead.
+// deadline is held meanwhile: the engine resumes it when the socket has taken enough
+// (OnWritten), and the wheel's ticks bound how long it waits.
 func (c *Conn) pause() {
 	if !c.paused {
 		c.paused, c.waitTicks, c.heldDeadline = true, 0, c.deadline

@@ -320,3 +320,11 @@ func (h *h2Conn) childStreams() []*server.Child {
 	}
 	return out
 }
+
+// BacklogEased wakes the children that the connection's backlog paused, now that the
+// socket has taken some of it.
+func (h *h2Conn) BacklogEased(*server.Conn) {
+	for _, ch := range h.childStreams() {
+		ch.Wake()
+	}
+}

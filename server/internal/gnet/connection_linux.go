@@ -47,6 +47,9 @@ func (c *conn) processIO(_ int, ev netpoll.IOEvent, _ netpoll.IOFlags) error {
 		if err := el.write(c); err != nil {
 			return err
 		}
+		if !c.opened { // Switchyard patch: OnWritten closed it (written.go); its fd may be reused
+			return nil
+		}
 	}
 	// Check for EPOLLIN before EPOLLRDHUP in case that there are pending data in
 	// the socket buffer.

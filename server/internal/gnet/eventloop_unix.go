@@ -281,7 +281,11 @@ loop:
 	// All data have been sent, it's no need to monitor the writable events for LT mode,
 	// remove the writable event from poller to help the future event-loops if necessary.
 	if !isET && c.outboundBuffer.IsEmpty() {
-		return el.poller.ModRead(&c.pollAttachment, false)
+		if err := el.poller.ModRead(&c.pollAttachment, false); err != nil {
+			return err
+		}
+		el.wrote(c) // Switchyard patch: see written.go
+		return nil
 	}
 
 	// To prevent infinite writing in ET mode and starving other events,
@@ -292,6 +296,7 @@ loop:
 		return el.poller.Trigger(queue.HighPriority, el.write0, c)
 	}
 
+	el.wrote(c)
 	return nil
 }
 

@@ -1,0 +1,79 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/switchyard-dev/switchyard/server/internal/servertest"
+)
+
+// stopWheels keeps s's loops (those that have served a connection) from ever running a
+// wheel tick: a connection whose reading was paused can then resume only because the
+// socket took its output.
+func stopWheels(t *testing.T, s *Server) {
+	t.Helper()
+	for _, l := range s.loopList() {
+		done := make(chan struct{})
+		if err := l.Run(taskFunc(func() {
+			l.wheel.arm = func(int64) {}
+			l.timer.Stop() // a tick asked for earlier
+			close(done)
+		})); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+	}
+}
+
+type taskFunc func()
+
+func (f taskFunc) Run(context.Context) error { f(); return nil }
+
+// TestReadingResumesWhenTheSocketTakesTheOutput: a keep-alive client pipelines requests
+// for responses larger than the send budget. Each response fills the budget, so the
+// server stops reading the connection until the peer has taken the output; it must read
+// on as soon as the socket has taken it (at once, or from its writable event once the
+// peer reads), not when a timer looks again: with the loops' wheels stopped, every
+// response still arrives.
+func TestReadingResumesWhenTheSocketTakesTheOutput(t *testing.T) {
+	body := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	for _, tc := range []struct {
+		name string
+		// readLate: the client reads nothing until the server has paused its connection,
+		// so the socket is full and the output waits in the server.
+		readLate bool
+	}{{"client reading", false}, {"client reading late", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startServer(t, Config{SendBudget: 256 << 10, Loops: 1}, func(s *Server) {
+				s.Route("/big", Route{HTTP: func(w *ResponseWriter, r *Request) { _, _ = w.Write(body) }})
+				s.Route("/small", Route{HTTP: okHandler("small")})
+			})
+			c := dial(t, s)
+			write(t, c, "GET /small HTTP/1.1\r\nHost: x\r\n\r\n") // the loop comes to be
+			br := bufio.NewReader(c)
+			readResponse(t, br, "GET")
+			stopWheels(t, s)
+			const n = 24
+			write(t, c, strings.Repeat("GET /big HTTP/1.1\r\nHost: x\r\n\r\n", n))
+			if tc.readLate {
+				servertest.Eventually(t, "the server pauses the connection", func() bool { return s.Stats().Paused > 0 })
+			}
+			for i := 0; i < n; i++ {
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					t.Fatalf("response %d of %d: %v (reading paused %d times)", i+1, n, err, s.Stats().Paused)
+				}
+				got, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || !bytes.Equal(got, body) {
+					t.Fatalf("response %d: %d bytes, %v", i+1, len(got), err)
+				}
+			}
+		})
+	}
+}
