@@ -77,3 +77,32 @@ func TestReadingResumesWhenTheSocketTakesTheOutput(t *testing.T) {
 		})
 	}
 }
+
+// TestClosingConnectionEndsWhenItsOutputHasGone: a response with "Connection: close"
+// larger than the socket takes at once lingers in the server until the peer has read it;
+// the connection's end (FIN) follows as soon as the last byte has gone, not when a timer
+// looks again: with the loops' wheels stopped, the client still reads to EOF.
+func TestClosingConnectionEndsWhenItsOutputHasGone(t *testing.T) {
+	body := bytes.Repeat([]byte("0123456789abcdef"), 1<<19) // 8 MiB
+	s := startServer(t, Config{Loops: 1}, func(s *Server) {
+		s.Route("/big", Route{HTTP: func(w *ResponseWriter, r *Request) { _, _ = w.Write(body) }})
+		s.Route("/small", Route{HTTP: okHandler("small")})
+	})
+	c := dial(t, s)
+	write(t, c, "GET /small HTTP/1.1\r\nHost: x\r\n\r\n") // the loop comes to be
+	br := bufio.NewReader(c)
+	readResponse(t, br, "GET")
+	stopWheels(t, s)
+	write(t, c, "GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(resp.Body)
+	if err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("body: %d bytes, %v", len(got), err)
+	}
+	if rest, err := io.ReadAll(br); err != nil || len(rest) != 0 {
+		t.Fatalf("after the response: %d more bytes, %v; want EOF", len(rest), err)
+	}
+}
