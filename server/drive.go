@@ -17,6 +17,7 @@ type memTransport struct {
 	out     []byte
 	record  bool
 	written int
+	backlog int // what the socket has "not taken": drive.Conn.SetBacklog
 	ctx     any
 }
 
@@ -43,7 +44,7 @@ func (m *memTransport) Writev(bs [][]byte) (int, error) {
 	}
 	return n, nil
 }
-func (m *memTransport) OutboundBuffered() int { return 0 }
+func (m *memTransport) OutboundBuffered() int { return m.backlog }
 func (m *memTransport) InboundBuffered() int  { return len(m.in) }
 func (m *memTransport) RemoteAddr() net.Addr  { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
 func (m *memTransport) PauseRead()            {}
@@ -66,6 +67,7 @@ func newDriven(srv any) drive.Conn {
 	t := &memTransport{}
 	c := &Conn{tr: t, srv: s, loop: newLoop(s, nil, int(s.loopIDs.Add(1)-1))}
 	c.proto = newHTTP1(c)
+	t.ctx = c
 	return &driven{c: c, t: t}
 }
 
@@ -84,4 +86,11 @@ func (d *driven) Reset()         { d.t.out = d.t.out[:0] }
 func (d *driven) Written() int   { return d.t.written }
 func (d *driven) Buffered() int  { return d.c.buffered() }
 func (d *driven) Protocol() any  { return d.c.proto }
-func (d *driven) Close()         { d.c.closed = true; d.c.proto.Closed(d.c, nil); d.c.releaseInput() }
+func (d *driven) SetBacklog(n int) {
+	less := n < d.t.backlog
+	d.t.backlog = n
+	if less {
+		(&engine{srv: d.c.srv}).OnWritten(d.t)
+	}
+}
+func (d *driven) Close() { d.c.closed = true; d.c.proto.Closed(d.c, nil); d.c.releaseInput() }

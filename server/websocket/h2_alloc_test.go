@@ -31,6 +31,15 @@ func newH2Driven(tb testing.TB) *h2Driven {
 	srv.Upgrade(http2.New(http2.Config{}))
 	srv.Route("/ws", server.Route{RequireUpgrade: true, Upgraders: []server.Upgrader{New(Handler{
 		OnMessage: func(c *Conn, m Message) { _ = c.Write(m.Op, m.Payload) }})}})
+	in := h2.AppendSettings([]byte(h2.ClientPreface), h2.Setting{ID: h2.SettingInitialWindowSize, Val: h2.MaxWindowSize})
+	in = h2.AppendWindowUpdate(in, 0, h2.MaxWindowSize-65535)
+	return &h2Driven{d: openH2WebSocket(tb, srv, in)}
+}
+
+// openH2WebSocket drives a connection of srv that opens a WebSocket on /ws as stream 1
+// (RFC 8441) after prelude (the client preface and its SETTINGS), and checks the 200.
+func openH2WebSocket(tb testing.TB, srv *server.Server, prelude []byte) drive.Conn {
+	tb.Helper()
 	d := drive.New(srv)
 	var ebuf bytes.Buffer
 	enc := hpack.NewEncoder(&ebuf)
@@ -38,11 +47,8 @@ func newH2Driven(tb testing.TB) *h2Driven {
 		{":path", "/ws"}, {":authority", "bench.example"}, {"sec-websocket-version", "13"}} {
 		_ = enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
 	}
-	in := h2.AppendSettings([]byte(h2.ClientPreface), h2.Setting{ID: h2.SettingInitialWindowSize, Val: h2.MaxWindowSize})
-	in = h2.AppendWindowUpdate(in, 0, h2.MaxWindowSize-65535)
-	in = h2.AppendHeaders(in, 1, ebuf.Bytes(), false, 0)
 	d.Record(true)
-	if d.Feed(in) {
+	if d.Feed(h2.AppendHeaders(prelude, 1, ebuf.Bytes(), false, 0)) {
 		tb.Fatalf("the server closed the connection: %q", d.Output())
 	}
 	if !bytes.Contains(d.Output(), []byte{0x88}) { // :status 200, indexed (RFC 7541 Appendix A)
@@ -50,7 +56,7 @@ func newH2Driven(tb testing.TB) *h2Driven {
 	}
 	d.Reset()
 	d.Record(false)
-	return &h2Driven{d: d}
+	return d
 }
 
 // roundTrip delivers frames as DATA on stream 1, in one read.

@@ -20,6 +20,10 @@ type Conn interface {
 	Written() int
 	// Buffered is the input received and not yet consumed.
 	Buffered() int
+	// SetBacklog sets what the socket has not taken yet (OutboundBuffered), for
+	// backpressure tests; when it goes down the server hears of it as of a writable
+	// event's write (OnWritten). No wheel turns a driven connection's loop.
+	SetBacklog(n int)
 	// Protocol is the protocol now speaking on the connection.
 	Protocol() any
 	// Close ends the connection as a socket's close would (Protocol.Closed runs).
