@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchyard-dev/switchyard/server/internal/servertest"
 )
@@ -42,23 +45,44 @@ func (f taskFunc) Run(context.Context) error { f(); return nil }
 // response still arrives.
 func TestReadingResumesWhenTheSocketTakesTheOutput(t *testing.T) {
 	body := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	cert, err := SelfSignedCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		// readLate: the client reads nothing until the server has paused its connection,
 		// so the socket is full and the output waits in the server.
-		readLate bool
-	}{{"client reading", false}, {"client reading late", true}} {
+		readLate, tls bool
+	}{{"client reading", false, false}, {"client reading late", true, false}, {"over TLS, client reading late", true, true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := startServer(t, Config{SendBudget: 256 << 10, Loops: 1}, func(s *Server) {
+			cfg := Config{SendBudget: 256 << 10, Loops: 1}
+			if tc.tls {
+				cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+			}
+			s := startServer(t, cfg, func(s *Server) {
 				s.Route("/big", Route{HTTP: func(w *ResponseWriter, r *Request) { _, _ = w.Write(body) }})
 				s.Route("/small", Route{HTTP: okHandler("small")})
 			})
-			c := dial(t, s)
+			var c net.Conn
+			if tc.tls {
+				tlsc, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", s.Addr().String(),
+					&tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				c = tlsc
+			} else {
+				c = dial(t, s)
+			}
+			defer c.Close()
+			// Generous: a failure is a hang, and a busy machine under -race is slow.
+			_ = c.SetDeadline(time.Now().Add(time.Minute))
 			write(t, c, "GET /small HTTP/1.1\r\nHost: x\r\n\r\n") // the loop comes to be
 			br := bufio.NewReader(c)
 			readResponse(t, br, "GET")
 			stopWheels(t, s)
-			const n = 24
+			const n = 16
 			write(t, c, strings.Repeat("GET /big HTTP/1.1\r\nHost: x\r\n\r\n", n))
 			if tc.readLate {
 				servertest.Eventually(t, "the server pauses the connection", func() bool { return s.Stats().Paused > 0 })
@@ -89,6 +113,7 @@ func TestClosingConnectionEndsWhenItsOutputHasGone(t *testing.T) {
 		s.Route("/small", Route{HTTP: okHandler("small")})
 	})
 	c := dial(t, s)
+	_ = c.SetDeadline(time.Now().Add(time.Minute))        // as above
 	write(t, c, "GET /small HTTP/1.1\r\nHost: x\r\n\r\n") // the loop comes to be
 	br := bufio.NewReader(c)
 	readResponse(t, br, "GET")
