@@ -10,14 +10,20 @@ type BacklogWatcher interface {
 }
 
 // OnWritten is the fork's report that the socket took some of a connection's pending
-// output. A connection paused for its backlog resumes as soon as the backlog is down to
-// half the send budget, and a lingering one shuts its write side as soon as its output
-// has all gone, rather than at the wheel's next tick: a keep-alive client downloading
-// responses larger than the budget would otherwise wait for the tick before each next
-// request was read.
+// output (outputTaken).
 func (e *engine) OnWritten(gc gnet.Conn) {
-	c, ok := gc.Context().(*Conn)
-	if !ok || c.closed {
+	if c, ok := gc.Context().(*Conn); ok {
+		c.outputTaken()
+	}
+}
+
+// outputTaken acts on the socket having taken some of c's pending output. A connection
+// paused for its backlog resumes as soon as the backlog is down to half the send budget,
+// and a lingering one shuts its write side as soon as its output has all gone, rather
+// than at the wheel's next tick: a keep-alive client downloading responses larger than
+// the budget would otherwise wait for the tick before each next request was read.
+func (c *Conn) outputTaken() {
+	if c.closed {
 		return
 	}
 	switch {

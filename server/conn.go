@@ -286,14 +286,7 @@ func (c *Conn) backlogged() bool {
 // discarding them: queued references may point into that input.
 func (c *Conn) serve(buf []byte) int {
 	total := 0
-again:
-	for !c.closing && !c.yielded && total < len(buf) {
-		if c.backlogged() {
-			if !c.closed {
-				c.pause()
-			}
-			break
-		}
+	for !c.closing && !c.yielded && total < len(buf) && !c.backlogged() {
 		before := c.proto
 		n, err := c.proto.Serve(c, buf[total:])
 		total += n
@@ -301,18 +294,14 @@ again:
 			c.closing = true
 			break
 		}
-		if n == 0 && c.proto == before {
+		if n == 0 && c.proto == before && !c.Saturated() {
 			break // the protocol needs more bytes, or waits (a handler off the loop)
 		}
+		// A protocol that stopped at a unit for the budget is looked at again once the
+		// turn's output has gone to the socket (backlogged).
 	}
 	if total < len(buf) && !c.closing && !c.closed && c.Saturated() {
-		// The protocol stopped at a unit because the output reached the budget.
-		if !c.backlogged() {
-			goto again // the socket took it: serve on
-		}
-		if !c.closed {
-			c.pause()
-		}
+		c.pause() // the socket has not taken what the peer was sent
 	}
 	if c.yielded {
 		c.yielded = false

@@ -90,7 +90,7 @@ func (d *driven) SetBacklog(n int) {
 	less := n < d.t.backlog
 	d.t.backlog = n
 	if less {
-		(&engine{srv: d.c.srv}).OnWritten(d.t)
+		d.c.outputTaken() // as the engine's OnWritten does
 	}
 }
 func (d *driven) Close() { d.c.closed = true; d.c.proto.Closed(d.c, nil); d.c.releaseInput() }

@@ -154,8 +154,8 @@ func (n NetHTTP) request(r *Request) (*http.Request, error) {
 		if a := c.RemoteAddr(); a != nil {
 			hr.RemoteAddr = a.String()
 		}
-		if t, ok := c.tr.(*tlsTransport); ok { // fixed once the handshake is done
-			st := t.tc.ConnectionState()
+		// Off the loop, but the session is fixed once the handshake is done.
+		if st, ok := c.TLSConnectionState(); ok {
 			hr.TLS = &st
 		}
 	}

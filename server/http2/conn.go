@@ -36,6 +36,8 @@ type h2Conn struct {
 	busy bool
 	// wsStreams counts the streams carrying a child connection (RFC 8441).
 	wsStreams int
+	// woken is BacklogEased's list of children, kept between writable events.
+	woken []*server.Child
 
 	lastID  uint32      // highest client stream ID seen (§5.1.1)
 	streams []*h2Stream // active streams, in the order they opened

@@ -311,8 +311,10 @@ func (h *h2Conn) sendChildPending(s *h2Stream) {
 }
 
 // childStreams lists the streams' children, for acting on them while they may close.
-func (h *h2Conn) childStreams() []*server.Child {
-	var out []*server.Child
+func (h *h2Conn) childStreams() []*server.Child { return h.appendChildStreams(nil) }
+
+// appendChildStreams appends the streams' children to out.
+func (h *h2Conn) appendChildStreams(out []*server.Child) []*server.Child {
 	for _, s := range h.streams {
 		if s.car != nil {
 			out = append(out, s.car.ch)
@@ -322,9 +324,12 @@ func (h *h2Conn) childStreams() []*server.Child {
 }
 
 // BacklogEased wakes the children that the connection's backlog paused, now that the
-// socket has taken some of it.
+// socket has taken some of it. The list is kept for the next writable event: a child
+// that wakes may close, which changes h.streams.
 func (h *h2Conn) BacklogEased(*server.Conn) {
-	for _, ch := range h.childStreams() {
+	h.woken = h.appendChildStreams(h.woken[:0])
+	for _, ch := range h.woken {
 		ch.Wake()
 	}
+	clear(h.woken)
 }
