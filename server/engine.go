@@ -77,7 +77,7 @@ func (e *engine) OnClose(gc gnet.Conn, err error) gnet.Action {
 	c.proto.Closed(c, err)
 	c.releaseInput()
 	c.releaseTLS()
-	e.srv.connClosed(c)
+	c.loop.abandonOffLoop(c, 0, true)
 	return gnet.None
 }
 

@@ -37,9 +37,11 @@ type Loop struct {
 	// it and its children wrote meanwhile (cork.go).
 	corked  *Conn
 	corkBuf []byte
-	// offLoop holds the worker-pool handlers in flight for HTTP/2 streams, so that a
-	// stream's reset can reach its handler (Conn.AbandonOffLoop).
-	offLoop map[offLoopKey]*offLoopJob
+	// offLoop holds the worker-pool handlers in flight, by connection and stream, so that
+	// a connection's close or a stream's reset reaches them (offloop_abandon.go).
+	offLoop map[*Conn][]offLoopEntry
+	// offLoopFree are empty lists of offLoop's, for reuse.
+	offLoopFree [][]offLoopEntry
 }
 
 func newLoop(srv *Server, el gnet.EventLoop, id int) *Loop {

@@ -46,7 +46,7 @@ type offLoopJob struct {
 	hdrs    []Header
 	req     Request
 	resp    ResponseWriter
-	abandon abandonHook // see Conn.AbandonOffLoop
+	abandon abandonHook // offloop_abandon.go
 }
 
 var offLoopJobs = sync.Pool{New: func() any { return new(offLoopJob) }}
@@ -79,9 +79,7 @@ func (c *Conn) HandleOffLoop(w *ResponseWriter, r *Request, then Answerer) (answ
 		w.text(503, "the server's worker pool is full; try again")
 		return true
 	}
-	if r.StreamID != 0 {
-		c.loop.trackOffLoop(c, r.StreamID, job) // its Run comes later, on this loop
-	}
+	c.loop.trackOffLoop(c, r.StreamID, &job.abandon) // its Run comes later, on this loop
 	return false
 }
 
@@ -124,9 +122,7 @@ func (job *offLoopJob) work() {
 
 // Run hands the response to the protocol, on the loop.
 func (job *offLoopJob) Run(context.Context) error {
-	if job.req.StreamID != 0 {
-		job.c.loop.untrackOffLoop(job.c, job.req.StreamID)
-	}
+	job.c.loop.untrackOffLoop(job.c, job.req.StreamID)
 	if c := job.c; !c.closed {
 		job.then.Answer(&job.req, &job.resp)
 		c.Flush()

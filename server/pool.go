@@ -19,6 +19,7 @@ type poolJob struct {
 	out     *bytebufferpool.ByteBuffer
 	close   bool
 	resp    ResponseWriter
+	abandon abandonHook // offloop_abandon.go
 }
 
 var jobPool = sync.Pool{New: func() any { return new(poolJob) }}
@@ -35,6 +36,7 @@ func (h *http1) submit(handler Handler, match *pathMatch, req *parser.Request, h
 		return
 	}
 	// The job comes back as a loop task, so it cannot finish before this turn does.
+	c.loop.trackOffLoop(c, 0, &job.abandon)
 	h.busy = true
 	c.Hold() // the next request waits in the kernel, not in the server, until this one is answered
 	c.SetDeadline(c.srv.cfg.HandlerTimeout)
@@ -47,6 +49,7 @@ func (job *poolJob) work() {
 		job.close = true
 	} else {
 		job.resp.Reset()
+		job.hreq.abandon = &job.abandon
 		job.handler(&job.resp, &job.hreq)
 		job.out = bytebufferpool.Get()
 		job.out.B = h.appendResponse(job.out.B[:0], job.req.KeepAlive, job.req.ProtoMinor, isHead(job.req.Method), "", &job.resp)
@@ -61,6 +64,7 @@ func (job *poolJob) work() {
 // is served.
 func (job *poolJob) Run(context.Context) error {
 	h, c := job.h, job.h.c
+	c.loop.untrackOffLoop(c, 0)
 	if c.closed || h.gaveUp {
 		job.release()
 		return nil

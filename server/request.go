@@ -33,8 +33,8 @@ type Request struct {
 	h1   *parser.Request
 	// match is the route's pattern and where its path values are in Path (PathValue).
 	match pathMatch
-	// abandon is set in a worker-pool handler of a multiplexing protocol: the loop
-	// signals through it that the request's stream was reset (Conn.AbandonOffLoop).
+	// abandon is set in a worker-pool handler: the loop signals through it that the
+	// answer is no longer wanted (offloop_abandon.go).
 	abandon *abandonHook
 }
 

@@ -44,9 +44,6 @@ type Server struct {
 	done          chan struct{} // closed when the server has stopped
 	stopErr       error
 
-	// netHTTPWatch cancels NetHTTP handlers' contexts when their connection closes.
-	netHTTPWatch closeWatch
-
 	// extConnect: a route has an Upgrader that extended CONNECT opens (child.go).
 	extConnect bool
 }
