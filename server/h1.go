@@ -406,6 +406,7 @@ func (h *http1) keepAlive(req *parser.Request) bool {
 func (h *http1) Timeout(c *Conn) {
 	if h.busy {
 		h.busy, h.gaveUp = false, true
+		c.loop.abandonOffLoop(c, 0, true) // a NetHTTP handler's context ends now, not when the close has lingered
 		h.reject(&parser.Error{Status: 503, Reason: "the handler did not answer within the server's HandlerTimeout"})
 		c.Close()
 		return

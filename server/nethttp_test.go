@@ -189,25 +189,47 @@ func TestNetHTTPResponses(t *testing.T) {
 }
 
 // TestNetHTTPContextEndsWithConnection: a handler waiting on its request's context sees
-// it cancelled when the client closes the connection.
+// it cancelled when its connection ends: the client closes it, or the server gives up on
+// the handler at HandlerTimeout (503, and the connection closes), as net/http's
+// TimeoutHandler cancels the context of the handler it gives up on.
 func TestNetHTTPContextEndsWithConnection(t *testing.T) {
-	started, cancelled := make(chan struct{}), make(chan error, 1)
-	s, _ := netHTTPServer(t, func(s *Server) {
-		s.Route("/wait", NetHTTPRoute(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			close(started)
-			select {
-			case <-r.Context().Done():
-				cancelled <- r.Context().Err()
-			case <-time.After(10 * time.Second): // a hang guard, not a timing assertion
-				cancelled <- errors.New("the context was not cancelled")
+	for _, tc := range []struct {
+		name   string
+		cfg    Config
+		hangUp bool   // the client closes once the handler has started
+		status string // the response the client reads instead, if it does not hang up
+	}{
+		{name: "the client closes", hangUp: true},
+		{name: "HandlerTimeout", cfg: Config{HandlerTimeout: 100 * time.Millisecond}, status: "HTTP/1.1 503 "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			started, cancelled := make(chan struct{}), make(chan error, 1)
+			s := startServer(t, tc.cfg, func(s *Server) {
+				s.Route("/wait", NetHTTPRoute(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					close(started)
+					select {
+					case <-r.Context().Done():
+						cancelled <- r.Context().Err()
+					case <-time.After(20 * time.Second): // a hang guard, not a timing assertion
+						cancelled <- errors.New("the context was not cancelled")
+					}
+				})))
+			})
+			c := dial(t, s)
+			write(t, c, "GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
+			<-started
+			if tc.hangUp {
+				c.Close()
+			} else {
+				_ = c.SetReadDeadline(time.Now().Add(time.Minute))
+				line, err := bufio.NewReader(c).ReadString('\n')
+				if !strings.HasPrefix(line, tc.status) {
+					t.Fatalf("response %q (%v), want %q", line, err, tc.status)
+				}
 			}
-		})))
-	})
-	c := dial(t, s)
-	write(t, c, "GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
-	<-started
-	c.Close()
-	if err := <-cancelled; !errors.Is(err, context.Canceled) {
-		t.Fatalf("context: %v", err)
+			if err := <-cancelled; !errors.Is(err, context.Canceled) {
+				t.Fatalf("context: %v", err)
+			}
+		})
 	}
 }
