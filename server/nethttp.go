@@ -20,9 +20,10 @@ import (
 // *http.Request built from the request switchyard parsed: Method, URL, RequestURI, Proto,
 // Header, Host, RemoteAddr, TLS (over switchyard's TLS), ContentLength, Body, and the
 // route's path values (PathValue, Pattern), and a context that is cancelled when the
-// connection closes, when the client resets the request's HTTP/2 stream or, on Linux,
-// when the client shuts down its side while the handler runs (as net/http cancels it
-// when the client goes away). Over HTTP/1.1 and HTTP/2 alike.
+// connection closes, when the client resets the request's HTTP/2 stream, when the server
+// gives up on the handler at Config.HandlerTimeout (HTTP/1.1) or, on Linux, when the
+// client shuts down its side while the handler runs (as net/http cancels it when the
+// client goes away). Over HTTP/1.1 and HTTP/2 alike.
 //
 // What differs from net/http's own server:
 //   - The request body has been received whole before the handler runs (up to
