@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -178,5 +180,58 @@ func TestNetHTTPHeadOverHTTP2(t *testing.T) {
 					tc.path, proto, resp.Proto, resp.StatusCode, resp.ContentLength, len(body), tc.want)
 			}
 		}
+	}
+}
+
+// TestHandlerTimeoutOverHTTP2: a worker-pool handler that outlives HandlerTimeout gets
+// its stream a 503 naming the timeout, and its NetHTTP context cancelled, as over
+// HTTP/1.1; the connection, which only waits for the server, is not the client's fault
+// and stays for its other streams (BodyTimeout, the client's progress, is far shorter).
+func TestHandlerTimeoutOverHTTP2(t *testing.T) {
+	ended := make(chan error, 1)
+	srv := server.New(server.Config{Addr: "127.0.0.1:0", HandlerTimeout: 300 * time.Millisecond, BodyTimeout: 50 * time.Millisecond})
+	srv.Route("/slow", server.NetHTTPRoute(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+			ended <- r.Context().Err()
+		case <-time.After(20 * time.Second): // a hang guard, not a timing assertion
+			ended <- errors.New("the context was not cancelled")
+		}
+	})))
+	srv.Route("/fast", server.Route{HTTP: func(w *server.ResponseWriter, r *server.Request) { _, _ = w.WriteString("fast") }})
+	srv.Upgrade(http2.New(http2.Config{}))
+	ctx, stop := context.WithCancel(context.Background())
+	done := serveInBackground(ctx, srv)
+	defer func() { stop(); <-done }()
+
+	client := h2cClient()
+	base := "http://" + srv.Addr().String()
+	resp, err := client.Get(base + "/slow")
+	if err != nil {
+		t.Fatalf("the slow stream: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || !strings.Contains(string(body), "HandlerTimeout") {
+		t.Fatalf("the slow stream: %d %q, want 503 naming HandlerTimeout", resp.StatusCode, body)
+	}
+	if err := <-ended; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the handler's context: %v", err)
+	}
+	var conns atomic.Int32
+	trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) {
+		if !i.Reused {
+			conns.Add(1)
+		}
+	}}
+	req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", base+"/fast", nil)
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatalf("the next stream: %v", err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "fast" || conns.Load() != 0 {
+		t.Fatalf("the next stream: %d %q on a new connection: %v", resp.StatusCode, body, conns.Load() != 0)
 	}
 }

@@ -48,6 +48,7 @@ type resolved struct {
 	Config
 	maxBody                   int64
 	headerTimeout, bodyTimout time.Duration
+	handlerTimeout            time.Duration
 	serverName                string
 	// extConnect: the server has a protocol extended CONNECT opens (RFC 8441), so
 	// SETTINGS_ENABLE_CONNECT_PROTOCOL is advertised and :protocol accepted.
@@ -58,7 +59,8 @@ func (c Config) resolve(s *server.Server) *resolved {
 	cfg := s.Config()
 	srv := &cfg
 	return &resolved{Config: c.withDefaults(srv), maxBody: srv.Limits.MaxBodyBytes,
-		headerTimeout: srv.HeaderTimeout, bodyTimout: srv.BodyTimeout, serverName: srv.ServerName,
+		headerTimeout: srv.HeaderTimeout, bodyTimout: srv.BodyTimeout, handlerTimeout: srv.HandlerTimeout,
+		serverName: srv.ServerName,
 		extConnect: s.ExtendedConnect()}
 }
 

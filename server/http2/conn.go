@@ -36,6 +36,8 @@ type h2Conn struct {
 	busy bool
 	// wsStreams counts the streams carrying a child connection (RFC 8441).
 	wsStreams int
+	// awaiting counts the streams whose handlers run on the worker pool (handlertimeout.go).
+	awaiting int
 	// woken is BacklogEased's list of children, kept between writable events.
 	woken []*server.Child
 
@@ -250,15 +252,20 @@ func (h *h2Conn) Drain(*server.Conn) {
 }
 
 // Timeout ends a connection whose client went quiet: before its preface (the handshake
-// timeout), with no open stream (idle), or with streams that stopped making progress.
+// timeout), with no open stream (idle), or with streams that stopped making progress. A
+// stream whose handler outlived HandlerTimeout is answered 503 instead (handlertimeout.go).
 func (h *h2Conn) Timeout(c *server.Conn) {
+	if h.settingsSeen && h.timeOutHandlers() {
+		h.armDeadline()
+		return
+	}
 	if h.wsStreams > 0 && h.settingsSeen && h.blk.kind == blockNone {
 		// WebSockets keep the connection: each watches its own peer (pings). Only the
 		// other streams that stopped making progress are cancelled; a header block left
 		// unfinished still ends the connection.
 		h.busy = true
 		for i := 0; i < len(h.streams); {
-			if s := h.streams[i]; s.car == nil {
+			if s := h.streams[i]; s.car == nil && s.waitSince == 0 {
 				h.resetStream(s.id, h2.ErrCodeCancel)
 				continue
 			}
@@ -298,8 +305,10 @@ func (h *h2Conn) Closed(*server.Conn, error) {
 
 // armDeadline picks the timeout for the connection's state: the handshake timeout until
 // the client's preface and SETTINGS are in (armed once, at Start), the idle timeout while
-// no stream is open, and the body timeout (progress on open streams) otherwise. Serve
-// re-arms it only after a read that made progress.
+// no stream is open, the earliest HandlerTimeout while the open streams wait only for
+// their handlers (WebSockets aside), and the body timeout (progress on open streams)
+// otherwise, or that HandlerTimeout if sooner. Serve re-arms it only after a read that
+// made progress.
 func (h *h2Conn) armDeadline() {
 	switch {
 	case !h.settingsSeen:
@@ -308,7 +317,14 @@ func (h *h2Conn) armDeadline() {
 		h.c.SetDeadline(h.cfg.IdleTimeout)
 	case len(h.streams) == h.wsStreams && h.blk.kind == blockNone:
 		h.c.SetDeadline(0) // only WebSockets: each watches its own peer with pings
+	case len(h.streams) == h.wsStreams+h.awaiting && h.blk.kind == blockNone:
+		left, _ := h.handlerDeadline() // the rest wait for the server: HandlerTimeout
+		h.c.SetDeadline(left)
 	default:
-		h.c.SetDeadline(h.cfg.bodyTimout)
+		d := h.cfg.bodyTimout
+		if left, ok := h.handlerDeadline(); ok {
+			d = min(d, left)
+		}
+		h.c.SetDeadline(d)
 	}
 }

@@ -34,12 +34,15 @@ func (h *h2Conn) serveStream(s *h2Stream, head *h2.RequestHead, body []byte) {
 	h.fillRequest(&scratch.req, s.id, head, body)
 	if h.c.HandleOffLoop(&scratch.resp, &scratch.req, h) {
 		h.writeResponse(s, &scratch.resp)
+	} else {
+		h.handedOut(s)
 	}
 }
 
 // Answer sends a worker-pool handler's response on its stream, on the loop.
 func (h *h2Conn) Answer(r *server.Request, w *server.ResponseWriter) {
 	if s := h.stream(r.StreamID); s != nil && !s.responded {
+		h.stopWaiting(s)
 		h.writeResponse(s, w)
 		h.armDeadline()
 	}

@@ -39,6 +39,10 @@ type h2Stream struct {
 	// 8441, extconnect.go); childUnread is the DATA delivered to it not yet consumed.
 	car         *streamCarrier
 	childUnread int
+
+	// waitSince is when the stream's handler was handed to the worker pool (0: it is
+	// not waiting for one; handlertimeout.go).
+	waitSince int64
 }
 
 var h2StreamPool = sync.Pool{New: func() any { return new(h2Stream) }}
@@ -77,6 +81,7 @@ func (h *h2Conn) closeStream(s *h2Stream, byUs bool) {
 		}
 	}
 	h.recent.add(s.id, byUs)
+	h.stopWaiting(s)
 	if !s.responded {
 		h.c.AbandonOffLoop(s.id) // a worker-pool handler may still be running for it
 	}

@@ -1,0 +1,71 @@
+package http2
+
+import (
+	"math"
+	"time"
+)
+
+// A stream whose handler runs on the worker pool waits for the server, not for the
+// client, so it does not count toward the connection's progress timeout (BodyTimeout):
+// a slow handler must not cost the client its connection. Each is bounded instead by
+// server.Config.HandlerTimeout from its hand-out, as an HTTP/1.1 request is: past it the
+// stream is answered 503, its handler is abandoned (a NetHTTP context is cancelled) and
+// its late answer dropped, and the connection serves on.
+
+// epoch is the origin of the streams' hand-out times (monotonic).
+var epoch = time.Now()
+
+func sinceEpoch() int64 { return int64(time.Since(epoch)) }
+
+// handedOut records that s's handler runs on the worker pool from now.
+func (h *h2Conn) handedOut(s *h2Stream) {
+	s.waitSince = max(sinceEpoch(), 1)
+	h.awaiting++
+}
+
+// stopWaiting records that s waits for its handler no more: answered, timed out or closed.
+func (h *h2Conn) stopWaiting(s *h2Stream) {
+	if s.waitSince != 0 {
+		s.waitSince = 0
+		h.awaiting--
+	}
+}
+
+// handlerDeadline is the time left until the earliest HandlerTimeout of the streams that
+// wait for their handlers; ok is false when none waits.
+func (h *h2Conn) handlerDeadline() (left time.Duration, ok bool) {
+	if h.awaiting == 0 {
+		return 0, false
+	}
+	first := int64(math.MaxInt64)
+	for _, s := range h.streams {
+		if s.waitSince != 0 {
+			first = min(first, s.waitSince)
+		}
+	}
+	return max(time.Duration(first+int64(h.cfg.handlerTimeout)-sinceEpoch()), time.Millisecond), true
+}
+
+// timeOutHandlers answers 503 on every stream whose handler has outlived
+// HandlerTimeout, and reports whether there was one.
+func (h *h2Conn) timeOutHandlers() bool {
+	if h.awaiting == 0 {
+		return false
+	}
+	now, answered := sinceEpoch(), false
+	h.busy = true
+	for i := 0; i < len(h.streams); {
+		s := h.streams[i]
+		if s.waitSince != 0 && time.Duration(now-s.waitSince) >= h.cfg.handlerTimeout {
+			h.stopWaiting(s)
+			h.c.AbandonOffLoop(s.id)
+			h.answerText(s, 503, "the handler did not answer within the server's HandlerTimeout")
+			answered = true
+		}
+		if i < len(h.streams) && h.streams[i] == s { // answering may have closed it
+			i++
+		}
+	}
+	h.busy = false
+	return answered
+}
