@@ -92,26 +92,7 @@ func h2cClient() *http.Client {
 func TestNetHTTPContextEndsWithItsStream(t *testing.T) {
 	started := make(chan struct{}, 1)
 	ended := make(chan error, 1)
-	srv := server.New(server.Config{Addr: "127.0.0.1:0"})
-	srv.Route("/slow", server.NetHTTPRoute(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		started <- struct{}{}
-		select {
-		case <-r.Context().Done():
-			ended <- r.Context().Err()
-		case <-time.After(20 * time.Second):
-			ended <- errors.New("the context outlived its reset stream by 20s")
-		}
-	})))
-	srv.Route("/fast", server.NetHTTPRoute(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, "fast")
-	})))
-	srv.Upgrade(http2.New(http2.Config{}))
-	ctx, stop := context.WithCancel(context.Background())
-	done := serveInBackground(ctx, srv)
-	defer func() { stop(); <-done }()
-
-	client := h2cClient()
-	base := "http://" + srv.Addr().String()
+	base, client := slowFastH2Server(t, server.Config{}, started, ended)
 	reqCtx, giveUp := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(reqCtx, "GET", base+"/slow", nil)
 	errc := make(chan error, 1)
@@ -189,23 +170,7 @@ func TestNetHTTPHeadOverHTTP2(t *testing.T) {
 // and stays for its other streams (BodyTimeout, the client's progress, is far shorter).
 func TestHandlerTimeoutOverHTTP2(t *testing.T) {
 	ended := make(chan error, 1)
-	srv := server.New(server.Config{Addr: "127.0.0.1:0", HandlerTimeout: 300 * time.Millisecond, BodyTimeout: 50 * time.Millisecond})
-	srv.Route("/slow", server.NetHTTPRoute(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-			ended <- r.Context().Err()
-		case <-time.After(20 * time.Second): // a hang guard, not a timing assertion
-			ended <- errors.New("the context was not cancelled")
-		}
-	})))
-	srv.Route("/fast", server.Route{HTTP: func(w *server.ResponseWriter, r *server.Request) { _, _ = w.WriteString("fast") }})
-	srv.Upgrade(http2.New(http2.Config{}))
-	ctx, stop := context.WithCancel(context.Background())
-	done := serveInBackground(ctx, srv)
-	defer func() { stop(); <-done }()
-
-	client := h2cClient()
-	base := "http://" + srv.Addr().String()
+	base, client := slowFastH2Server(t, server.Config{HandlerTimeout: 300 * time.Millisecond, BodyTimeout: 50 * time.Millisecond}, nil, ended)
 	resp, err := client.Get(base + "/slow")
 	if err != nil {
 		t.Fatalf("the slow stream: %v", err)
@@ -234,4 +199,33 @@ func TestHandlerTimeoutOverHTTP2(t *testing.T) {
 	if resp.StatusCode != 200 || string(body) != "fast" || conns.Load() != 0 {
 		t.Fatalf("the next stream: %d %q on a new connection: %v", resp.StatusCode, body, conns.Load() != 0)
 	}
+}
+
+// slowFastH2Server serves HTTP/2 (prior knowledge) with cfg, until the test ends: /slow a
+// NetHTTP handler that signals started (when not nil), waits for its request's context to
+// end and reports how on ended; /fast answers "fast". It returns the base URL and an h2c
+// client.
+func slowFastH2Server(t *testing.T, cfg server.Config, started chan<- struct{}, ended chan<- error) (string, *http.Client) {
+	t.Helper()
+	cfg.Addr = "127.0.0.1:0"
+	srv := server.New(cfg)
+	srv.Route("/slow", server.NetHTTPRoute(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if started != nil {
+			started <- struct{}{}
+		}
+		select {
+		case <-r.Context().Done():
+			ended <- r.Context().Err()
+		case <-time.After(20 * time.Second): // a hang guard, not a timing assertion
+			ended <- errors.New("the context was not cancelled within 20s")
+		}
+	})))
+	srv.Route("/fast", server.NetHTTPRoute(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "fast")
+	})))
+	srv.Upgrade(http2.New(http2.Config{}))
+	ctx, stop := context.WithCancel(context.Background())
+	done := serveInBackground(ctx, srv)
+	t.Cleanup(func() { stop(); <-done })
+	return "http://" + srv.Addr().String(), h2cClient()
 }
