@@ -54,13 +54,13 @@ type Config struct {
 	// IdleTimeout closes a keep-alive HTTP/1.1 connection that sends no request (default 60s).
 	IdleTimeout time.Duration
 	// HandlerTimeout bounds the wait for work handed to the worker pool: a UseWorkerPool
-	// handler's response and, over HTTP/1.1, an upgrade decided off the loop
-	// (websocket.Handler.AuthorizeOffLoop). Past it the client gets 503 and, over
-	// HTTP/1.1, the connection closes; over HTTP/2 the stream gets the 503 and the
-	// connection serves on (a stream that waits for its handler does not count against
-	// BodyTimeout). The late answer is dropped and a NetHTTP handler's context cancelled
-	// (default 60s). The goroutine is not stopped: Go cannot, so a handler that may hang
-	// should bound its own waits.
+	// handler's response and an upgrade decided off the loop
+	// (websocket.Handler.AuthorizeOffLoop, over RFC 8441 too). Past it the client gets
+	// 503 and, over HTTP/1.1, the connection closes; over HTTP/2 the stream gets the 503
+	// and the connection serves on (a stream that waits for the server does not count
+	// against BodyTimeout). The late answer is dropped and a NetHTTP handler's context
+	// cancelled (default 60s). The goroutine is not stopped: Go cannot, so a handler that
+	// may hang should bound its own waits.
 	HandlerTimeout time.Duration
 	// MaxConns caps open connections; past it new ones are answered 503 and closed
 	// (default 0: no cap other than the process's file descriptor limit, which never

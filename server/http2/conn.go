@@ -315,9 +315,9 @@ func (h *h2Conn) armDeadline() {
 		h.c.SetDeadline(h.cfg.headerTimeout)
 	case len(h.streams) == 0 && h.blk.kind == blockNone:
 		h.c.SetDeadline(h.cfg.IdleTimeout)
-	case len(h.streams) == h.wsStreams && h.blk.kind == blockNone:
+	case len(h.streams) == h.wsStreams && h.awaiting == 0 && h.blk.kind == blockNone:
 		h.c.SetDeadline(0) // only WebSockets: each watches its own peer with pings
-	case len(h.streams) == h.wsStreams+h.awaiting && h.blk.kind == blockNone:
+	case h.awaiting > 0 && h.blk.kind == blockNone && h.onlyWaiting():
 		left, _ := h.handlerDeadline() // the rest wait for the server: HandlerTimeout
 		h.c.SetDeadline(left)
 	default:

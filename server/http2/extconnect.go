@@ -43,7 +43,8 @@ func (h *h2Conn) extendedConnect(s *h2Stream, head *h2.RequestHead, endStream bo
 	h.wsStreams++
 	h.c.SetMultiplexing(true)
 	if rej == server.ConnectDeferred {
-		return // decided on the worker pool: Decided answers, the stream waits meanwhile
+		h.handedOut(s) // decided on the worker pool: Decided answers, the stream waits meanwhile
+		return
 	}
 	h.acceptChild(s, ch, r, hdr)
 }
@@ -274,6 +275,7 @@ func (sc *streamCarrier) Decided(r *server.Request, out []byte, rej *server.Reje
 	if s == nil {
 		return
 	}
+	h.stopWaiting(s)
 	if rej != nil {
 		ch := h.detachChild(s) // an HTTP answer from here: the stream is no child's
 		ch.Reset(server.ErrStreamReset)

@@ -1,6 +1,7 @@
 package http2
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -17,23 +18,7 @@ import (
 func TestExtendedConnectAuthorizeOffLoop(t *testing.T) {
 	gate := make(chan struct{})
 	opened := make(chan string, 4)
-	s := wsServer(t, server.Config{}, Config{}, websocket.Handler{
-		AuthorizeOffLoop: true,
-		Authorize: func(r *server.Request) (any, *server.Rejection) {
-			user := string(r.Get("x-user"))
-			if user == "slow" || user == "gone" {
-				<-gate
-			}
-			if user == "mallory" {
-				return nil, &server.Rejection{Status: 401, Reason: "who are you?"}
-			}
-			return user, nil
-		},
-		OnOpen: func(c *websocket.Conn) {
-			v, _ := websocket.ValueOf[string](c)
-			opened <- v
-		},
-	}, nil)
+	s := gatedAuthServer(t, server.Config{}, gate, opened, "slow", "gone")
 	c := wsDial(t, s)
 	slow, err := c.Connecting("/ws", "x-user", "slow")
 	if err != nil {
@@ -80,4 +65,51 @@ func TestExtendedConnectAuthorizeOffLoop(t *testing.T) {
 		t.Fatalf("an extra OnOpen (%q)", v)
 	default:
 	}
+}
+
+// An extended CONNECT whose upgrade is decided on the worker pool is bounded by
+// HandlerTimeout, as an HTTP/1.1 upgrade decided there is: past it the stream gets 503,
+// the late decision is dropped (no OnOpen), and the connection serves on.
+func TestExtendedConnectDecisionOutlivesHandlerTimeout(t *testing.T) {
+	gate := make(chan struct{})
+	defer close(gate)
+	opened := make(chan string, 4)
+	s := gatedAuthServer(t, server.Config{HandlerTimeout: 300 * time.Millisecond}, gate, opened, "slow")
+	c := wsDial(t, s)
+	slow, err := c.Connecting("/ws", "x-user", "slow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = slow.SetDeadline(time.Now().Add(20 * time.Second))
+	if resp, err := slow.Response(); err != nil || resp.Status != 503 {
+		t.Fatalf("a decision that outlived HandlerTimeout: %v %v, want 503", resp, err)
+	}
+	other, obr := wsConnect(t, c, "x-user", "ann")
+	if v := <-opened; v != "ann" {
+		t.Fatalf("OnOpen value %q, want ann (the timed-out stream never opens)", v)
+	}
+	expectEcho(t, other, obr, []byte("the connection serves on"))
+}
+
+// gatedAuthServer serves WebSockets over HTTP/2 (and HTTP/1.1) whose Authorize runs on
+// the worker pool: the users named in waitFor wait for gate, "mallory" is refused 401
+// and anyone else is let in; OnOpen reports the user on opened.
+func gatedAuthServer(t *testing.T, cfg server.Config, gate <-chan struct{}, opened chan<- string, waitFor ...string) *server.Server {
+	return wsServer(t, cfg, Config{}, websocket.Handler{
+		AuthorizeOffLoop: true,
+		Authorize: func(r *server.Request) (any, *server.Rejection) {
+			user := string(r.Get("x-user"))
+			if slices.Contains(waitFor, user) {
+				<-gate
+			}
+			if user == "mallory" {
+				return nil, &server.Rejection{Status: 401, Reason: "who are you?"}
+			}
+			return user, nil
+		},
+		OnOpen: func(c *websocket.Conn) {
+			v, _ := websocket.ValueOf[string](c)
+			opened <- v
+		},
+	}, nil)
 }

@@ -3,10 +3,12 @@ package http2
 import (
 	"math"
 	"time"
+
+	"github.com/switchyard-dev/switchyard/server"
 )
 
-// A stream whose handler runs on the worker pool waits for the server, not for the
-// client, so it does not count toward the connection's progress timeout (BodyTimeout):
+// A stream whose handler runs on the worker pool (or whose extended CONNECT is being
+// decided there, RFC 8441) waits for the server, not for the client, so it does not count toward the connection's progress timeout (BodyTimeout):
 // a slow handler must not cost the client its connection. Each is bounded instead by
 // server.Config.HandlerTimeout from its hand-out, as an HTTP/1.1 request is: past it the
 // stream is answered 503, its handler is abandoned (a NetHTTP context is cancelled) and
@@ -17,7 +19,8 @@ var epoch = time.Now()
 
 func sinceEpoch() int64 { return int64(time.Since(epoch)) }
 
-// handedOut records that s's handler runs on the worker pool from now.
+// handedOut records that s's handler (or its upgrade's decision) runs on the worker pool
+// from now.
 func (h *h2Conn) handedOut(s *h2Stream) {
 	s.waitSince = max(sinceEpoch(), 1)
 	h.awaiting++
@@ -59,6 +62,9 @@ func (h *h2Conn) timeOutHandlers() bool {
 		if s.waitSince != 0 && time.Duration(now-s.waitSince) >= h.cfg.handlerTimeout {
 			h.stopWaiting(s)
 			h.c.AbandonOffLoop(s.id)
+			if s.car != nil { // an extended CONNECT whose upgrade was being decided
+				h.detachChild(s).Reset(server.ErrStreamReset)
+			}
 			h.answerText(s, 503, "the handler did not answer within the server's HandlerTimeout")
 			answered = true
 		}
@@ -68,4 +74,15 @@ func (h *h2Conn) timeOutHandlers() bool {
 	}
 	h.busy = false
 	return answered
+}
+
+// onlyWaiting reports whether every open stream waits for the server: a WebSocket's
+// (which watches its own peer) or one whose handler is out.
+func (h *h2Conn) onlyWaiting() bool {
+	for _, s := range h.streams {
+		if s.car == nil && s.waitSince == 0 {
+			return false
+		}
+	}
+	return true
 }
