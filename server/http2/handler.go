@@ -32,8 +32,14 @@ func (h *h2Conn) serveStream(s *h2Stream, head *h2.RequestHead, body []byte) {
 	h.c.Counters().Requests.Add(1)
 	scratch := h.u.scratch.Get(h.c)
 	h.fillRequest(&scratch.req, s.id, head, body)
-	if h.c.HandleOffLoop(&scratch.resp, &scratch.req, h) {
-		h.writeResponse(s, &scratch.resp)
+	h.dispatch(s, &scratch.resp, &scratch.req)
+}
+
+// dispatch answers r on s at once, or hands its handler to the worker pool (Answer sends
+// the response then).
+func (h *h2Conn) dispatch(s *h2Stream, w *server.ResponseWriter, r *server.Request) {
+	if h.c.HandleOffLoop(w, r, h) {
+		h.writeResponse(s, w)
 	} else {
 		h.handedOut(s)
 	}
@@ -51,18 +57,13 @@ func (h *h2Conn) Answer(r *server.Request, w *server.ResponseWriter) {
 	}
 }
 
-// serveUpgradeRequest answers the h2c upgrade request on stream 1 (RFC 7540 §3.2). r is
-// the HTTP/1.1 request, already marked as HTTP/2 stream 1 by Start.
+// serveUpgradeRequest answers the h2c upgrade request on stream 1 (RFC 7540 §3.2), as any
+// stream's request: a UseWorkerPool route's handler runs on the pool. r is the HTTP/1.1
+// request, already marked as HTTP/2 stream 1 by Start.
 func (h *h2Conn) serveUpgradeRequest(s *h2Stream, r *server.Request) {
 	s.isHead = string(r.Method) == "HEAD"
 	// Not counted in Stats.Requests: HTTP/1.1 counted it as the request it came as.
-	h.runHandler(s, r)
-}
-
-func (h *h2Conn) runHandler(s *h2Stream, hr *server.Request) {
-	w := &h.u.scratch.Get(h.c).resp
-	h.c.Handle(w, hr)
-	h.writeResponse(s, w)
+	h.dispatch(s, &h.u.scratch.Get(h.c).resp, r)
 }
 
 // answerText answers a stream with a server-generated status and text, without a handler.
