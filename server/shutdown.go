@@ -39,9 +39,16 @@ func (s *Server) shutdown(ctx context.Context) {
 		}
 		return
 	}
-	// New clients are refused from here on, while the open connections drain.
-	err := s.eng.CloseListeners()
+	// New clients are refused from here on, while the open connections drain: the drain
+	// starts once every loop has let go of the listener and it is closed.
+	closed, err := s.eng.CloseListeners()
 	err = errors.Join(err, s.ln.Close())
+	if closed != nil {
+		select {
+		case <-closed:
+		case <-ctx.Done():
+		}
+	}
 	if ctx.Err() == nil {
 		for _, l := range s.loopList() {
 			_ = l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {

@@ -166,20 +166,16 @@ func TestSharedListenerCloseListeners(t *testing.T) {
 	for _, ln := range eng.eng.listeners {
 		fds = append(fds, ln.fd)
 	}
-	if err := eng.CloseListeners(); err != nil {
+	done, err := eng.CloseListeners()
+	if err != nil {
 		t.Fatal(err)
 	}
-	// Every loop lets go of the listener on its own loop; the last one closes it.
-	deadline := time.Now().Add(5 * time.Second)
+	// Every loop lets go of the listener on its own loop; the last one closes it, and
+	// done says when.
+	<-done
 	for _, fd := range fds {
-		for {
-			if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == unix.EBADF {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the shared listener was not closed after CloseListeners")
-			}
-			time.Sleep(10 * time.Millisecond)
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != unix.EBADF {
+			t.Fatalf("the shared listener is still open once CloseListeners is done (%v)", err)
 		}
 	}
 	for _, c := range conns {
