@@ -58,7 +58,9 @@ func (s *Server) routeFor(r *Request) *Route {
 // Handle serves an HTTP request, whichever protocol carried it, with its route's HTTP
 // handler into w: a path without a route, or a route without an HTTP handler, gets 404
 // with a body that says which, and a method the path is not served with 405 with Allow.
-// HTTP/1.1 and HTTP/2 both dispatch through it. Loop only.
+// The handler runs here, on the loop, whatever the route's UseWorkerPool says: a
+// protocol that can answer later dispatches through HandleOffLoop, as HTTP/2 does.
+// Loop only.
 func (c *Conn) Handle(w *ResponseWriter, r *Request) { c.handle(c.srv.routeFor(r), w, r) }
 
 func (c *Conn) handle(route *Route, w *ResponseWriter, r *Request) {
