@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard-dev/switchyard/server/internal/gnet"
 	"github.com/switchyard-dev/switchyard/server/internal/servertest"
 )
 
@@ -22,20 +23,17 @@ func stopWheels(t *testing.T, s *Server) {
 	t.Helper()
 	for _, l := range s.loopList() {
 		done := make(chan struct{})
-		if err := l.Run(taskFunc(func() {
+		if err := l.Run(gnet.RunnableFunc(func(context.Context) error {
 			l.wheel.arm = func(int64) {}
 			l.timer.Stop() // a tick asked for earlier
 			close(done)
+			return nil
 		})); err != nil {
 			t.Fatal(err)
 		}
 		<-done
 	}
 }
-
-type taskFunc func()
-
-func (f taskFunc) Run(context.Context) error { f(); return nil }
 
 // TestReadingResumesWhenTheSocketTakesTheOutput: a keep-alive client pipelines requests
 // for responses larger than the send budget. Each response fills the budget, so the
