@@ -104,6 +104,15 @@ var validCases = []struct {
 		},
 	},
 	{
+		name: "HTTP/1.0 expectation ignored (RFC 9110 §10.1.1)",
+		in:   crlf("POST / HTTP/1.0\nContent-Length: 2\nExpect: 100-continue\n\n"),
+		want: wantReq{
+			method: "POST", target: "/", path: "/", minor: 0, contentLength: 2,
+			headers: []hdr{{"Content-Length", "2"}, {"Expect", "100-continue"}},
+			ids:     map[string]HeaderID{"Content-Length": HeaderContentLength, "Expect": HeaderExpect},
+		},
+	},
+	{
 		name: "HTTP/1.0 keeps alive only with keep-alive (RFC 9112 §9.3)",
 		in:   crlf("GET / HTTP/1.0\nConnection: Keep-Alive\n\n"),
 		want: wantReq{

@@ -48,7 +48,8 @@ func applySemantics(req *Request, lim *Limits) error {
 	if req.count[HeaderConnection] > 0 {
 		connectionOptions(req)
 	}
-	if req.count[HeaderExpect] > 0 {
+	// An HTTP/1.0 client may not know 1xx: its expectation is ignored (RFC 9110 §10.1.1).
+	if req.count[HeaderExpect] > 0 && req.ProtoMinor == 1 {
 		req.Expect100 = req.HasToken(HeaderExpect, "100-continue")
 	}
 	return nil

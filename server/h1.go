@@ -44,6 +44,7 @@ type h1State struct {
 	waiting int  // input length when a Content-Length body was last found incomplete
 	whole   int  // head and Content-Length body, once the body was found incomplete
 	started bool // the header timeout is running
+	sent100 bool // 100 Continue was sent for this request
 	// bodyFrom is the clock's nanoseconds when the body began (armBodyDeadline).
 	bodyFrom int64
 	start    time.Time
@@ -136,9 +137,7 @@ func (h *http1) Serve(c *Conn, in []byte) (int, error) {
 		st.buf = bytebufferpool.Get()
 		_, _ = st.buf.Write(in[:n])
 		st.chunked.Reset()
-		if req.Expect100 && len(in) == n {
-			c.WriteString(continue100)
-		}
+		h.continueIfWaiting(st, req, len(in) == n)
 		h.armBodyDeadline(st, 0)
 		m, err := h.readBody(st, in[n:])
 		return n + m, err
@@ -146,9 +145,7 @@ func (h *http1) Serve(c *Conn, in []byte) (int, error) {
 		// The body spans reads: it waits, unconsumed, in the core's accumulator (the
 		// parser refused a Content-Length above MaxBodyBytes), and the head is parsed
 		// again when more arrives.
-		if req.Expect100 && len(in) == n {
-			c.WriteString(continue100)
-		}
+		h.continueIfWaiting(st, req, len(in) == n)
 		st.headLen, st.whole, st.waiting = n, n+int(req.ContentLength), n
 		h.armBodyDeadline(st, 0)
 		h.bodyProgress(st, len(in))
@@ -158,6 +155,15 @@ func (h *http1) Serve(c *Conn, in []byte) (int, error) {
 		return end, h.dispatch(req, in[:n], in[n:end])
 	}
 	return n, h.dispatch(req, in[:n], nil)
+}
+
+// continueIfWaiting sends 100 Continue to a client that expects it before it sends the
+// body it owes, when none of the body came with the head (RFC 9110 §10.1.1).
+func (h *http1) continueIfWaiting(st *h1State, req *parser.Request, headOnly bool) {
+	if req.Expect100 && headOnly {
+		h.c.WriteString(continue100)
+		st.sent100 = true
+	}
 }
 
 // bodyProgress re-arms the body deadline when a read brought more of a waiting
@@ -362,9 +368,9 @@ func (h *http1) respond(req *parser.Request, status int, connOpt, raw, text stri
 	c.Commit(h.appendResponse(c.AppendBuffer(), req.KeepAlive, req.ProtoMinor, isHead(req.Method), connOpt, w))
 }
 
-// respondTyped answers a request with status, raw header lines and body of media type
-// ctype, keeping the connection if the request allows.
-func (h *http1) respondTyped(req *parser.Request, status int, raw, ctype, body string) {
+// respondTyped answers a request with status, connOpt, raw header lines and body of media
+// type ctype, keeping the connection if the request allows.
+func (h *http1) respondTyped(req *parser.Request, status int, connOpt, raw, ctype, body string) {
 	w := &h.c.loop.resp
 	w.Reset()
 	w.WriteHeader(status)
@@ -372,7 +378,7 @@ func (h *http1) respondTyped(req *parser.Request, status int, raw, ctype, body s
 	_, _ = w.WriteString(body)
 	w.raw = raw
 	c := h.c
-	c.Commit(h.appendResponse(c.AppendBuffer(), req.KeepAlive, req.ProtoMinor, isHead(req.Method), "", w))
+	c.Commit(h.appendResponse(c.AppendBuffer(), req.KeepAlive, req.ProtoMinor, isHead(req.Method), connOpt, w))
 }
 
 // reject answers a request that could not be read with its status and a body that says

@@ -2,6 +2,8 @@ package server
 
 import (
 	"bufio"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -90,19 +92,36 @@ func TestBodies(t *testing.T) {
 }
 
 // RFC 9110 §10.1.1: a server that will read the body answers Expect: 100-continue with 100
-// before the client sends it.
+// before the client sends it; an HTTP/1.0 client's expectation is ignored (and §15.2: no
+// 1xx goes to an HTTP/1.0 client).
 func TestExpectContinue(t *testing.T) {
 	s := startServer(t, Config{}, func(s *Server) { s.Route("", Route{HTTP: echoHandler}) })
-	c := dial(t, s)
-	br := bufio.NewReader(c)
-	write(t, c, "PUT /up HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
-	if got := readN(t, br, len(continue100)); got != continue100 {
-		t.Fatalf("want 100 Continue first, got %q", got)
+	cases := []struct {
+		name, head, want string
+	}{
+		{"HTTP/1.1 gets 100 first", "PUT /up HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n", continue100},
+		{"HTTP/1.0 gets none", "PUT /up HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n", ""},
 	}
-	write(t, c, "ok")
-	_, body := readResponse(t, br, "PUT")
-	if body != "PUT /up ok" {
-		t.Fatalf("got %q", body)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, s)
+			br := bufio.NewReader(c)
+			write(t, c, tc.head)
+			if tc.want != "" {
+				if got := readN(t, br, len(tc.want)); got != tc.want {
+					t.Fatalf("want 100 Continue first, got %q", got)
+				}
+			} else {
+				// The body follows later, as from a client that does not wait for a 100,
+				// so that the server has the head alone when it decides.
+				time.Sleep(50 * time.Millisecond)
+			}
+			write(t, c, "ok")
+			resp, body := readResponse(t, br, "PUT")
+			if resp.StatusCode != 200 || body != "PUT /up ok" {
+				t.Fatalf("got %d %q", resp.StatusCode, body)
+			}
+		})
 	}
 }
 
@@ -251,4 +270,49 @@ func TestCloseWaitsForQueuedResponsesToBeRead(t *testing.T) {
 		}
 	}
 	expectClosed(t, br)
+}
+
+// RFC 9112 §3.2.2: with an absolute-form target the server ignores Host and takes the
+// target's authority; otherwise Request.Host is Host's value.
+func TestRequestHost(t *testing.T) {
+	s := startServer(t, Config{}, func(s *Server) {
+		s.Route("/h", Route{HTTP: func(w *ResponseWriter, r *Request) { _, _ = w.Write(r.Host) }})
+		s.Route("/nethttp", NetHTTPRoute(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, r.Host+" "+r.URL.Host)
+		})))
+	})
+	cases := []struct {
+		name, req, want string
+	}{
+		{"origin form", "GET /h HTTP/1.1\r\nHost: b.example\r\n\r\n", "b.example"},
+		{"absolute form", "GET http://a.example/h HTTP/1.1\r\nHost: b.example\r\n\r\n", "a.example"},
+		{"absolute form to NetHTTP", "GET http://a.example/nethttp HTTP/1.1\r\nHost: b.example\r\n\r\n", "a.example a.example"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, s)
+			write(t, c, tc.req)
+			if resp, body := readResponse(t, bufio.NewReader(c), "GET"); resp.StatusCode != 200 || body != tc.want {
+				t.Fatalf("got %d %q, want %q", resp.StatusCode, body, tc.want)
+			}
+		})
+	}
+}
+
+// RFC 9110 §15.2: 1xx responses are interim. A handler's 1xx status is not sent as its
+// response, which would leave the request without a final one and pair every later
+// response on the connection with the wrong request.
+func TestHandlerInterimStatusIgnored(t *testing.T) {
+	s := startServer(t, Config{}, func(s *Server) {
+		s.Route("/hints", Route{HTTP: func(w *ResponseWriter, r *Request) { w.WriteHeader(103); _, _ = w.WriteString("first") }})
+		s.Route("/second", Route{HTTP: okHandler("second")})
+	})
+	c := dial(t, s)
+	br := bufio.NewReader(c)
+	write(t, c, "GET /hints HTTP/1.1\r\nHost: x\r\n\r\nGET /second HTTP/1.1\r\nHost: x\r\n\r\n")
+	for _, want := range []string{"first", "second"} {
+		if resp, body := readResponse(t, br, "GET"); resp.StatusCode != 200 || body != want {
+			t.Fatalf("got %d %q, want 200 %q", resp.StatusCode, body, want)
+		}
+	}
 }

@@ -66,8 +66,11 @@ type testUpgrader struct{ token string }
 func (u testUpgrader) Token() string { return u.token }
 
 func (u testUpgrader) Upgrade(c *Conn, r *Request, hdr []byte) (Protocol, []byte, *Rejection) {
-	if string(r.Get("X-Refuse")) == "yes" {
+	switch string(r.Get("X-Refuse")) {
+	case "yes":
 		return nil, hdr, &Rejection{Status: 400, Header: "X-Why: test\r\n", Reason: "refused by the test upgrader"}
+	case "426":
+		return nil, hdr, &Rejection{Status: 426, Reason: "wants another version"}
 	}
 	if string(r.Get("X-Decline")) == "yes" {
 		return nil, hdr, Decline

@@ -16,7 +16,7 @@ type Request struct {
 	Target []byte // the request-target as sent (origin-form: path and query)
 	Path   []byte
 	Query  []byte // after '?', without it
-	Host   []byte // Host, or :authority over HTTP/2
+	Host   []byte // the authority: an absolute-form target's, else Host; :authority over HTTP/2
 	// ProtoMajor and ProtoMinor are 1 and 0 or 1 for HTTP/1.x, 2 and 0 for HTTP/2.
 	ProtoMajor, ProtoMinor int
 	Header                 []Header
@@ -79,7 +79,7 @@ func (r *Request) AsHTTP2(id uint32) {
 func (r *Request) fromHTTP1(c *Conn, pr *parser.Request, body []byte) {
 	*r = Request{
 		Method: pr.Method, Target: pr.Target, Path: pr.Path, Query: pr.Query,
-		Host:       pr.Get(parser.HeaderHost),
+		Host:       pr.Authority, // the target's authority over Host (RFC 9112 §3.2.2)
 		ProtoMajor: 1, ProtoMinor: pr.ProtoMinor,
 		Header: pr.Headers, Body: body,
 		conn: c, peer: c, h1: pr,

@@ -68,9 +68,10 @@ func (w *ResponseWriter) HeaderBytes(name string, value []byte) {
 	w.fields = append(w.fields, field{start, mid, len(w.hbuf)})
 }
 
-// WriteHeader sets the status code (default 200).
+// WriteHeader sets the status code (default 200). Informational statuses (1xx) are
+// ignored: the response is the final one, and the server sends its own interim ones.
 func (w *ResponseWriter) WriteHeader(status int) {
-	if status >= 100 && status <= 999 {
+	if status >= 200 && status <= 999 {
 		w.status = status
 	}
 }

@@ -50,7 +50,7 @@ func (h *http1) negotiate(route *Route, hr *Request) outcome {
 				return deferred
 			}
 			if rej != nil {
-				h.answerRejection(req, rej)
+				h.answerRejection(req, u, rej)
 				return answered
 			}
 			h.switchTo(u, p, hdr, hr)
@@ -67,7 +67,7 @@ func (h *http1) negotiate(route *Route, hr *Request) outcome {
 // switchTo sends 101 and installs p; the rest of the input goes to p right away.
 func (h *http1) switchTo(u Upgrader, p Protocol, hdr []byte, hr *Request) {
 	c := h.c
-	c.Commit(appendSwitching(c.AppendBuffer(), u.Token(), hdr))
+	c.Commit(appendSwitching(c.AppendBuffer(), hr.h1.Expect100 && (h.st == nil || !h.st.sent100), u.Token(), hdr))
 	c.loop.stats.outcome(101, u.Token())
 	if h.st != nil && !h.st.start.IsZero() {
 		c.loop.stats.handshakes.observe(time.Since(h.st.start))
@@ -91,6 +91,22 @@ func (s *Server) upgraderFor(route *Route, token []byte) Upgrader {
 	return nil
 }
 
+// acceptedUpgrades lists, for a 426, the route's protocols or, on a route that has none
+// of its own (one that requires the server-wide h2c, say), the server-wide ones. A route
+// with its own does not list the server-wide ones: they switch the connection, but its
+// request would then find no handler.
+func (s *Server) acceptedUpgrades(route *Route) string {
+	us := route.Upgraders
+	if len(us) == 0 {
+		us = s.global
+	}
+	list := make([]string, len(us))
+	for i, u := range us {
+		list[i] = u.Token()
+	}
+	return strings.Join(list, ", ")
+}
+
 // protocolMatches compares an upgrader's token with a client's protocol: names
 // case-insensitively, versions only when the upgrader names one (RFC 9110 §7.8).
 func protocolMatches(want string, got []byte) bool {
@@ -102,12 +118,21 @@ func protocolMatches(want string, got []byte) bool {
 	return !hasVersion || parser.EqualFold(version, wantVersion)
 }
 
-// answerRejection sends an upgrader's refusal; the connection stays usable.
-func (h *http1) answerRejection(req *parser.Request, rej *Rejection) {
+// answerRejection sends u's refusal; the connection stays usable. A 426 names the
+// protocol it wants in Upgrade, with Connection: Upgrade (RFC 9110 §15.5.22), unless the
+// upgrader's header lines already do.
+func (h *http1) answerRejection(req *parser.Request, u Upgrader, rej *Rejection) {
+	connOpt, raw := "", rej.Header
+	if rej.Status == 426 && u != nil {
+		connOpt = "Upgrade"
+		if !hasHeaderLine(raw, "Upgrade") {
+			raw = "Upgrade: " + u.Token() + "\r\n" + raw
+		}
+	}
 	if rej.ContentType == "" {
-		h.respond(req, rej.Status, "", rej.Header, rej.Reason)
+		h.respond(req, rej.Status, connOpt, raw, rej.Reason)
 	} else {
-		h.respondTyped(req, rej.Status, rej.Header, rej.ContentType, rej.Reason)
+		h.respondTyped(req, rej.Status, connOpt, raw, rej.ContentType, rej.Reason)
 	}
 	kind := rej.Kind
 	if kind == "" {
@@ -117,18 +142,22 @@ func (h *http1) answerRejection(req *parser.Request, rej *Rejection) {
 	h.c.LogRefusal(rej.Status, rej.Reason)
 }
 
-// answer426 tells a plain request that the route requires an upgrade, listing the route's
-// protocols in preference order, and says in the body what was missing.
-func (h *http1) answer426(route *Route, req *parser.Request) {
-	var list strings.Builder
-	for i, u := range route.Upgraders {
-		if i > 0 {
-			list.WriteString(", ")
+// hasHeaderLine reports whether raw, header lines each ending in CRLF, has one named name.
+func hasHeaderLine(raw, name string) bool {
+	for line := range strings.SplitSeq(raw, "\r\n") {
+		if n, _, ok := strings.Cut(line, ":"); ok && strings.EqualFold(strings.TrimSpace(n), name) {
+			return true
 		}
-		list.WriteString(u.Token())
 	}
-	kind, reason := diagnose426(list.String(), req)
-	h.respond(req, 426, "Upgrade", "Upgrade: "+list.String()+"\r\n", reason)
+	return false
+}
+
+// answer426 tells a plain request that the route requires an upgrade, listing what it
+// accepts in preference order, and says in the body what was missing.
+func (h *http1) answer426(route *Route, req *parser.Request) {
+	list := h.c.srv.acceptedUpgrades(route)
+	kind, reason := diagnose426(list, req)
+	h.respond(req, 426, "Upgrade", "Upgrade: "+list+"\r\n", reason)
 	h.c.loop.stats.outcome(426, kind)
 	h.c.LogRefusal(426, reason)
 }

@@ -141,11 +141,85 @@ func TestUpgradeNobodyTakesIsServedOverHTTP1(t *testing.T) {
 
 func TestUpgraderRejectionIsAnswered(t *testing.T) {
 	s := upgradeServer(t)
-	c := dial(t, s)
-	br := bufio.NewReader(c)
-	write(t, c, "GET /required HTTP/1.1\r\nHost: x\r\nUpgrade: foo\r\nConnection: upgrade\r\nX-Refuse: yes\r\n\r\n")
-	resp, body := readResponse(t, br, "GET")
-	if resp.StatusCode != 400 || resp.Header.Get("X-Why") != "test" || !strings.Contains(body, "refused by the test upgrader") {
-		t.Fatalf("got %d %v %q", resp.StatusCode, resp.Header, body)
+	cases := []struct {
+		name, refuse, header, value, bodyHas string
+		status                               int
+	}{
+		{"with the upgrader's header lines", "yes", "X-Why", "test", "refused by the test upgrader", 400},
+		// RFC 9110 §15.5.22: a 426 names the protocol it wants, whoever refused.
+		{"a 426 names the upgrader's protocol", "426", "Upgrade", "foo", "wants another version", 426},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, s)
+			write(t, c, "GET /required HTTP/1.1\r\nHost: x\r\nUpgrade: foo\r\nConnection: upgrade\r\nX-Refuse: "+tc.refuse+"\r\n\r\n")
+			var raw strings.Builder
+			resp, body := readResponse(t, bufio.NewReader(io.TeeReader(c, &raw)), "GET")
+			if resp.StatusCode != tc.status || resp.Header.Get(tc.header) != tc.value || !strings.Contains(body, tc.bodyHas) {
+				t.Fatalf("got %d %v %q", resp.StatusCode, resp.Header, body)
+			}
+			if upgradeOpt := strings.Contains(raw.String(), "\r\nConnection: Upgrade"); upgradeOpt != (tc.status == 426) {
+				t.Fatalf("Connection: Upgrade %v on a %d:\n%s", upgradeOpt, tc.status, raw.String())
+			}
+		})
+	}
+}
+
+// RFC 9110 §15.5.22: the 426 of a route that requires an upgrade lists its protocols; a
+// route that has none of its own relies on the server-wide ones (Server.Upgrade), and its
+// 426 lists those.
+func Test426ListsServerWideUpgraders(t *testing.T) {
+	s := startServer(t, Config{}, func(s *Server) {
+		s.Upgrade(testUpgrader{"baz"})
+		s.Upgrade(testUpgrader{"qux"})
+		s.Route("/only", Route{RequireUpgrade: true, HTTP: okHandler("plain")})
+		s.Route("/own", Route{RequireUpgrade: true, HTTP: okHandler("plain"), Upgraders: []Upgrader{testUpgrader{"foo"}}})
+	})
+	cases := []struct{ path, want string }{{"/only", "baz, qux"}, {"/own", "foo"}}
+	for _, tc := range cases {
+		t.Run(tc.path, func(t *testing.T) {
+			c := dial(t, s)
+			br := bufio.NewReader(c)
+			write(t, c, "GET "+tc.path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+			resp, body := readResponse(t, br, "GET")
+			if resp.StatusCode != 426 || resp.Header.Get("Upgrade") != tc.want || !strings.Contains(body, "speaks "+tc.want+",") {
+				t.Fatalf("got %d, Upgrade %q, body %q; want 426 listing %s", resp.StatusCode, resp.Header.Get("Upgrade"), body, tc.want)
+			}
+			write(t, c, "GET "+tc.path+" HTTP/1.1\r\nHost: x\r\nUpgrade: "+firstToken(tc.want)+"\r\nConnection: upgrade\r\n\r\n")
+			if resp, _ := readResponse(t, br, "GET"); resp.StatusCode != 101 {
+				t.Fatalf("Upgrade: %s got %d, want 101", firstToken(tc.want), resp.StatusCode)
+			}
+		})
+	}
+}
+
+// RFC 9110 §7.8: with Upgrade and Expect: 100-continue, the server sends 100 before 101,
+// once, whether the body came with the head or after the 100.
+func TestUpgradeWithExpectContinue(t *testing.T) {
+	s := upgradeServer(t)
+	head := "POST /required HTTP/1.1\r\nHost: x\r\nUpgrade: foo\r\nConnection: upgrade\r\nExpect: 100-continue\r\n"
+	cases := []struct {
+		name, first, later string
+	}{
+		{"no body", head + "Content-Length: 0\r\n\r\n", ""},
+		{"the body with the head", head + "Content-Length: 2\r\n\r\nok", ""},
+		{"the body after the 100", head + "Content-Length: 2\r\n\r\n", "ok"},
+		{"a chunked body after the 100", head + "Transfer-Encoding: chunked\r\n\r\n", "2\r\nok\r\n0\r\n\r\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, s)
+			br := bufio.NewReader(c)
+			write(t, c, tc.first)
+			if got := readN(t, br, len(continue100)); got != continue100 {
+				t.Fatalf("want 100 Continue first, got %q", got)
+			}
+			if tc.later != "" {
+				write(t, c, tc.later)
+			}
+			if got := readN(t, br, len("HTTP/1.1 101 ")); got != "HTTP/1.1 101 " {
+				t.Fatalf("after the 100: %q, want the 101", got)
+			}
+		})
 	}
 }

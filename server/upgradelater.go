@@ -46,8 +46,10 @@ type laterJob struct {
 	decide UpgradeDecision
 	start  time.Time
 	hdr    []byte
-	p      Protocol
-	rej    *Rejection
+	// sent100 says 100 Continue went out for the request; the 101 needs one before it.
+	sent100 bool
+	p       Protocol
+	rej     *Rejection
 }
 
 var laterJobs = sync.Pool{New: func() any { return new(laterJob) }}
@@ -60,7 +62,7 @@ func (h *http1) upgradeOffLoop(req *parser.Request, head, body []byte) error {
 	h.later = nil
 	job.h = h
 	if st := h.st; st != nil {
-		job.start = st.start
+		job.start, job.sent100 = st.start, st.sent100
 	}
 	job.fill(c, c.loop.hreq.match, head, body)
 	if err := c.srv.pool.Submit(job.work); err != nil {
@@ -100,7 +102,7 @@ func (job *laterJob) Run(context.Context) error {
 	rej := job.rej
 	switch {
 	case rej == nil && job.p != nil:
-		c.Commit(appendSwitching(c.AppendBuffer(), job.u.Token(), job.hdr))
+		c.Commit(appendSwitching(c.AppendBuffer(), job.req.Expect100 && !job.sent100, job.u.Token(), job.hdr))
 		c.loop.stats.outcome(101, job.u.Token())
 		if !job.start.IsZero() {
 			c.loop.stats.handshakes.observe(time.Since(job.start))
@@ -113,7 +115,7 @@ func (job *laterJob) Run(context.Context) error {
 		if job.req.Method == nil { // the request could not be parsed again
 			job.req.ProtoMinor = 1
 		}
-		h.answerRejection(&job.req, rej)
+		h.answerRejection(&job.req, job.u, rej)
 		if !h.keepAlive(&job.req) {
 			c.Close()
 		} else {
@@ -139,8 +141,12 @@ func (job *laterJob) release() {
 }
 
 // appendSwitching appends the 101 that switches to the protocol named token, with the
-// upgrader's extra header lines.
-func appendSwitching(b []byte, token string, hdr []byte) []byte {
+// upgrader's extra header lines, after the 100 Continue a request that expected one and
+// has not had it is owed first (RFC 9110 §7.8).
+func appendSwitching(b []byte, owes100 bool, token string, hdr []byte) []byte {
+	if owes100 {
+		b = append(b, continue100...)
+	}
 	b = append(b, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: "...)
 	b = append(b, token...)
 	b = append(b, "\r\nConnection: Upgrade\r\n"...)

@@ -18,7 +18,7 @@ var ErrBadHandshake = errors.New("switchyard: not a valid WebSocket handshake (a
 
 // errWSUpgrade answers a request that does not ask for the WebSocket upgrade, as a
 // WebSocket route of switchyard's own does (426, RFC 9110 §15.5.22).
-var errWSUpgrade = &server.Rejection{Status: 426, Header: "Upgrade: websocket\r\nConnection: Upgrade\r\n",
+var errWSUpgrade = &server.Rejection{Status: 426,
 	Reason: "WebSocket handshake: the request must carry Upgrade: websocket and Connection: upgrade (RFC 6455 §4.2.1); a proxy may have removed them."}
 
 // Handoff lets a program that keeps its net/http server serve its WebSockets on srv's
@@ -77,12 +77,17 @@ func checkHandshake(r *http.Request) *server.Rejection {
 	return nil
 }
 
-// answer writes rej through net/http: its status, header lines and body.
+// answer writes rej through net/http: its status, header lines and body; a 426 names
+// the protocol it wants, as the server's own 426s do (RFC 9110 §15.5.22).
 func answer(w http.ResponseWriter, rej *server.Rejection) {
 	for _, line := range strings.Split(rej.Header, "\r\n") {
 		if name, value, ok := strings.Cut(line, ":"); ok {
 			w.Header().Add(strings.TrimSpace(name), strings.TrimSpace(value))
 		}
+	}
+	if rej.Status == http.StatusUpgradeRequired {
+		w.Header().Set("Upgrade", "websocket")
+		w.Header().Set("Connection", "Upgrade")
 	}
 	body := rej.Reason
 	if rej.ContentType == "" {

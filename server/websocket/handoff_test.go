@@ -141,6 +141,9 @@ func TestHandoffRefusesBadHandshakes(t *testing.T) {
 			if resp.StatusCode != tc.status || !strings.Contains(body, tc.body) {
 				t.Fatalf("got %d %q, want %d with %q", resp.StatusCode, body, tc.status, tc.body)
 			}
+			if tc.status == 426 && (resp.Header.Get("Upgrade") != "websocket" || resp.Header.Get("Connection") != "Upgrade") {
+				t.Fatalf("426 without Upgrade: websocket and Connection: Upgrade (RFC 9110 §15.5.22): %v", resp.Header)
+			}
 		})
 	}
 	p.returned.Wait()

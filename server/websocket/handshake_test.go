@@ -53,8 +53,9 @@ func TestHandshakeRejections(t *testing.T) {
 			if resp.StatusCode != tc.status || !strings.Contains(body, tc.bodyHas) {
 				t.Fatalf("got %d %q", resp.StatusCode, body)
 			}
-			if tc.status == 426 && resp.Header.Get("Sec-WebSocket-Version") != "13" {
-				t.Fatalf("426 must carry Sec-WebSocket-Version: 13")
+			if tc.status == 426 && (resp.Header.Get("Sec-WebSocket-Version") != "13" ||
+				resp.Header.Get("Upgrade") != "websocket" || resp.Header.Get("Connection") != "Upgrade") {
+				t.Fatalf("426 must carry Sec-WebSocket-Version: 13, Upgrade: websocket and Connection: Upgrade (RFC 9110 §15.5.22): %v", resp.Header)
 			}
 		})
 	}
