@@ -110,9 +110,10 @@ func (d *duration) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// defaultRoutes are the standalone routes: GET / and the /echo endpoint.
+// defaultRoutes are the standalone routes: / (exactly: other paths get 404) and the
+// /echo endpoint.
 var defaultRoutes = []routeConfig{
-	{Path: "/", Kind: "text", Text: rootText},
+	{Path: "/{$}", Kind: "text", Text: rootText},
 	{Path: "/echo", Kind: "echo"},
 }
 

@@ -108,6 +108,41 @@ func TestConfiguredRoutesServe(t *testing.T) {
 	}
 }
 
+// The default routes are what README.md's table says: / (that path only) answers with a
+// short text, /echo requires an upgrade, and other paths get 404.
+func TestDefaultRoutes(t *testing.T) {
+	srv := serveArgs(t)
+	cases := []struct {
+		req, bodyHas string
+		status       int
+	}{
+		{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", rootText, 200},
+		{"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n", "no Upgrade header", 426},
+		{"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", "", 404},
+		{"GET /echo/more HTTP/1.1\r\nHost: x\r\n\r\n", "", 404},
+	}
+	for _, tc := range cases {
+		t.Run(tc.req[:strings.Index(tc.req, " HTTP")], func(t *testing.T) {
+			c, err := net.Dial("tcp", srv.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(time.Minute)) // only a hang meets it
+			_, _ = c.Write([]byte(tc.req))
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sb strings.Builder
+			_, _ = bufio.NewReader(resp.Body).WriteTo(&sb)
+			if resp.StatusCode != tc.status || !strings.Contains(sb.String(), tc.bodyHas) {
+				t.Fatalf("got %d %q, want %d with %q", resp.StatusCode, sb.String(), tc.status, tc.bodyHas)
+			}
+		})
+	}
+}
+
 // serveArgs runs `switchyard serve` with args on a loopback port for the test's duration.
 func serveArgs(t *testing.T, args ...string) *server.Server {
 	t.Helper()

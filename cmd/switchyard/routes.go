@@ -12,8 +12,8 @@ import (
 
 const rootText = "switchyard: HTTP/1.1 and HTTP/2 (h2c) here; WebSocket echo at /echo\n"
 
-// installRoutes sets up the configured routes (by default: GET / answers 200 with a short
-// text; /echo requires an upgrade over HTTP/1.1 (426 otherwise) and echoes WebSocket
+// installRoutes sets up the configured routes (by default: / answers 200 with a short
+// text, other paths but /echo 404; /echo requires an upgrade over HTTP/1.1 (426 otherwise) and echoes WebSocket
 // messages, or over HTTP/2 the request body) and HTTP/2 on every route, by h2c upgrade and
 // prior knowledge. The client's Upgrade order picks between websocket and h2c.
 //
