@@ -269,7 +269,11 @@ func (h *http1) dispatch(req *parser.Request, head, body []byte) error {
 	}
 	if route.UseWorkerPool && route.HTTP != nil {
 		h.submit(route.HTTP, &hr.match, req, head, body)
-		return h.endRequest(req)
+		if h.busy { // the job answers, and closes a connection the request ends (poolJob.Run)
+			h.release()
+			return nil
+		}
+		return h.endRequest(req) // the pool was full: answered 503
 	}
 	w := &c.loop.resp
 	c.srv.handle(route, w, hr)
@@ -311,10 +315,12 @@ func (h *http1) appendResponse(b []byte, keepAlive bool, minor int, head bool, c
 	s := h.c.srv
 	status := w.Status()
 	b = appendStatusLine(b, status)
-	b = append(b, "Date: "...)
-	b = append(b, s.clock.dateHeader()...)
-	b = append(b, "\r\n"...)
-	if name := s.cfg.ServerName; name != "" {
+	if !w.SetsDate() {
+		b = append(b, "Date: "...)
+		b = append(b, s.clock.dateHeader()...)
+		b = append(b, "\r\n"...)
+	}
+	if name := s.cfg.ServerName; name != "" && !w.SetsServer() {
 		b = append(b, "Server: "...)
 		b = append(b, name...)
 		b = append(b, "\r\n"...)
@@ -343,9 +349,9 @@ func (h *http1) appendResponse(b []byte, keepAlive bool, minor int, head bool, c
 		b = append(b, "\r\n"...)
 	}
 	b = append(b, w.raw...)
-	if !bodyless(status) {
+	if n := w.ContentLength(head); !bodyless(status) && n >= 0 {
 		b = append(b, "Content-Length: "...)
-		b = strconv.AppendInt(b, w.ContentLength(head), 10)
+		b = strconv.AppendInt(b, n, 10)
 		b = append(b, "\r\n"...)
 	}
 	b = append(b, "\r\n"...)

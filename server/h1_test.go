@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -125,39 +126,48 @@ func TestExpectContinue(t *testing.T) {
 	}
 }
 
-// RFC 9112 §9.3: HTTP/1.0 closes unless keep-alive is asked for; Connection: close closes.
+// RFC 9112 §9.3: HTTP/1.0 closes unless keep-alive is asked for; Connection: close closes,
+// after the response, whether the handler ran on the loop or on the worker pool (NetHTTP
+// included).
 func TestConnectionPersistence(t *testing.T) {
-	s := startServer(t, Config{}, func(s *Server) { s.Route("", Route{HTTP: okHandler("x")}) })
+	s := startServer(t, Config{}, func(s *Server) {
+		s.Route("/", Route{HTTP: okHandler("x")})
+		s.Route("/pool", Route{HTTP: okHandler("x"), UseWorkerPool: true})
+		s.Route("/nethttp", NetHTTPRoute(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "x") })))
+	})
 	cases := []struct {
 		name, req string
 		keep      bool
 	}{
-		{"HTTP/1.1 persists by default", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", true},
-		{"HTTP/1.1 Connection: close", "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", false},
-		{"HTTP/1.0 closes by default", "GET / HTTP/1.0\r\n\r\n", false},
-		{"HTTP/1.0 keep-alive", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", true},
+		{"HTTP/1.1 persists by default", "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", true},
+		{"HTTP/1.1 Connection: close", "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", false},
+		{"HTTP/1.0 closes by default", "GET %s HTTP/1.0\r\n\r\n", false},
+		{"HTTP/1.0 keep-alive", "GET %s HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", true},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			c := dial(t, s)
-			br := bufio.NewReader(c)
-			write(t, c, tc.req)
-			resp, _ := readResponse(t, br, "GET")
-			if resp.StatusCode != 200 {
-				t.Fatalf("status %d", resp.StatusCode)
-			}
-			if tc.keep {
-				write(t, c, tc.req)
-				if resp, _ := readResponse(t, br, "GET"); resp.StatusCode != 200 {
-					t.Fatalf("second request: %d", resp.StatusCode)
+	for _, path := range []string{"/", "/pool", "/nethttp"} {
+		for _, tc := range cases {
+			t.Run(path+"/"+tc.name, func(t *testing.T) {
+				c := dial(t, s)
+				br := bufio.NewReader(c)
+				req := fmt.Sprintf(tc.req, path)
+				write(t, c, req)
+				resp, body := readResponse(t, br, "GET")
+				if resp.StatusCode != 200 || body != "x" {
+					t.Fatalf("got %d %q", resp.StatusCode, body)
 				}
-				return
-			}
-			if !resp.Close {
-				t.Fatalf("response should say Connection: close")
-			}
-			expectClosed(t, br)
-		})
+				if tc.keep {
+					write(t, c, req)
+					if resp, _ := readResponse(t, br, "GET"); resp.StatusCode != 200 {
+						t.Fatalf("second request: %d", resp.StatusCode)
+					}
+					return
+				}
+				if !resp.Close {
+					t.Fatalf("response should say Connection: close")
+				}
+				expectClosed(t, br)
+			})
+		}
 	}
 }
 

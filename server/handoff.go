@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/valyala/bytebufferpool"
+	"golang.org/x/net/http/httpguts"
 )
 
 // Errors of Adopt and Handoff.
@@ -24,6 +25,11 @@ var (
 	// ErrHandoffBody: the request has a body, which net/http would have to read first.
 	// Upgrades have none.
 	ErrHandoffBody = errors.New("switchyard: cannot hand off a request with a body")
+	// ErrHandoffHeader: the request, as the handler left it, has a method, target, Host or
+	// header field that is not valid HTTP (a CR or LF a middleware copied into a header
+	// value, say). The loop parses the request again from its fields, where such a byte
+	// would end the request early and smuggle what follows in as another one.
+	ErrHandoffHeader = errors.New("switchyard: cannot hand off a request whose method, target, Host or header fields are not valid HTTP")
 	// ErrNotHijackable: the http.ResponseWriter cannot be hijacked (an HTTP/2 request, or
 	// a middleware's wrapper that hides http.Hijacker).
 	ErrNotHijackable = errors.New("switchyard: the http.ResponseWriter cannot be hijacked (HTTP/2, or a wrapper without Hijack)")
@@ -110,8 +116,8 @@ func isTLSConn(c net.Conn) bool {
 // on the net/http server holds nothing for the connection: its handler returns, and with
 // it the goroutine; the hijacked descriptor is closed and the loop serves its duplicate.
 //
-// When Handoff fails before hijacking (ErrHandoffTLS, ErrHandoffBody, ErrNotHijackable,
-// ErrNotServing) nothing has been written to w: the caller still answers. A request that
+// When Handoff fails before hijacking (ErrHandoffTLS, ErrHandoffBody, ErrHandoffHeader,
+// ErrNotHijackable, ErrNotServing) nothing has been written to w: the caller still answers. A request that
 // comes while Serve is still starting waits for Ready. After the
 // hijack, a failure closes the connection. websocket.Handoff checks a WebSocket handshake
 // first and answers a bad one through w. Call it from the net/http handler, on HTTP/1.1
@@ -125,6 +131,9 @@ func (s *Server) Handoff(w http.ResponseWriter, r *http.Request) error {
 	}
 	if r.ProtoMajor != 1 {
 		return ErrNotHijackable
+	}
+	if !validHandoffHead(r) {
+		return ErrHandoffHeader
 	}
 	select { // a program may start net/http and Serve together: wait for the loops
 	case <-s.running:
@@ -145,6 +154,30 @@ func (s *Server) Handoff(w http.ResponseWriter, r *http.Request) error {
 	buf.B = appendRequestHead(buf.B[:0], r)
 	buf.B = appendBuffered(buf.B, brw.Reader)
 	return s.Adopt(conn, buf.B)
+}
+
+// validHandoffHead reports whether appendRequestHead can write r's head back as the one
+// request it is: a handler or middleware may have put anything in r's fields.
+func validHandoffHead(r *http.Request) bool {
+	if !httpguts.ValidHeaderFieldName(r.Method) || r.RequestURI == "" || !httpguts.ValidHostHeader(r.Host) {
+		return false
+	}
+	for i := 0; i < len(r.RequestURI); i++ {
+		if b := r.RequestURI[i]; b <= ' ' || b == 0x7f {
+			return false
+		}
+	}
+	for name, values := range r.Header {
+		if !httpguts.ValidHeaderFieldName(name) {
+			return false
+		}
+		for _, v := range values {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // appendRequestHead serialises r's head again as HTTP/1.1: net/http has parsed it, and the

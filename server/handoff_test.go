@@ -143,3 +143,46 @@ func TestHandoffPlainRequests(t *testing.T) {
 		t.Fatalf("with a body: %v, status %d", err, resp.StatusCode)
 	}
 }
+
+// TestHandoffRefusesAnInvalidHead: the loop parses a handed-off request again from the
+// fields of the *http.Request, which a middleware may have set to anything. A CR LF in a
+// header value (here copied from the query) would end the request there and smuggle what
+// follows in as a second request that net/http never saw; Handoff refuses such a request
+// before the hijack, and net/http answers it.
+func TestHandoffRefusesAnInvalidHead(t *testing.T) {
+	s := startServer(t, Config{}, func(s *Server) { s.Route("/", Route{HTTP: echoHandler}) })
+	errs := make(chan error, 1)
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if name := r.URL.Query().Get("name"); name != "" {
+			r.Header.Set("X-Client-Name", name) // a middleware passes it on
+		}
+		if field := r.URL.Query().Get("field"); field != "" {
+			r.Header[field] = []string{"v"}
+		}
+		err := s.Handoff(w, r)
+		errs <- err
+		if err != nil {
+			http.Error(w, "net/http: "+err.Error(), http.StatusConflict)
+		}
+	}))
+	defer web.Close()
+	cases := []struct{ name, query string }{
+		{"CR LF in a header value", "name=bob%0d%0a%0d%0aDELETE%20/admin%20HTTP/1.1%0d%0aHost:%20x"},
+		{"a header name that is not a token", "field=X%20Y"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", web.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			write(t, c, "GET /first?"+tc.query+" HTTP/1.1\r\nHost: x\r\n\r\n")
+			br := bufio.NewReader(c)
+			resp, body := readResponse(t, br, "GET")
+			if err := <-errs; !errors.Is(err, ErrHandoffHeader) || resp.StatusCode != http.StatusConflict {
+				t.Fatalf("Handoff: %v; answered %d %q, want ErrHandoffHeader and net/http's 409", err, resp.StatusCode, body)
+			}
+		})
+	}
+}

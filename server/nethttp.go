@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // NetHTTP mounts a net/http handler on a route, for the endpoints that need the net/http
@@ -124,10 +125,24 @@ func (n NetHTTP) request(r *Request) (*http.Request, error) {
 	h := make(http.Header, len(r.Header))
 	for i := range r.Header {
 		name := r.Header[i].Name
-		if len(name) == 0 || name[0] == ':' || string(name) == "host" || http.CanonicalHeaderKey(string(name)) == "Host" {
-			continue // Host is Request.Host in net/http, as is :authority
+		if len(name) == 0 || name[0] == ':' {
+			continue
 		}
-		h.Add(string(name), string(r.Header[i].Value))
+		key := http.CanonicalHeaderKey(string(name))
+		switch {
+		case key == "Host": // Request.Host in net/http, as is :authority
+			continue
+		case key == "Transfer-Encoding": // the body is whole: net/http takes this out too
+			continue
+		case r.ProtoMajor == 2 && (key == "Connection" || key == "Upgrade" || key == "Http2-Settings" || key == "Keep-Alive"):
+			continue // the h2c upgrade's request, stream 1, keeps its HTTP/1.1 hop-by-hop fields
+		}
+		h[key] = append(h[key], string(r.Header[i].Value))
+	}
+	if c := h["Cookie"]; r.ProtoMajor == 2 && len(c) > 1 {
+		// HTTP/2 clients send each cookie as a field of its own, to be joined for an
+		// HTTP/1.1 application (RFC 9113 §8.2.3), as net/http does.
+		h["Cookie"] = []string{strings.Join(c, "; ")}
 	}
 	hr := &http.Request{
 		Method:     string(r.Method),
@@ -142,6 +157,9 @@ func (n NetHTTP) request(r *Request) (*http.Request, error) {
 	}
 	if r.ProtoMajor == 2 {
 		hr.Proto = "HTTP/2.0"
+	}
+	if r.h1 != nil {
+		hr.Close = !r.h1.KeepAlive
 	}
 	if len(r.Body) > 0 {
 		hr.Body = io.NopCloser(bytes.NewReader(r.Body))
@@ -191,7 +209,7 @@ func (rw *netHTTPWriter) WriteHeader(status int) {
 	rw.wroteHeader = true
 	rw.w.WriteHeader(status)
 	_, has := rw.header["Content-Type"]
-	rw.sniff = !has
+	rw.sniff = !has && rw.header.Get("Content-Encoding") == "" // net/http does not sniff encoded bodies either
 	if n, err := strconv.ParseInt(rw.header.Get("Content-Length"), 10, 64); err == nil {
 		rw.w.HeadLength(n) // what a HEAD response announces; other bodies are counted
 	}

@@ -18,7 +18,17 @@ type ResponseWriter struct {
 	raw string
 	// headLength is HeadLength's n plus one (0: not set).
 	headLength int64
+	// sets marks the fields the handler set that the server would otherwise add itself.
+	sets ownFields
 }
+
+// ownFields are the fields a handler may set in the server's stead (Date, Server).
+type ownFields uint8
+
+const (
+	ownDate ownFields = 1 << iota
+	ownServer
+)
 
 // field locates one header in hbuf: name is hbuf[start:mid], value hbuf[mid:end].
 type field struct{ start, mid, end int }
@@ -32,6 +42,7 @@ func (w *ResponseWriter) Reset() {
 	w.body = w.body[:0]
 	w.raw = ""
 	w.headLength = 0
+	w.sets = 0
 }
 
 // text makes w a server-generated answer: status and a plain-text body that says why.
@@ -42,13 +53,15 @@ func (w *ResponseWriter) text(status int, text string) {
 	_, _ = w.WriteString("\n")
 }
 
-// Header adds a response header field. Fields that would break the framing (CR, LF or NUL
-// in the value, or a name the server sets itself: Content-Length, Connection,
-// Transfer-Encoding) are dropped, so a handler cannot split the response.
+// Header adds a response header field. Fields that would break the framing (a control
+// character other than HTAB in the value, or a name the server sets itself:
+// Content-Length, Connection, Transfer-Encoding) are dropped, so a handler cannot split
+// the response. A Date or Server field replaces the server's own.
 func (w *ResponseWriter) Header(name, value string) {
 	if !validFieldName(name) || !validFieldValue(value) || reservedField(name) {
 		return
 	}
+	w.note(name)
 	start := len(w.hbuf)
 	w.hbuf = append(w.hbuf, name...)
 	mid := len(w.hbuf)
@@ -61,6 +74,7 @@ func (w *ResponseWriter) HeaderBytes(name string, value []byte) {
 	if !validFieldName(name) || !validFieldValue(value) || reservedField(name) {
 		return
 	}
+	w.note(name)
 	start := len(w.hbuf)
 	w.hbuf = append(w.hbuf, name...)
 	mid := len(w.hbuf)
@@ -97,11 +111,32 @@ func (w *ResponseWriter) HeadLength(n int64) {
 	}
 }
 
+// note records a field the server leaves out of its own when the handler sets it.
+func (w *ResponseWriter) note(name string) {
+	switch {
+	case len(name) == 4 && parser.EqualFold(name, "date"):
+		w.sets |= ownDate
+	case len(name) == 6 && parser.EqualFold(name, "server"):
+		w.sets |= ownServer
+	}
+}
+
+// SetsDate and SetsServer report whether the handler set the Date or Server field, which
+// a protocol then does not add (RFC 9110 §5.3: neither is a list).
+func (w *ResponseWriter) SetsDate() bool   { return w.sets&ownDate != 0 }
+func (w *ResponseWriter) SetsServer() bool { return w.sets&ownServer != 0 }
+
 // ContentLength is the Content-Length the response announces: the body's length, or for
-// a response to HEAD (head true) the length set with HeadLength, if any.
+// a response to HEAD (head true) the length set with HeadLength, if any. It is -1 for a
+// HEAD response that set no length and wrote no body: its GET's length is unknown, and
+// no Content-Length is announced (RFC 9110 §8.6), as net/http does.
 func (w *ResponseWriter) ContentLength(head bool) int64 {
-	if head && w.headLength > 0 {
+	switch {
+	case !head:
+	case w.headLength > 0:
 		return w.headLength - 1
+	case len(w.body) == 0:
+		return -1
 	}
 	return int64(len(w.body))
 }
@@ -140,7 +175,7 @@ func validFieldName(name string) bool {
 
 func validFieldValue[T string | []byte](v T) bool {
 	for i := 0; i < len(v); i++ {
-		if c := v[i]; c == '\r' || c == '\n' || c == 0 {
+		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f { // RFC 9110 §5.5
 			return false
 		}
 	}

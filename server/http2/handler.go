@@ -127,15 +127,17 @@ func (h *h2Conn) writeResponse(s *h2Stream, w *server.ResponseWriter) {
 		}
 		enc.WriteField(h.fields.get(name, value))
 	}
-	enc.WriteField(h.fields.get(bytesOf("date"), c.Server().Date()))
-	if name := h.cfg.serverName; name != "" {
+	if !w.SetsDate() {
+		enc.WriteField(h.fields.get(bytesOf("date"), c.Server().Date()))
+	}
+	if name := h.cfg.serverName; name != "" && !w.SetsServer() {
 		enc.WriteField(h.fields.get(bytesOf("server"), bytesOf(name)))
 	}
 	body := w.Body()
 	if bodyless(status) {
 		body = nil
-	} else {
-		enc.WriteField(h.fields.get(bytesOf("content-length"), strconv.AppendInt(h.scratch[:0], w.ContentLength(s.isHead), 10)))
+	} else if n := w.ContentLength(s.isHead); n >= 0 {
+		enc.WriteField(h.fields.get(bytesOf("content-length"), strconv.AppendInt(h.scratch[:0], n, 10)))
 	}
 	if s.isHead {
 		body = nil
