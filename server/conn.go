@@ -48,6 +48,7 @@ type Conn struct {
 	paused  bool  // input waits until the peer reads what it was sent
 	holding bool  // input waits until the protocol is ready (Hold, Resume)
 	yielded bool  // the protocol ended its turn early (Yield)
+	later   bool  // a task will serve the input a Yield left (serveLater)
 	kind    uint8 // index of the protocol spoken, for the connection gauges
 	// writeShut: the output has all gone and the write side is shut (FIN); the input is
 	// dropped until the peer closes too (shutWrite).
@@ -227,7 +228,9 @@ func (c *Conn) Yield() { c.yielded = true }
 
 // serveLater is the task that serves a yielded connection's input again.
 func (c *Conn) serveLater() {
+	c.later = true
 	_ = c.loop.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		c.later = false
 		if !c.closed && !c.holding && !c.paused {
 			if c.process() {
 				c.closeNow()
@@ -342,6 +345,12 @@ func (c *Conn) process() (closeNow bool) {
 	c.keep(in, consumed)
 	if t, ok := c.tr.(*childTransport); ok {
 		t.returnCredit()
+	}
+	// A TLS peer's close_notify ends the input as a FIN does in cleartext, once what came
+	// before it is served: a connection that waits to serve its accumulator (paused,
+	// holding, yielded) comes back here when it has (resumeTick, Resume, serveLater).
+	if t, ok := c.tr.(*tlsTransport); ok && t.inputEnded() && !c.paused && !c.holding && !c.later {
+		c.closing = true
 	}
 	if c.acc != nil && len(c.acc.B)-c.accOff > c.srv.cfg.InputBudget {
 		c.CountError("input_budget")

@@ -444,7 +444,7 @@ func (h *http1) Drain(c *Conn) {
 // startPriorKnowledge hands a connection that opened with the HTTP/2 preface to HTTP/2.
 func (h *http1) startPriorKnowledge() (int, error) {
 	c := h.c
-	if h.served || c.srv.prior == nil {
+	if !h.acceptsPriorKnowledge() {
 		h.reject(&parser.Error{Status: 505, Reason: "HTTP/2 with prior knowledge is not accepted here"})
 		return 0, ErrClose
 	}
@@ -454,13 +454,21 @@ func (h *http1) startPriorKnowledge() (int, error) {
 	return 0, nil
 }
 
+// acceptsPriorKnowledge reports whether the connection may still open with the HTTP/2
+// preface: as its first bytes, on a server with HTTP/2, in cleartext. Over TLS only ALPN
+// selects HTTP/2 (RFC 9113 §3.3): a session that negotiated http/1.1, or nothing, speaks
+// HTTP/1.1.
+func (h *http1) acceptsPriorKnowledge() bool {
+	return !h.served && h.c.srv.prior != nil && !h.c.IsTLS()
+}
+
 // notHTTP1Preface reports that a fresh connection on a server that accepts HTTP/2 with
 // prior knowledge opened with a line that is not an HTTP/1.x request line at all (its
 // last word is no HTTP-version). Such a client speaks neither HTTP/1.1 nor a valid HTTP/2
 // preface, and RFC 9113 §3.4 says an invalid preface ends the connection: it is closed
 // without an HTTP/1.1 400, which an HTTP/2 client would misread as a frame.
 func (h *http1) notHTTP1Preface(in []byte) bool {
-	if h.c.srv.prior == nil || h.served {
+	if !h.acceptsPriorKnowledge() {
 		return false
 	}
 	eol := bytes.IndexByte(in, '\n')

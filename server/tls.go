@@ -127,8 +127,12 @@ func (h *tlsHandshake) Serve(c *Conn, in []byte) (int, error) {
 		h.t = t
 		ts.workers.run(func() { h.run(c, ts, t.tc) })
 	}
-	if !h.t.wire().feed(in) {
-		return len(in), ErrClose
+	if h.t.wire().feed(in) >= tlsMaxHandshakeInput {
+		// More than any handshake needs: what follows may be application data a TLS 1.3
+		// client sent right behind its Finished (RFC 8446 §2), which waits in the kernel
+		// until the handshake is done, and a client that only floods meets the handshake
+		// timeout.
+		c.Hold()
 	}
 	return len(in), nil
 }
@@ -184,7 +188,11 @@ func (h *tlsHandshake) done(c *Conn, err error) {
 		c.setKind("http1")
 		c.proto = newHTTP1(c)
 	}
-	c.process()
+	if c.holding { // the input stopped at the handshake's bound: read on
+		c.Resume()
+	} else if c.process() {
+		c.closeNow()
+	}
 }
 
 func (h *tlsHandshake) Timeout(c *Conn) {

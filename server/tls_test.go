@@ -179,6 +179,23 @@ func TestTLSProtocolByALPN(t *testing.T) {
 	}
 }
 
+// Over TLS only ALPN selects HTTP/2 (RFC 9113 §3.3: prior knowledge is for cleartext): the
+// HTTP/2 preface on a session that negotiated http/1.1, or nothing, is not an HTTP/2
+// connection but a request HTTP/1.1 refuses (505), as on a server without HTTP/2.
+func TestTLSPrefaceWithoutALPNH2IsNotHTTP2(t *testing.T) {
+	f := startTLS(t, server.Config{}, false)
+	for _, offer := range [][]string{{"http/1.1"}, nil} {
+		t.Run(fmt.Sprint(offer), func(t *testing.T) {
+			c := dialTLS(t, f.addr(), f.clientConfig(offer...))
+			servertest.Write(t, c, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"+"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+			resp, body := servertest.ReadResponse(t, bufio.NewReader(c), "GET")
+			if resp.StatusCode != 505 {
+				t.Fatalf("got %d %q, want 505", resp.StatusCode, body)
+			}
+		})
+	}
+}
+
 // Pipelined requests over TLS to a worker-pool route (the connection holds its decrypted
 // input while a handler runs off the loop) are answered whole and in order.
 func TestTLSPipelinedToWorkerPool(t *testing.T) {
@@ -358,6 +375,7 @@ func TestTLSHandshakeEnds(t *testing.T) {
 	}{
 		{"silent client", nil},
 		{"half a record header", hello[:3]},
+		{"part of a ClientHello's record", hello[:20]},
 		{"ClientHello, then nothing", hello},
 		{"garbage instead of a ClientHello", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")},
 	} {
@@ -379,8 +397,15 @@ func TestTLSHandshakeEnds(t *testing.T) {
 	if resp, _ := tlsGet(t, c, bufio.NewReader(c), "/"); resp.StatusCode != 200 {
 		t.Fatalf("others: %d", resp.StatusCode)
 	}
-	if st := f.srv.TLSStats(); st.TimedOut < 3 {
-		t.Fatalf("TLSStats %+v: want 3 timeouts at least", st)
+	if st := f.srv.TLSStats(); st.TimedOut < 4 {
+		t.Fatalf("TLSStats %+v: want 4 timeouts at least", st)
+	}
+	// Every handshake has ended, its goroutine and its slot under MaxTLSHandshakes given
+	// back (one that waited for the rest of a record once spun forever on the closed wire).
+	for deadline := time.Now().Add(time.Minute); f.srv.TLSStats().InFlight != 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("handshakes still in flight: %+v", f.srv.TLSStats())
+		}
 	}
 }
 

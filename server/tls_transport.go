@@ -108,8 +108,7 @@ func (t *tlsTransport) decrypt() {
 	}
 }
 
-// Discard drops n bytes of plaintext (all of it when n < 0). Once crypto/tls has ended
-// the input and the plaintext before the end is consumed, the connection closes.
+// Discard drops n bytes of plaintext (all of it when n < 0).
 func (t *tlsTransport) Discard(n int) (int, error) {
 	if t.plain != nil {
 		left := len(*t.plain) - t.off
@@ -123,11 +122,13 @@ func (t *tlsTransport) Discard(n int) (int, error) {
 	} else {
 		n = 0
 	}
-	if t.ended && t.plain == nil {
-		t.c.closing = true
-	}
 	return n, nil
 }
+
+// inputEnded reports that crypto/tls has ended the input (the peer's close_notify, an
+// alert, a bad record) and every byte decrypted before the end has left the transport:
+// some may still wait in the connection's accumulator, to be served first.
+func (t *tlsTransport) inputEnded() bool { return t.ended && t.plain == nil }
 
 func (t *tlsTransport) releasePlain() {
 	if p := t.plain; p != nil {
@@ -288,21 +289,21 @@ func (wouldBlock) Error() string   { return "switchyard: no TLS input buffered y
 func (wouldBlock) Timeout() bool   { return true }
 func (wouldBlock) Temporary() bool { return true }
 
-// tlsMaxHandshakeInput bounds what a client may send before its handshake is done (a
-// ClientHello is at most 64 KiB, a client's certificate chain rarely more).
+// tlsMaxHandshakeInput bounds what the server reads from a client before its handshake
+// is done (a ClientHello is at most 64 KiB, a client's certificate chain rarely more);
+// past it the connection is held (tlsHandshake.Serve), so what the handshake holds is
+// this and one read at most.
 const tlsMaxHandshakeInput = 128 << 10
 
-// feed hands the handshake goroutine bytes from the loop; it reports false when the
-// client has sent more than any handshake needs.
-func (w *tlsWire) feed(p []byte) bool {
+// feed hands the handshake goroutine bytes from the loop; it returns how many it holds
+// that crypto/tls has not read yet.
+func (w *tlsWire) feed(p []byte) int {
 	w.mu.Lock()
-	ok := len(w.in)+len(p) <= tlsMaxHandshakeInput
-	if ok {
-		w.in = append(w.in, p...)
-	}
+	w.in = append(w.in, p...)
+	n := len(w.in)
 	w.mu.Unlock()
 	w.signal()
-	return ok
+	return n
 }
 
 func (w *tlsWire) signal() {
@@ -348,6 +349,11 @@ func (w *tlsWire) Read(p []byte) (int, error) {
 		w.mu.Unlock()
 		<-w.wake
 		w.mu.Lock()
+	}
+	if len(w.in) == 0 {
+		// Shut with a record begun: it will never complete. A (0, nil) here would spin
+		// crypto/tls's reader (bytes.Buffer.ReadFrom) forever.
+		return 0, net.ErrClosed
 	}
 	if w.left == 0 {
 		if w.left = int32(recordLen(w.in)); w.left == 0 {
