@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchyard-dev/switchyard/frame/h2"
 	"golang.org/x/net/http2/hpack"
@@ -72,10 +74,20 @@ func (cl *h2Client) request(dst []byte, id uint32, method, path string, body []b
 	return dst
 }
 
-// h2frame is one frame read from the server, its payload copied.
+// h2frame is one frame read from the server, its payload copied; readFrames decodes the
+// fields of HEADERS frames.
 type h2frame struct {
 	h2.Frame
-	raw []byte
+	raw    []byte
+	fields []hpack.HeaderField
+}
+
+// status is the :status of a HEADERS frame readFrames read.
+func (f h2frame) status() string {
+	if len(f.fields) == 0 {
+		return ""
+	}
+	return f.fields[0].Value
 }
 
 // readFrame reads the next frame; ok is false once the server has closed.
@@ -192,3 +204,54 @@ func (cl *h2Client) readUntil(want ...uint32) *connEvents {
 }
 
 func bufioReader(c net.Conn) *bufio.Reader { return bufio.NewReader(c) }
+
+// readFrames reads frames until stop says so, the server closes (closed) or d passes,
+// answering SETTINGS but, unlike readUntil, granting no flow-control window: what the
+// server does next is the server's own doing.
+func (cl *h2Client) readFrames(d time.Duration, stop func(f h2frame) bool) (got []h2frame, closed bool) {
+	cl.t.Helper()
+	_ = cl.c.SetReadDeadline(time.Now().Add(d))
+	defer cl.c.SetReadDeadline(time.Time{})
+	for {
+		var hdr [h2.FrameHeaderLen]byte
+		if _, err := io.ReadFull(cl.br, hdr[:]); err != nil {
+			var ne net.Error
+			return got, !errors.As(err, &ne) || !ne.Timeout()
+		}
+		fh, _ := h2.DecodeFrameHeader(hdr[:])
+		raw := make([]byte, h2.FrameHeaderLen+int(fh.Length))
+		copy(raw, hdr[:])
+		if _, err := io.ReadFull(cl.br, raw[h2.FrameHeaderLen:]); err != nil {
+			return got, true
+		}
+		fr, _, _ := h2.ReadFrame(raw, h2.MaxMaxFrameSize)
+		f := h2frame{Frame: fr, raw: raw}
+		switch {
+		case f.Type == h2.FrameHeaders: // keeps the client's HPACK state in step
+			fields, err := cl.dec.DecodeFull(f.HeaderBlockFragment())
+			if err != nil {
+				cl.t.Fatalf("hpack: %v", err)
+			}
+			f.fields = fields
+		case f.Type == h2.FrameSettings && !f.IsAck():
+			cl.write(h2.AppendSettingsAck(nil))
+		}
+		got = append(got, f)
+		if stop != nil && stop(f) {
+			return got, false
+		}
+	}
+}
+
+// describe lists frames for a failure message.
+func describe(fs []h2frame) string {
+	var sb strings.Builder
+	for _, f := range fs {
+		sb.WriteString(f.FrameHeader.String())
+		if f.Type == h2.FrameRSTStream || f.Type == h2.FrameGoAway {
+			sb.WriteString(" code=" + f.ErrCode().String())
+		}
+		sb.WriteString("; ")
+	}
+	return sb.String()
+}

@@ -47,7 +47,11 @@ func (h *h2Conn) onData(f *h2.Frame) error {
 		return nil
 	}
 	if s.responded {
-		return nil // answered early (413, 431): the rest of the body is discarded
+		// Answered early (413, 431): the rest of the body is discarded.
+		if f.EndStream() {
+			h.endDiscarded(s)
+		}
+		return nil
 	}
 	s.received += int64(len(data))
 	if cl := s.head.ContentLength; cl >= 0 && s.received > cl {
@@ -79,6 +83,16 @@ func (h *h2Conn) onData(f *h2.Frame) error {
 		s.recvUnacked = 0
 	}
 	return nil
+}
+
+// endDiscarded ends the request of a stream answered before its body was complete (413,
+// 431): the client's END_STREAM makes it half-closed (remote), so it closes once its
+// response is out, without the RST_STREAM NO_ERROR that would otherwise follow (§8.1).
+func (h *h2Conn) endDiscarded(s *h2Stream) {
+	s.recvDone = true
+	if s.out == nil {
+		h.closeStream(s, false)
+	}
 }
 
 // replenishConn returns received bytes to the connection window, once per read and only

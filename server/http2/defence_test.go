@@ -2,7 +2,9 @@ package http2
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +16,12 @@ import (
 // h2Dial opens an HTTP/2 connection with prior knowledge to a server with cfg.
 func h2Dial(t *testing.T, cfg server.Config, h2cfg Config) *h2Client {
 	t.Helper()
+	return h2DialWith(t, cfg, h2cfg, nil)
+}
+
+// h2DialWith is h2Dial with the routes setup adds.
+func h2DialWith(t *testing.T, cfg server.Config, h2cfg Config, setup func(*server.Server)) *h2Client {
+	t.Helper()
 	cfg.Logger = discard
 	s := startServer(t, cfg, func(s *server.Server) {
 		routes(s)
@@ -21,6 +29,9 @@ func h2Dial(t *testing.T, cfg server.Config, h2cfg Config) *h2Client {
 			r.Conn().Protocol().(*h2Conn).Drain(r.Conn())
 			_, _ = w.WriteString("going away")
 		}})
+		if setup != nil {
+			setup(s)
+		}
 		s.Upgrade(New(h2cfg))
 	})
 	c := dial(t, s)
@@ -145,6 +156,136 @@ func TestH2StreamLimits(t *testing.T) {
 			}
 		}
 	})
+}
+
+// countRoute adds /count, which answers with what it got and counts its calls.
+func countRoute(calls *atomic.Int32) func(*server.Server) {
+	return func(s *server.Server) {
+		s.Route("/count", server.Route{HTTP: func(w *server.ResponseWriter, r *server.Request) {
+			calls.Add(1)
+			_, _ = w.WriteString("got " + strconv.Itoa(len(r.Body)) + " bytes")
+		}})
+	}
+}
+
+// RFC 9113 §5.1 "closed": after the server resets a stream, the frames the client had
+// already sent on it (here the trailers ending the request) are processed only as far as
+// HPACK needs and then discarded; they must not end the connection (they ended it with
+// GOAWAY STREAM_CLOSED).
+func TestH2HeadersOnAStreamTheServerResetAreIgnored(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  server.Config
+		body []byte // more than content-length or MaxBodyBytes allows
+		cl   []string
+	}{
+		{"reset for content-length mismatch (§8.1.1)", server.Config{}, []byte("abcdef"), []string{"content-length", "3"}},
+		{"413 then RST_STREAM NO_ERROR (§8.1)", server.Config{Limits: parser.Limits{MaxBodyBytes: 1000}}, bytes.Repeat([]byte("b"), 2000), nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cl := h2Dial(t, tc.cfg, Config{})
+			fields := append([]string{":method", "POST", ":scheme", "http", ":path", "/echo", ":authority", "x"}, tc.cl...)
+			b := h2.AppendHeaders(nil, 1, cl.headers(fields...), false, 0)
+			b = h2.AppendData(b, 1, tc.body, false)
+			// A trailer field new to the HPACK dynamic table, which stream 3 then refers to.
+			b = h2.AppendHeaders(b, 1, cl.headers("x-trailer", "1"), true, 0)
+			cl.write(b)
+			fs, closed := cl.readFrames(5*time.Second, func(f h2frame) bool { return f.Type == h2.FrameRSTStream && f.StreamID == 1 })
+			if closed || len(fs) == 0 || fs[len(fs)-1].Type != h2.FrameRSTStream {
+				t.Fatalf("no RST_STREAM on stream 1: %s (closed %v)", describe(fs), closed)
+			}
+			block := cl.headers(":method", "GET", ":scheme", "http", ":path", "/", ":authority", "x", "x-trailer", "1")
+			cl.write(h2.AppendHeaders(nil, 3, block, true, 0))
+			ev := cl.readUntil(3)
+			if ev.goAway {
+				t.Fatalf("trailers on a stream the server had reset ended the connection: GOAWAY %v", ev.goAwayErr)
+			}
+			if r := ev.streams[3]; r == nil || r.status != "200" {
+				t.Fatalf("stream 3 (its header block refers to the ignored trailers' HPACK entry): %+v", r)
+			}
+		})
+	}
+}
+
+// A request answered before its body was complete (431, 413) while a zero flow-control
+// window holds its response's DATA is ended by the client, with trailers or with an
+// empty DATA frame carrying END_STREAM: it must not then reach the handler nor get a
+// second response, and once the window opens its response ends the stream without the
+// RST_STREAM NO_ERROR that asks a client to stop sending a request it has finished
+// (RFC 9113 §8.1).
+func TestH2RejectedRequestIsNotServedWhenItEnds(t *testing.T) {
+	rejections := []struct {
+		name   string
+		cfg    server.Config
+		h2cfg  Config
+		status string
+		open   func(cl *h2Client) []byte
+	}{
+		{"431", server.Config{}, Config{MaxHeaderListSize: 1024}, "431", func(cl *h2Client) []byte {
+			fields := []string{":method", "POST", ":scheme", "http", ":path", "/count", ":authority", "x"}
+			for i := range 10 {
+				fields = append(fields, "x-big"+strings.Repeat("i", i), strings.Repeat("a", 200))
+			}
+			return h2.AppendHeaders(nil, 1, cl.headers(fields...), false, 0)
+		}},
+		{"413", server.Config{Limits: parser.Limits{MaxBodyBytes: 1000}}, Config{}, "413", func(cl *h2Client) []byte {
+			b := h2.AppendHeaders(nil, 1, cl.headers(":method", "POST", ":scheme", "http", ":path", "/count", ":authority", "x"), false, 0)
+			return h2.AppendData(b, 1, bytes.Repeat([]byte("b"), 2000), false)
+		}},
+	}
+	endings := []struct {
+		name string
+		end  func(cl *h2Client) []byte
+	}{
+		{"trailers", func(cl *h2Client) []byte { return h2.AppendHeaders(nil, 1, cl.headers("x-trailer", "1"), true, 0) }},
+		{"DATA with END_STREAM", func(cl *h2Client) []byte { return h2.AppendData(nil, 1, nil, true) }},
+	}
+	for _, rej := range rejections {
+		for _, end := range endings {
+			t.Run(rej.name+" then "+end.name, func(t *testing.T) {
+				var calls atomic.Int32
+				cl := h2DialWith(t, rej.cfg, rej.h2cfg, countRoute(&calls))
+				b := h2.AppendSettings(nil, h2.Setting{ID: h2.SettingInitialWindowSize, Val: 0})
+				cl.write(append(b, rej.open(cl)...))
+				fs, _ := cl.readFrames(5*time.Second, func(f h2frame) bool { return f.Type == h2.FrameHeaders && f.StreamID == 1 })
+				if len(fs) == 0 || fs[len(fs)-1].Type != h2.FrameHeaders || fs[len(fs)-1].status() != rej.status {
+					t.Fatalf("want %s on stream 1: %s", rej.status, describe(fs))
+				}
+				// until the PING's ACK: whatever the server does with the request's end
+				pingAck := func(n byte) func(f h2frame) bool {
+					return func(f h2frame) bool { return f.Type == h2.FramePing && f.IsAck() && f.PingData()[0] == n }
+				}
+				cl.write(h2.AppendPing(end.end(cl), false, [8]byte{1}))
+				fs, _ = cl.readFrames(5*time.Second, pingAck(1))
+				for _, f := range fs {
+					if f.StreamID == 1 && f.Type == h2.FrameHeaders {
+						t.Fatalf("a second response on stream 1, :status %s: %s", f.status(), describe(fs))
+					}
+				}
+				if n := calls.Load(); n != 0 {
+					t.Fatalf("the %s-rejected request reached the handler (%d calls)", rej.status, n)
+				}
+				// The window opens: the response ends the stream, and nothing follows it.
+				b = h2.AppendSettings(nil, h2.Setting{ID: h2.SettingInitialWindowSize, Val: 65535})
+				cl.write(h2.AppendPing(b, false, [8]byte{2}))
+				fs, _ = cl.readFrames(5*time.Second, pingAck(2))
+				ended := false
+				for _, f := range fs {
+					switch {
+					case f.StreamID != 1:
+					case f.Type == h2.FrameData && !ended:
+						ended = f.EndStream()
+					default:
+						t.Fatalf("after the response's DATA on stream 1: %s", describe(fs))
+					}
+				}
+				if !ended {
+					t.Fatalf("the response did not end stream 1: %s", describe(fs))
+				}
+			})
+		}
+	}
 }
 
 // RFC 9113 §6.8: a graceful GOAWAY names the last stream the server will serve, lets the

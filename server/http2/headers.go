@@ -22,7 +22,7 @@ const (
 	blockTrailers           // ends an open stream (§8.1)
 	blockRefuse             // past MAX_CONCURRENT_STREAMS: RST_STREAM REFUSED_STREAM (§5.1.2)
 	blockReset              // a stream error found before decoding: RST_STREAM code
-	blockIgnore             // a new stream after our GOAWAY: ignored (§6.8)
+	blockIgnore             // ignored: a new stream after our GOAWAY (§6.8), or one we reset (§5.1)
 )
 
 var errContinuationFlood = h2.ConnectionError{Code: h2.ErrCodeEnhanceYourCalm, Reason: "too many CONTINUATION frames in one header block"}
@@ -49,10 +49,18 @@ func (h *h2Conn) onHeaders(f *h2.Frame, serr error) error {
 		s := h.stream(id)
 		switch {
 		case s == nil:
-			if found, _ := h.recent.lookup(id); found {
+			found, byUs := h.recent.lookup(id)
+			switch {
+			case byUs:
+				// Closed by our RST_STREAM: the client may have sent these (trailers,
+				// typically) before it saw the reset. §5.1 "closed": they are processed
+				// only as far as HPACK needs, and discarded.
+				blk.kind = blockIgnore
+			case found:
 				return errClosedHeaders
+			default:
+				return errStreamIDOrder
 			}
-			return errStreamIDOrder
 		case s.recvDone:
 			blk.kind, blk.code = blockReset, h2.ErrCodeStreamClosed // half-closed (remote)
 		case serr != nil:
@@ -113,6 +121,12 @@ func (h *h2Conn) endBlock() error {
 			// Trailers on a stream carrying a WebSocket: its input ends (RFC 8441 §6).
 			s.recvDone = true
 			s.car.ch.EndInput()
+			return nil
+		}
+		if s.responded {
+			// Answered before its body was complete (413, 431): the request ends here
+			// without reaching a handler, and its one response stands.
+			h.endDiscarded(s)
 			return nil
 		}
 		// Trailer fields are validated and dropped: handlers see the body only.
