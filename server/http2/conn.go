@@ -20,6 +20,9 @@ type h2Conn struct {
 
 	prefaceDone  bool // the client preface has arrived
 	settingsSeen bool // and its first frame, SETTINGS (§3.4)
+	// settingsAcked: the client acknowledged our SETTINGS. Until then it may still assume
+	// the initial stream window of 65,535 octets (§6.9.3; see openStream).
+	settingsAcked bool
 	// progress: a frame of this read moved a stream (HEADERS, DATA with payload,
 	// WINDOW_UPDATE, RST_STREAM). Only progress re-arms the deadline, so PINGs, SETTINGS
 	// and empty frames cannot keep an idle or stalled connection open.

@@ -163,6 +163,9 @@ func (h *h2Conn) onRSTStream(f *h2.Frame) error {
 // onSettings applies the client's SETTINGS in order (§6.5.3) and acknowledges them.
 func (h *h2Conn) onSettings(f *h2.Frame) error {
 	if f.IsAck() {
+		if !h.settingsAcked {
+			h.settingsAck()
+		}
 		return nil
 	}
 	if err := h.def.ack(h); err != nil {
@@ -195,6 +198,22 @@ func (h *h2Conn) onSettings(f *h2.Frame) error {
 		h.flushBlocked()
 	}
 	return nil
+}
+
+// initialWindow is the initial stream window before SETTINGS change it (RFC 9113 §6.9.2).
+const initialWindow = 65535
+
+// settingsAck records that the client has applied our SETTINGS (the one frame Start sent).
+// A StreamWindow below the default now holds: the streams opened before, which could take
+// 65,535 octets, lose the difference (§6.9.2), as the client's own view of them did when
+// it applied the setting; the DATA it sent before could not exceed the old window.
+func (h *h2Conn) settingsAck() {
+	h.settingsAcked = true
+	if d := initialWindow - int64(h.cfg.StreamWindow); d > 0 {
+		for _, s := range h.streams {
+			s.recvWindow -= d
+		}
+	}
 }
 
 // onPing answers a PING with its ACK (§6.7).

@@ -288,6 +288,39 @@ func TestH2RejectedRequestIsNotServedWhenItEnds(t *testing.T) {
 	}
 }
 
+// RFC 9113 §6.9.3: with a SETTINGS_INITIAL_WINDOW_SIZE below the default, "the receiver
+// MUST be prepared to receive data that exceeds this window size, since the sender might
+// send data that exceeds the lower limit prior to processing the SETTINGS frame." A
+// client that sends its request body in its first flight, within the default 65,535
+// octets, got RST_STREAM FLOW_CONTROL_ERROR from a server with StreamWindow 8192; once
+// it has acknowledged the SETTINGS, the smaller window holds.
+func TestH2StreamWindowBelowDefaultHoldsOnceAcknowledged(t *testing.T) {
+	var calls atomic.Int32
+	s := startServer(t, server.Config{Logger: discard}, func(s *server.Server) {
+		countRoute(&calls)(s)
+		s.Upgrade(New(Config{StreamWindow: 8192}))
+	})
+	c := dial(t, s)
+	cl := newH2Client(t, c, bufioReader(c))
+	post := func(b []byte, id uint32, size int) []byte {
+		b = h2.AppendHeaders(b, id, cl.headers(":method", "POST", ":scheme", "http", ":path", "/count", ":authority", "x", "content-length", strconv.Itoa(size)), false, 0)
+		for off := 0; off < size; off += 16384 {
+			end := min(off+16384, size)
+			b = h2.AppendData(b, id, bytes.Repeat([]byte("d"), end-off), end == size)
+		}
+		return b
+	}
+	cl.write(post(clientPreface(), 1, 60000)) // one flight: the server's SETTINGS are not in yet
+	if r := cl.readUntil(1).streams[1]; r == nil || r.status != "200" || string(r.body) != "got 60000 bytes" {
+		t.Fatalf("a 60000-byte body sent within the default window before the server's SETTINGS (INITIAL_WINDOW_SIZE 8192): %+v, want 200", r)
+	}
+	// readUntil acknowledged the SETTINGS: 16384 bytes now exceed stream 3's window.
+	cl.write(post(nil, 3, 16384))
+	if r := cl.readUntil(3).streams[3]; r == nil || !r.isReset || r.rst != h2.ErrCodeFlowControl {
+		t.Fatalf("16384 bytes on a stream opened after the SETTINGS ACK (window 8192): %+v, want RST_STREAM FLOW_CONTROL_ERROR", r)
+	}
+}
+
 // RFC 9113 §6.8: a graceful GOAWAY names the last stream the server will serve, lets the
 // open ones finish, ignores newer ones, and then the connection closes.
 func TestH2GoAwayFinishesOpenStreams(t *testing.T) {

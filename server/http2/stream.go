@@ -53,6 +53,12 @@ func (h *h2Conn) openStream(id uint32) *h2Stream {
 	s.id = id
 	s.sendWindow = int64(h.peer.InitialWindowSize)
 	s.recvWindow = int64(h.cfg.StreamWindow)
+	if !h.settingsAcked {
+		// The client may not have applied our SETTINGS_INITIAL_WINDOW_SIZE yet: it can send
+		// up to the default 65,535 octets, which §6.9.3 says must be accepted. settingsAck
+		// takes the difference back.
+		s.recvWindow = max(s.recvWindow, initialWindow)
+	}
 	h.streams = append(h.streams, s)
 	h.def.opened(h)
 	h.c.Counters().Streams.Add(1)
