@@ -255,3 +255,80 @@ func describe(fs []h2frame) string {
 	}
 	return sb.String()
 }
+
+// upload sends a POST of size bytes (with content-length) on each stream, as a
+// multiplexing client does: within the server's windows (its SETTINGS_INITIAL_WINDOW_SIZE
+// and WINDOW_UPDATEs), each round of DATA frames starting with the next stream. With
+// oneAtATime, ids[0]'s body goes out whole before the others'. It returns each stream's
+// outcome (its :status, or "RST code"), or stuck and what was sent per stream if the
+// server sends nothing for stall while bodies wait for window.
+func (cl *h2Client) upload(ids []uint32, paths map[uint32]string, oneAtATime bool, size int, stall time.Duration) (done map[uint32]string, sent map[uint32]int, stuck bool) {
+	cl.t.Helper()
+	connWin, initial := int64(65535), int64(65535)
+	streamWin := map[uint32]int64{}
+	sent, done = map[uint32]int{}, map[uint32]string{}
+	for _, id := range ids {
+		path := "/count"
+		if p, ok := paths[id]; ok {
+			path = p
+		}
+		cl.write(h2.AppendHeaders(nil, id, cl.headers(":method", "POST", ":scheme", "http", ":path", path, ":authority", "x", "content-length", strconv.Itoa(size)), false, 0))
+	}
+	chunk := bytes.Repeat([]byte("u"), 16384)
+	settingsIn := false // DATA waits for the server's SETTINGS (its stream window)
+	for round := 0; len(done) < len(ids); {
+		progressed := false
+		if settingsIn {
+			round++
+			for k := range ids {
+				id := ids[(k+round)%len(ids)]
+				if oneAtATime && id != ids[0] && sent[ids[0]] < size {
+					continue
+				}
+				n := min(int64(size-sent[id]), int64(len(chunk)), connWin, streamWin[id])
+				if n <= 0 {
+					continue
+				}
+				cl.write(h2.AppendData(nil, id, chunk[:n], sent[id]+int(n) == size))
+				sent[id] += int(n)
+				connWin -= n
+				streamWin[id] -= n
+				progressed = true
+			}
+		}
+		if progressed {
+			continue
+		}
+		fs, closed := cl.readFrames(stall, func(h2frame) bool { return true })
+		if len(fs) == 0 || closed {
+			return done, sent, true
+		}
+		switch f := fs[0]; f.Type {
+		case h2.FrameSettings:
+			if !f.IsAck() && !settingsIn {
+				for i := 0; i < f.NumSettings(); i++ {
+					if s := f.Setting(i); s.ID == h2.SettingInitialWindowSize {
+						initial = int64(s.Val)
+					}
+				}
+				for _, id := range ids {
+					streamWin[id] += initial
+				}
+				settingsIn = true
+			}
+		case h2.FrameWindowUpdate:
+			if f.StreamID == 0 {
+				connWin += int64(f.Increment())
+			} else {
+				streamWin[f.StreamID] += int64(f.Increment())
+			}
+		case h2.FrameHeaders:
+			done[f.StreamID] = f.status()
+		case h2.FrameRSTStream:
+			done[f.StreamID] = "RST " + f.ErrCode().String()
+		case h2.FrameGoAway:
+			return done, sent, true
+		}
+	}
+	return done, sent, false
+}

@@ -23,8 +23,10 @@ type Config struct {
 	// 431. The encoded block, CONTINUATION frames included, is bounded by h2.HeaderDecoder.
 	MaxHeaderListSize uint32
 	// MaxBufferedBody caps the request body bytes one connection buffers across its
-	// streams (default: twice the server's Limits.MaxBodyBytes). Past it the connection
-	// window is not replenished until handlers have consumed bodies, so the client waits.
+	// streams (default: twice the server's Limits.MaxBodyBytes). Past it only one stream's
+	// window is replenished until its body is complete, and the others wait for handlers
+	// to consume bodies; the connection then holds at most MaxBufferedBody + ConnWindow +
+	// MaxBodyBytes + (MaxConcurrentStreams-1) x StreamWindow (see data.go).
 	MaxBufferedBody int
 	// ResetLimit and ResetWindow bound rapid reset (CVE-2023-44487): more than ResetLimit
 	// RST_STREAM frames from the client within ResetWindow streams it opened end the

@@ -54,6 +54,10 @@ type h2Conn struct {
 	recvWindow   int64 // what the client may still send on the connection
 	recvUnacked  int64 // bytes received on the connection not yet returned to the client
 	bufferedBody int   // request body bytes held in stream buffers
+	// Past MaxBufferedBody (data.go): exempt is the one stream whose window is still
+	// replenished, withheld says some stream's WINDOW_UPDATE is owed.
+	exempt   uint32
+	withheld bool
 
 	blk headerBlock // the header block being received, if any
 	def defence
@@ -149,7 +153,7 @@ func (h *h2Conn) Serve(c *server.Conn, in []byte) (int, error) {
 			}
 		}
 	}
-	h.replenishConn()
+	h.replenish()
 	if h.goingAway && len(h.streams) == 0 {
 		c.Close()
 	}

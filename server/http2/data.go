@@ -18,7 +18,7 @@ func (h *h2Conn) onData(f *h2.Frame) error {
 		return errConnRecvWindow
 	}
 	h.recvWindow -= n
-	h.recvUnacked += n // returned by replenishConn once the bytes are no longer held
+	h.recvUnacked += n // returned by replenish
 	data := f.Data()
 	if len(data) == 0 && !f.EndStream() {
 		if err := h.def.control(h); err != nil { // empty DATA costs work and carries nothing
@@ -74,13 +74,10 @@ func (h *h2Conn) onData(f *h2.Frame) error {
 		return h.endOfRequest(s)
 	}
 	// Let the stream's body keep coming: return what it consumed once that is half the
-	// window, so WINDOW_UPDATEs stay few. The body limit above bounds one stream; the
-	// connection window (replenishConn) bounds them all.
+	// window, so WINDOW_UPDATEs stay few, unless the connection buffers too much
+	// (mayGrow). The body limit above bounds one stream.
 	if s.recvUnacked >= int64(h.cfg.StreamWindow)/2 {
-		b := h2.AppendWindowUpdate(h.c.AppendBuffer(), id, uint32(s.recvUnacked))
-		h.c.Commit(b)
-		s.recvWindow += s.recvUnacked
-		s.recvUnacked = 0
+		h.growStream(s)
 	}
 	return nil
 }
@@ -95,18 +92,106 @@ func (h *h2Conn) endDiscarded(s *h2Stream) {
 	}
 }
 
-// replenishConn returns received bytes to the connection window, once per read and only
-// when a good part of the window is used; while the connection buffers more request body
-// than MaxBufferedBody it holds back, so the client cannot make the server buffer more
-// than that plus one window.
-func (h *h2Conn) replenishConn() {
-	if h.recvUnacked < int64(h.cfg.ConnWindow)/2 || h.bufferedBody > h.cfg.MaxBufferedBody || h.c.Closing() {
+// Request bodies are buffered whole (handlers get Request.Body), so flow control is what
+// bounds the memory a connection's uploads hold (RFC 9113 §5.2.2): bufferedBody, the bytes
+// held, should stay near MaxBufferedBody. Holding back the connection window alone once
+// past it (as this did) deadlocks concurrent uploads that together exceed it: none can
+// complete, so none frees its buffer, and a client that multiplexes can send nothing
+// (§5.2.2 warns of exactly this). Two rules keep the bound without that deadlock:
+//
+//   - Past MaxBufferedBody, only one stream's window is replenished: the first stream that
+//     needs more window then, which is the one the client is sending (whatever its order:
+//     oldest first, newest first or all at once). It is "exempt" until its body is
+//     complete (at most MaxBodyBytes, or it gets 413), so it can always finish and free
+//     its buffer. Every other stream keeps only what is left of its window. While worker-
+//     pool handlers hold bodies, no stream becomes exempt: their answers free memory.
+//   - Past MaxBufferedBody, the connection window is re-opened only by what the streams'
+//     own windows still let the client send: no more than can arrive anyway, and enough
+//     that the exempt stream, and the others' remaining windows, are never starved.
+//
+// So past MaxBufferedBody what can still arrive is the exempt stream's body plus what is
+// left of the other streams' windows, each at most StreamWindow: the connection holds at
+// most MaxBufferedBody + ConnWindow + MaxBodyBytes + (MaxConcurrentStreams-1) x
+// StreamWindow, and about MaxBufferedBody + ConnWindow while its streams send evenly.
+// When bodies are freed (a handler answered, a stream closed) the withheld windows are
+// returned: replenish runs after every read and wherever a body is freed outside one.
+
+// buffering reports whether s is receiving a request body to buffer for its handler.
+func (s *h2Stream) buffering() bool { return !s.recvDone && !s.responded && s.car == nil }
+
+// growStream returns the window s consumed with WINDOW_UPDATE if mayGrow allows it now;
+// otherwise the update is owed (withheld) and replenish tries again.
+func (h *h2Conn) growStream(s *h2Stream) {
+	if !h.mayGrow(s) {
+		h.withheld = true
 		return
 	}
-	b := h2.AppendWindowUpdate(h.c.AppendBuffer(), 0, uint32(h.recvUnacked))
-	h.c.Commit(b)
-	h.recvWindow += h.recvUnacked
-	h.recvUnacked = 0
+	h.c.Commit(h2.AppendWindowUpdate(h.c.AppendBuffer(), s.id, uint32(s.recvUnacked)))
+	s.recvWindow += s.recvUnacked
+	s.recvUnacked = 0
+}
+
+// mayGrow reports whether the buffering stream s may have its window replenished: always
+// while the connection buffers at most MaxBufferedBody, and past it only for the exempt
+// stream, which s becomes if there is none.
+func (h *h2Conn) mayGrow(s *h2Stream) bool {
+	if h.bufferedBody <= h.cfg.MaxBufferedBody || h.exempt == s.id {
+		return true
+	}
+	if h.awaiting > 0 {
+		// A handler on the worker pool will answer (or time out) and free its body, and
+		// Answer replenishes then: no deadlock to break. An exempt stream whose complete
+		// body went to the pool is one of them, so only one exempt body is held at a time.
+		return false
+	}
+	if e := h.stream(h.exempt); e != nil && e.buffering() {
+		return false
+	}
+	h.exempt = s.id
+	return true
+}
+
+// replenish returns window after a read, or after request bodies were freed: the stream
+// updates mayGrow held back if it allows them now, then the connection's. Within
+// MaxBufferedBody the connection window is returned whole once half of it is used, so
+// WINDOW_UPDATEs stay few; past it, only up to what the open streams may still send (see
+// above), once that is worth an update.
+func (h *h2Conn) replenish() {
+	if h.c.Closing() {
+		return
+	}
+	over := h.bufferedBody > h.cfg.MaxBufferedBody
+	var usable int64
+	if h.withheld || over {
+		h.withheld = false
+		half := int64(h.cfg.StreamWindow) / 2
+		for _, s := range h.streams {
+			if s.recvDone {
+				continue
+			}
+			if s.buffering() && s.recvUnacked >= half {
+				h.growStream(s)
+			}
+			usable += max(s.recvWindow, 0)
+		}
+	}
+	if !over {
+		if h.recvUnacked >= int64(h.cfg.ConnWindow)/2 {
+			h.returnConn(h.recvUnacked)
+		}
+		return
+	}
+	want := min(usable, int64(h.cfg.ConnWindow))
+	if g := min(h.recvUnacked, want-h.recvWindow); g > 0 && 2*g >= want {
+		h.returnConn(g)
+	}
+}
+
+// returnConn returns n received bytes to the connection window.
+func (h *h2Conn) returnConn(n int64) {
+	h.c.Commit(h2.AppendWindowUpdate(h.c.AppendBuffer(), 0, uint32(n)))
+	h.recvWindow += n
+	h.recvUnacked -= n
 }
 
 // onWindowUpdate grows a send window (§6.9) and sends DATA that was waiting for it.

@@ -288,6 +288,44 @@ func TestH2RejectedRequestIsNotServedWhenItEnds(t *testing.T) {
 	}
 }
 
+// Concurrent uploads, each within MaxBodyBytes, that together exceed MaxBufferedBody
+// complete (RFC 9113 §5.2.2: flow control must not deadlock). The server held back the
+// connection window once it buffered more than MaxBufferedBody, even though every body
+// it held was incomplete: none could complete, so none was freed, and the uploads stalled
+// until BodyTimeout (with the defaults, three 4 MB uploads on one connection).
+func TestH2ConcurrentUploadsPastMaxBufferedBodyComplete(t *testing.T) {
+	cases := []struct {
+		name       string
+		cfg        server.Config
+		h2cfg      Config
+		size       int
+		oneAtATime bool
+	}{
+		{"defaults (MaxBodyBytes 4 MiB): three 4 MB uploads", server.Config{}, Config{}, 4000000, false},
+		{"MaxBodyBytes 256 KiB, ConnWindow 64 KiB: three 250 KiB uploads", server.Config{Limits: parser.Limits{MaxBodyBytes: 256 << 10}}, Config{ConnWindow: 65535}, 250 << 10, false},
+		{"MaxBufferedBody = MaxBodyBytes = 256 KiB, StreamWindow 64 KiB: three 250 KiB uploads", server.Config{Limits: parser.Limits{MaxBodyBytes: 256 << 10}}, Config{StreamWindow: 65535, MaxBufferedBody: 256 << 10}, 250 << 10, false},
+		{"the same, one body after the other", server.Config{Limits: parser.Limits{MaxBodyBytes: 256 << 10}}, Config{StreamWindow: 65535, MaxBufferedBody: 256 << 10}, 250 << 10, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var calls atomic.Int32
+			cl := h2DialWith(t, tc.cfg, tc.h2cfg, countRoute(&calls))
+			done, sent, stuck := cl.upload([]uint32{1, 3, 5}, nil, tc.oneAtATime, tc.size, 5*time.Second)
+			if stuck {
+				t.Fatalf("uploads stalled: sent %v of %d bytes each, responses %v", sent, tc.size, done)
+			}
+			for id, st := range done {
+				if st != "200" {
+					t.Fatalf("stream %d: %s", id, st)
+				}
+			}
+			if n := calls.Load(); n != 3 {
+				t.Fatalf("%d handler calls, want 3", n)
+			}
+		})
+	}
+}
+
 // RFC 9113 §6.9.3: with a SETTINGS_INITIAL_WINDOW_SIZE below the default, "the receiver
 // MUST be prepared to receive data that exceeds this window size, since the sender might
 // send data that exceeds the lower limit prior to processing the SETTINGS frame." A

@@ -244,7 +244,7 @@ func (sc *streamCarrier) Consumed(n int) {
 		s.recvUnacked = 0
 	}
 	if !h.busy {
-		h.replenishConn()
+		h.replenish()
 		h.c.Flush()
 	}
 }

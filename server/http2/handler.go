@@ -116,6 +116,7 @@ func (h *h2Conn) fillRequest(r *server.Request, id uint32, head *h2.RequestHead,
 func (h *h2Conn) writeResponse(s *h2Stream, w *server.ResponseWriter) {
 	c := h.c
 	s.responded = true
+	h.freeBody(s) // the handler is done with it, or never gets it (413, 503)
 	status := w.Status()
 	enc := h.henc
 	enc.Reset()

@@ -105,16 +105,22 @@ func (h *h2Conn) closeStream(s *h2Stream, byUs bool) {
 }
 
 func (h *h2Conn) releaseStream(s *h2Stream) {
-	if s.body != nil {
-		h.bufferedBody -= len(s.body.B)
-		bytebufferpool.Put(s.body)
-	}
+	h.freeBody(s)
 	if s.out != nil {
 		bytebufferpool.Put(s.out)
 	}
 	clear(s.fields)
 	*s = h2Stream{fields: s.fields[:0]}
 	h2StreamPool.Put(s)
+}
+
+// freeBody returns s's request body buffer to its pool.
+func (h *h2Conn) freeBody(s *h2Stream) {
+	if s.body != nil {
+		h.bufferedBody -= len(s.body.B)
+		bytebufferpool.Put(s.body)
+		s.body = nil
+	}
 }
 
 // resetStream sends RST_STREAM (a stream error, §5.4.2) and closes the stream if it was
