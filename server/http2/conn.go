@@ -252,6 +252,7 @@ func (h *h2Conn) Drain(*server.Conn) {
 			ch.Drain()
 		}
 		h.busy = false
+		h.replenish() // for what the streams that closed held
 	}
 	if len(h.streams) == 0 {
 		h.c.Close()
@@ -279,6 +280,7 @@ func (h *h2Conn) Timeout(c *server.Conn) {
 			i++
 		}
 		h.busy = false
+		h.replenish() // their bodies are freed
 		h.armDeadline()
 		return
 	}

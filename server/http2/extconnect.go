@@ -265,6 +265,7 @@ func (sc *streamCarrier) Ended(abort bool) {
 	}
 	h.armDeadline() // the last WebSocket gone, the idle timeout applies again
 	if !h.busy {
+		h.replenish() // for the input it held
 		h.c.Flush()
 	}
 }
@@ -283,6 +284,7 @@ func (sc *streamCarrier) Decided(r *server.Request, out []byte, rej *server.Reje
 	} else {
 		h.acceptChild(s, sc.ch, r, out)
 	}
+	h.replenish() // windows held back while it waited (data.go), and the input it held
 	h.armDeadline()
 }
 

@@ -50,6 +50,9 @@ func (h *h2Conn) Answer(r *server.Request, w *server.ResponseWriter) {
 	if s := h.stream(r.StreamID); s != nil && !s.responded {
 		h.stopWaiting(s)
 		h.writeResponse(s, w)
+		// Its body is freed: the windows held back for it open now, not at the next read,
+		// which may never come if the client waits for them (data.go).
+		h.replenish()
 		h.armDeadline()
 	}
 	if h.goingAway && len(h.streams) == 0 {

@@ -73,6 +73,9 @@ func (h *h2Conn) timeOutHandlers() bool {
 		}
 	}
 	h.busy = false
+	if answered {
+		h.replenish() // their bodies are freed
+	}
 	return answered
 }
 

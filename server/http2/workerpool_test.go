@@ -2,8 +2,15 @@ package http2
 
 import (
 	"bufio"
+	"bytes"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/switchyard-dev/switchyard/frame/h2"
+	"github.com/switchyard-dev/switchyard/parser"
 	"github.com/switchyard-dev/switchyard/server"
 	"github.com/switchyard-dev/switchyard/server/internal/servertest"
 )
@@ -46,5 +53,67 @@ func TestWorkerPoolRouteDoesNotBlockTheLoop(t *testing.T) {
 	close(release)
 	if r := cl.readUntil(1).streams[1]; r == nil || r.status != "200" || string(r.body) != "slow body" {
 		t.Fatalf("stream 1: %+v", r)
+	}
+}
+
+// A worker-pool handler that answers frees its request body, and the windows held back
+// while the connection buffered more than MaxBufferedBody open at once, not at the
+// client's next frame, which may never come: here the client finishes stream 5 before
+// it sends more of stream 3, and stream 5 has used its window. (Answer freed the body
+// but returned no window, so stream 5 waited for BodyTimeout.)
+func TestH2PoolHandlerAnswerReopensHeldWindows(t *testing.T) {
+	const limit = 100 << 10 // MaxBodyBytes and MaxBufferedBody
+	release := make(chan struct{})
+	var closeOnce sync.Once
+	t.Cleanup(func() { closeOnce.Do(func() { close(release) }) })
+	var calls atomic.Int32
+	cl := h2DialWith(t, server.Config{Limits: parser.Limits{MaxBodyBytes: limit}}, Config{StreamWindow: 65535, MaxBufferedBody: limit}, func(s *server.Server) {
+		countRoute(&calls)(s)
+		s.Route("/gated", server.Route{UseWorkerPool: true, HTTP: func(w *server.ResponseWriter, r *server.Request) {
+			<-release
+			_, _ = w.WriteString("gated handler got " + strconv.Itoa(len(r.Body)) + " bytes")
+		}})
+	})
+	post := func(id uint32, path string, size int) []byte {
+		return h2.AppendHeaders(nil, id, cl.headers(":method", "POST", ":scheme", "http", ":path", path, ":authority", "x", "content-length", strconv.Itoa(size)), false, 0)
+	}
+	data := func(id uint32, n int, end bool) []byte {
+		return h2.AppendData(nil, id, bytes.Repeat([]byte("u"), n), end)
+	}
+	pingAck := func(f h2frame) bool { return f.Type == h2.FramePing && f.IsAck() }
+	// Stream 1's 60 KiB body goes to its handler, which holds it until released.
+	b := post(1, "/gated", 60<<10)
+	for i := range 4 {
+		b = append(b, data(1, 15<<10, i == 3)...)
+	}
+	// Streams 3 and 5 (90 KiB each) begin: stream 5 a little, then stream 3 half its
+	// window, which takes the connection past MaxBufferedBody (60+16+32 KiB): their
+	// windows are held back while the handler holds its body.
+	b = append(b, post(3, "/count", 90<<10)...)
+	b = append(b, post(5, "/count", 90<<10)...)
+	b = append(b, data(5, 16384, false)...)
+	b = append(b, data(3, 16384, false)...)
+	b = append(b, data(3, 16384, false)...)
+	// Stream 5 uses the rest of its window.
+	b = append(b, data(5, 16384, false)...)
+	b = append(b, data(5, 16384, false)...)
+	b = append(b, data(5, 16383, false)...)
+	cl.write(h2.AppendPing(b, false, [8]byte{1}))
+	fs, _ := cl.readFrames(5*time.Second, pingAck)
+	for _, f := range fs {
+		if f.Type == h2.FrameWindowUpdate && f.StreamID == 5 || f.Type == h2.FrameRSTStream || f.Type == h2.FrameGoAway {
+			t.Fatalf("with 157 KiB of bodies buffered (MaxBufferedBody 100 KiB): %s", describe(fs))
+		}
+	}
+	// The handler answers: 96 KiB stay buffered, and stream 5 may go on.
+	closeOnce.Do(func() { close(release) })
+	fs, closed := cl.readFrames(5*time.Second, func(f h2frame) bool { return f.Type == h2.FrameWindowUpdate && f.StreamID == 5 })
+	if closed || len(fs) == 0 || fs[len(fs)-1].Type != h2.FrameWindowUpdate {
+		t.Fatalf("stream 1's pool handler answered and freed its 60 KiB body, yet stream 5 got no WINDOW_UPDATE: %s", describe(fs))
+	}
+	cl.write(append(data(5, 16384, false), data(5, 90<<10-65535-16384, true)...))
+	fs, _ = cl.readFrames(5*time.Second, func(f h2frame) bool { return f.Type == h2.FrameHeaders && f.StreamID == 5 })
+	if len(fs) == 0 || fs[len(fs)-1].Type != h2.FrameHeaders || fs[len(fs)-1].status() != "200" {
+		t.Fatalf("stream 5: %s", describe(fs))
 	}
 }
