@@ -11,6 +11,7 @@ import (
 type Config struct {
 	// MaxConcurrentStreams is the SETTINGS_MAX_CONCURRENT_STREAMS the server advertises
 	// (default 100); a stream past it is refused with RST_STREAM REFUSED_STREAM (§5.1.2).
+	// A stream reset while its worker-pool handler runs counts until the handler returns.
 	MaxConcurrentStreams uint32
 	// StreamWindow is the SETTINGS_INITIAL_WINDOW_SIZE the server advertises: how much
 	// request body a client may send on one stream ahead of the server (default 256 KiB).
@@ -30,7 +31,9 @@ type Config struct {
 	MaxBufferedBody int
 	// ResetLimit and ResetWindow bound rapid reset (CVE-2023-44487): more than ResetLimit
 	// RST_STREAM frames from the client within ResetWindow streams it opened end the
-	// connection with GOAWAY ENHANCE_YOUR_CALM (defaults 100 per 200 streams).
+	// connection with GOAWAY ENHANCE_YOUR_CALM (defaults 100 per 200 streams). The
+	// RST_STREAMs the server sends for stream errors the client caused (any code but
+	// NO_ERROR and REFUSED_STREAM) count too (MadeYouReset, CVE-2025-8671).
 	ResetLimit, ResetWindow int
 	// MaxControlFrames bounds, per second, the frames that cost the server work without
 	// carrying a request: PING, SETTINGS, PRIORITY, RST_STREAM, unknown

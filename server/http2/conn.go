@@ -41,6 +41,9 @@ type h2Conn struct {
 	wsStreams int
 	// awaiting counts the streams whose handlers run on the worker pool (handlertimeout.go).
 	awaiting int
+	// outliving lists the streams that closed while their handlers ran on the worker
+	// pool, until their answers are back: they still count as concurrent streams.
+	outliving []uint32
 	// woken is BacklogEased's list of children, kept between writable events.
 	woken []*server.Child
 
@@ -142,7 +145,11 @@ func (h *h2Conn) Serve(c *server.Conn, in []byte) (int, error) {
 			}
 			h.settingsSeen = true
 		}
-		if cerr := h.frame(&f, err); cerr != nil {
+		cerr := h.frame(&f, err)
+		if cerr == nil {
+			cerr = h.def.resetBudget(h) // the resets the frame made the server send
+		}
+		if cerr != nil {
 			return len(in), h.connError(cerr)
 		}
 		if first {

@@ -7,11 +7,14 @@ import (
 )
 
 // defence holds the per-connection counters that bound abuse that is valid HTTP/2 frame
-// by frame (RFC 9113 §10.5): rapid reset (CVE-2023-44487), floods of frames that cost
-// work without carrying a request (CVE-2019-9512/9515/9518: PING, SETTINGS, empty DATA,
-// ...) and a client that makes the server queue replies it never reads.
+// by frame (RFC 9113 §10.5): rapid reset (CVE-2023-44487) and its MadeYouReset form
+// (CVE-2025-8671), floods of frames that cost work without carrying a request
+// (CVE-2019-9512/9515/9518: PING, SETTINGS, empty DATA, ...) and a client that makes the
+// server queue replies it never reads.
 type defence struct {
-	resets     int   // client RST_STREAMs in the current window of streams
+	// resets counts, in the current window of streams, the streams reset by the client
+	// (RST_STREAM) and those the server reset for a stream error the client caused.
+	resets     int
 	window     int   // streams opened in the current window
 	ctrl       int   // control frames in the current second
 	ctrlSecond int64 // the second ctrl counts
@@ -19,6 +22,7 @@ type defence struct {
 
 var (
 	errRapidReset   = h2.ConnectionError{Code: h2.ErrCodeEnhanceYourCalm, Reason: "too many streams reset by the client (rapid reset)"}
+	errMadeYouReset = h2.ConnectionError{Code: h2.ErrCodeEnhanceYourCalm, Reason: "too many stream errors caused by the client (MadeYouReset)"}
 	errControlFlood = h2.ConnectionError{Code: h2.ErrCodeEnhanceYourCalm, Reason: "too many control frames"}
 	errReplyBacklog = h2.ConnectionError{Code: h2.ErrCodeEnhanceYourCalm, Reason: "the client does not read the replies to its frames"}
 )
@@ -50,6 +54,23 @@ func (d *defence) reset(h *h2Conn) error {
 		return errRapidReset
 	}
 	return d.control(h)
+}
+
+// provoked counts a RST_STREAM the server sent for a stream error (§5.4.2) the client
+// caused: a WINDOW_UPDATE of 0, DATA on a half-closed stream, a malformed PRIORITY...
+// Such a reset closes the stream as the client's own RST_STREAM would, so a client could
+// cancel requests with it past the rapid-reset budget (MadeYouReset, CVE-2025-8671):
+// both draw on the same budget, as nghttp2 also counts the resets it sends since then.
+// Serve checks the budget after each frame (resetBudget); the resets made between reads
+// (a timeout's CANCEL) are counted there too.
+func (d *defence) provoked() { d.resets++ }
+
+// resetBudget ends the connection once the streams reset in the window exceed the budget.
+func (d *defence) resetBudget(h *h2Conn) error {
+	if d.resets > h.cfg.ResetLimit {
+		return errMadeYouReset
+	}
+	return nil
 }
 
 // control counts a frame that carries no request.

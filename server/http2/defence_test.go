@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -57,6 +58,37 @@ func TestH2DefencesEndAbusiveConnections(t *testing.T) {
 				id := 1 + 2*i
 				b = h2.AppendHeaders(b, id, getBlock(cl), false, 0)
 				b = h2.AppendRSTStream(b, id, h2.ErrCodeCancel)
+			}
+			return b
+		}},
+		// MadeYouReset (CVE-2025-8671): the client makes the server reset each stream with
+		// a frame that is a stream error (RFC 9113 §5.4.2); those resets share the budget.
+		{"MadeYouReset: WINDOW_UPDATE of 0 on each stream, RST_STREAM PROTOCOL_ERROR (§6.9)", Config{}, func(cl *h2Client) []byte {
+			var b []byte
+			for i := uint32(0); i < 150; i++ {
+				id := 1 + 2*i
+				b = h2.AppendHeaders(b, id, getBlock(cl), false, 0)
+				b = h2.AppendWindowUpdate(b, id, 0)
+			}
+			return b
+		}},
+		{"MadeYouReset: DATA on each half-closed (remote) stream, RST_STREAM STREAM_CLOSED (§5.1)", Config{}, func(cl *h2Client) []byte {
+			// A zero window keeps each stream half-closed while its response waits.
+			b := h2.AppendSettings(nil, h2.Setting{ID: h2.SettingInitialWindowSize, Val: 0})
+			for i := uint32(0); i < 150; i++ {
+				id := 1 + 2*i
+				b = cl.request(b, id, "GET", "/", nil)
+				b = h2.AppendData(b, id, []byte("x"), false)
+			}
+			return b
+		}},
+		{"MadeYouReset: PRIORITY of 4 octets on each stream, RST_STREAM FRAME_SIZE_ERROR (§6.3)", Config{}, func(cl *h2Client) []byte {
+			var b []byte
+			for i := uint32(0); i < 150; i++ {
+				id := 1 + 2*i
+				b = h2.AppendHeaders(b, id, getBlock(cl), false, 0)
+				b = h2.AppendFrameHeader(b, h2.FrameHeader{Length: 4, Type: h2.FramePriority, StreamID: id})
+				b = append(b, 0, 0, 0, 0)
 			}
 			return b
 		}},
@@ -359,6 +391,89 @@ func TestH2StreamWindowBelowDefaultHoldsOnceAcknowledged(t *testing.T) {
 	}
 }
 
+// A stream reset while its worker-pool handler runs, by the client (RST_STREAM) or by the
+// server for a stream error the client provoked (MadeYouReset, CVE-2025-8671), keeps
+// counting against SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §5.1.2) until the handler
+// has returned: resetting requests does not let a client run more handlers at once than
+// the limit. (Before, the reset freed the slot at once while the handler ran on.)
+func TestH2ResetStreamsCountUntilTheirHandlersReturn(t *testing.T) {
+	cases := []struct {
+		name  string
+		reset func(id uint32) []byte
+	}{
+		{"client RST_STREAM CANCEL (§6.4)", func(id uint32) []byte {
+			return h2.AppendRSTStream(nil, id, h2.ErrCodeCancel)
+		}},
+		{"WINDOW_UPDATE of 0: RST_STREAM PROTOCOL_ERROR (§6.9)", func(id uint32) []byte {
+			return h2.AppendWindowUpdate(nil, id, 0)
+		}},
+		{"DATA on the half-closed (remote) stream: RST_STREAM STREAM_CLOSED (§5.1)", func(id uint32) []byte {
+			return h2.AppendData(nil, id, []byte("x"), false)
+		}},
+		{"PRIORITY of 4 octets: RST_STREAM FRAME_SIZE_ERROR (§6.3)", func(id uint32) []byte {
+			return append(h2.AppendFrameHeader(nil, h2.FrameHeader{Length: 4, Type: h2.FramePriority, StreamID: id}), 0, 0, 0, 0)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			entered := make(chan uint32, 16)
+			release := make(chan struct{})
+			s := startServer(t, server.Config{Logger: discard}, func(s *server.Server) {
+				routes(s)
+				s.Route("/block", server.Route{UseWorkerPool: true, HTTP: func(w *server.ResponseWriter, r *server.Request) {
+					entered <- r.StreamID
+					<-release
+					_, _ = w.WriteString("late")
+				}})
+				s.Upgrade(New(Config{MaxConcurrentStreams: 2}))
+			})
+			var once sync.Once
+			unblock := func() { once.Do(func() { close(release) }) }
+			t.Cleanup(unblock) // before the server stops
+			c := dial(t, s)
+			cl := newH2Client(t, c, bufioReader(c))
+			b := clientPreface()
+			for _, id := range []uint32{1, 3} {
+				b = cl.request(b, id, "GET", "/block", nil)
+				b = append(b, tc.reset(id)...)
+			}
+			cl.write(b)
+			guard := time.After(5 * time.Second)
+			for range 2 {
+				select {
+				case <-entered:
+				case <-guard:
+					t.Fatal("the handlers of streams 1 and 3 did not start")
+				}
+			}
+			// Streams 1 and 3 are closed, their handlers still run: stream 5 is one too many.
+			// The PING's ACK comes after the server's answer to stream 5's HEADERS.
+			b = cl.request(nil, 5, "GET", "/block", nil)
+			cl.write(h2.AppendPing(b, false, [8]byte{5}))
+			if rst := readResetsUntilPong(cl); rst[5] != h2.ErrCodeRefusedStream {
+				t.Fatalf("stream 5, opened while the reset streams 1 and 3 still ran their handlers (MAX_CONCURRENT_STREAMS 2): RST_STREAMs %v, want REFUSED_STREAM on 5", rst)
+			}
+			// Once the handlers have returned, their slots are free again.
+			unblock()
+			deadline := time.Now().Add(5 * time.Second)
+			for id := uint32(7); ; id += 2 {
+				cl.write(cl.request(nil, id, "GET", "/", nil))
+				r := cl.readUntil(id).streams[id]
+				if r.status == "200" {
+					break
+				}
+				if !r.isReset || r.rst != h2.ErrCodeRefusedStream || time.Now().After(deadline) {
+					t.Fatalf("stream %d after the handlers returned: %+v, want 200 (refused until their answers are in)", id, r)
+				}
+				time.Sleep(10 * time.Millisecond) // the answers are on their way to the loop
+			}
+			if n := len(entered); n != 0 {
+				t.Fatalf("%d more handlers started than the two of streams 1 and 3", n)
+			}
+		})
+	}
+}
+
 // RFC 9113 §6.8: a graceful GOAWAY names the last stream the server will serve, lets the
 // open ones finish, ignores newer ones, and then the connection closes.
 func TestH2GoAwayFinishesOpenStreams(t *testing.T) {
@@ -422,6 +537,36 @@ func TestH2IdleTimeoutIgnoresPings(t *testing.T) {
 		case <-tick.C:
 			if _, err := cl.c.Write(h2.AppendPing(nil, false, [8]byte{1})); err != nil {
 				t.Fatalf("closed without GOAWAY: %v", err)
+			}
+		}
+	}
+}
+
+// readResetsUntilPong reads frames until the server's PING ACK and returns the
+// RST_STREAMs among them by stream. The server handles frames in order, so it has
+// answered every frame sent before the PING by then.
+func readResetsUntilPong(cl *h2Client) map[uint32]h2.ErrCode {
+	cl.t.Helper()
+	rst := map[uint32]h2.ErrCode{}
+	for {
+		f, ok := cl.readFrame()
+		if !ok {
+			cl.t.Fatalf("the server closed the connection; RST_STREAMs %v", rst)
+		}
+		switch f.Type {
+		case h2.FrameSettings:
+			if !f.IsAck() {
+				cl.write(h2.AppendSettingsAck(nil))
+			}
+		case h2.FrameHeaders:
+			if _, err := cl.dec.DecodeFull(f.HeaderBlockFragment()); err != nil {
+				cl.t.Fatalf("hpack: %v", err)
+			}
+		case h2.FrameRSTStream:
+			rst[f.StreamID] = f.ErrCode()
+		case h2.FramePing:
+			if f.IsAck() {
+				return rst
 			}
 		}
 	}

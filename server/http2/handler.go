@@ -47,6 +47,7 @@ func (h *h2Conn) dispatch(s *h2Stream, w *server.ResponseWriter, r *server.Reque
 
 // Answer sends a worker-pool handler's response on its stream, on the loop.
 func (h *h2Conn) Answer(r *server.Request, w *server.ResponseWriter) {
+	h.handlerReturned(r.StreamID) // if its stream was reset, the slot it kept is free now
 	if s := h.stream(r.StreamID); s != nil && !s.responded {
 		h.stopWaiting(s)
 		h.writeResponse(s, w)

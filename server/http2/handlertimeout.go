@@ -34,6 +34,31 @@ func (h *h2Conn) stopWaiting(s *h2Stream) {
 	}
 }
 
+// handlerOutlives records that s closes (reset by the client or by the server) while its
+// handler still runs on the worker pool: the handler is abandoned but runs on, so the
+// stream keeps counting against SETTINGS_MAX_CONCURRENT_STREAMS until its answer is back
+// on the loop (handlerReturned). Otherwise a client could reset its requests, or make the
+// server reset them (MadeYouReset, CVE-2025-8671), and have any number of handlers run
+// at once. Go's x/net likewise counts a stream's handler until it returns.
+func (h *h2Conn) handlerOutlives(s *h2Stream) {
+	h.outliving = append(h.outliving, s.id)
+}
+
+// handlerReturned frees the slot of a stream that closed while its handler ran, once the
+// handler's answer is back; an answer for any other stream leaves the list as it is.
+func (h *h2Conn) handlerReturned(id uint32) {
+	for i, x := range h.outliving {
+		if x == id {
+			h.outliving = append(h.outliving[:i], h.outliving[i+1:]...)
+			return
+		}
+	}
+}
+
+// concurrent is what counts against SETTINGS_MAX_CONCURRENT_STREAMS (§5.1.2): the open
+// streams and the closed ones whose handlers still run.
+func (h *h2Conn) concurrent() int { return len(h.streams) + len(h.outliving) }
+
 // handlerDeadline is the time left until the earliest HandlerTimeout of the streams that
 // wait for their handlers; ok is false when none waits.
 func (h *h2Conn) handlerDeadline() (left time.Duration, ok bool) {

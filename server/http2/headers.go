@@ -42,7 +42,7 @@ func (h *h2Conn) onHeaders(f *h2.Frame, serr error) error {
 			blk.kind = blockIgnore
 		case serr != nil:
 			blk.kind, blk.code = blockReset, serr.(h2.StreamError).Code
-		case len(h.streams) >= int(h.cfg.MaxConcurrentStreams):
+		case h.concurrent() >= int(h.cfg.MaxConcurrentStreams):
 			blk.kind = blockRefuse
 		}
 	} else {

@@ -87,6 +87,9 @@ func (h *h2Conn) closeStream(s *h2Stream, byUs bool) {
 		}
 	}
 	h.recent.add(s.id, byUs)
+	if s.waitSince != 0 && s.car == nil {
+		h.handlerOutlives(s)
+	}
 	h.stopWaiting(s)
 	if !s.responded {
 		h.c.AbandonOffLoop(s.id) // a worker-pool handler may still be running for it
@@ -124,12 +127,14 @@ func (h *h2Conn) freeBody(s *h2Stream) {
 }
 
 // resetStream sends RST_STREAM (a stream error, §5.4.2) and closes the stream if it was
-// active.
+// active. An error code other than NO_ERROR and REFUSED_STREAM counts against the
+// rapid-reset budget (defence.provoked).
 func (h *h2Conn) resetStream(id uint32, code h2.ErrCode) {
 	b := h2.AppendRSTStream(h.c.AppendBuffer(), id, code)
 	h.c.Commit(b)
 	if code != h2.ErrCodeNo && code != h2.ErrCodeRefusedStream {
 		h.c.CountError(code.String())
+		h.def.provoked()
 	}
 	if s := h.stream(id); s != nil {
 		h.closeStream(s, true)
