@@ -23,9 +23,10 @@ type h2Conn struct {
 	// settingsAcked: the client acknowledged our SETTINGS. Until then it may still assume
 	// the initial stream window of 65,535 octets (§6.9.3; see openStream).
 	settingsAcked bool
-	// progress: a frame of this read moved a stream (HEADERS, DATA with payload,
-	// WINDOW_UPDATE, RST_STREAM). Only progress re-arms the deadline, so PINGs, SETTINGS
-	// and empty frames cannot keep an idle or stalled connection open.
+	// progress: a frame of this read moved a stream (HEADERS, DATA with payload, a
+	// WINDOW_UPDATE or SETTINGS that let queued DATA go, an RST_STREAM that closed an open
+	// stream). Only progress re-arms the deadline, so PINGs, SETTINGS, empty frames and
+	// window grants with nothing waiting cannot keep an idle or stalled connection open.
 	progress  bool
 	goingAway bool // GOAWAY sent: no new streams
 	upgraded  bool // h2c: stream 1 was the upgrade request
@@ -187,8 +188,8 @@ var (
 // it, if any. A non-nil result is a connection error.
 func (h *h2Conn) frame(f *h2.Frame, serr error) error {
 	switch f.Type {
-	case h2.FrameHeaders, h2.FrameContinuation, h2.FrameWindowUpdate, h2.FrameRSTStream:
-		h.progress = true
+	case h2.FrameHeaders, h2.FrameContinuation:
+		h.progress = true // WINDOW_UPDATE and RST_STREAM: sendPending, onRSTStream
 	case h2.FrameData:
 		h.progress = h.progress || len(f.Data()) > 0 || f.EndStream()
 	}

@@ -241,6 +241,7 @@ func (h *h2Conn) onRSTStream(f *h2.Frame) error {
 	}
 	if s := h.stream(id); s != nil {
 		h.closeStream(s, false)
+		h.progress = true // it closed an open stream; one on a closed stream is no progress
 	}
 	return nil
 }

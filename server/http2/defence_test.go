@@ -516,28 +516,89 @@ func TestH2IdleTimeout(t *testing.T) {
 	}
 }
 
-// PINGs (or SETTINGS, or empty frames) do not keep an idle connection open: only frames
-// that move a stream re-arm its deadline (before, any frame did, so a client pinging
-// every few seconds held the connection forever).
-func TestH2IdleTimeoutIgnoresPings(t *testing.T) {
-	cl := h2Dial(t, server.Config{}, Config{IdleTimeout: 500 * time.Millisecond})
-	cl.write(cl.request(nil, 1, "GET", "/", nil))
-	cl.readUntil(1)
-	done := make(chan *connEvents, 1)
-	go func() { done <- cl.readUntil() }() // until the server closes
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case ev := <-done:
-			if !ev.goAway || ev.goAwayErr != h2.ErrCodeNo || !ev.closed {
-				t.Fatalf("want GOAWAY NO_ERROR and close, got %+v", ev)
+// Frames that move no stream do not keep an idle connection open: PINGs (or SETTINGS, or
+// empty frames), WINDOW_UPDATEs with no DATA waiting for window, RST_STREAM on a stream
+// already closed. Only frames that move a stream re-arm its deadline (before, any frame
+// did, so a client pinging every few seconds held the connection forever; and then a
+// WINDOW_UPDATE every 100 ms did).
+func TestH2IdleTimeoutIgnoresFramesThatMoveNoStream(t *testing.T) {
+	cases := []struct {
+		name  string
+		frame []byte
+	}{
+		{"PING", h2.AppendPing(nil, false, [8]byte{1})},
+		{"WINDOW_UPDATE on the connection", h2.AppendWindowUpdate(nil, 0, 1)},
+		{"WINDOW_UPDATE on the closed stream", h2.AppendWindowUpdate(nil, 1, 1)},
+		{"RST_STREAM on the closed stream", h2.AppendRSTStream(nil, 1, h2.ErrCodeCancel)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cl := h2Dial(t, server.Config{}, Config{IdleTimeout: 500 * time.Millisecond})
+			cl.write(cl.request(nil, 1, "GET", "/", nil))
+			cl.readUntil(1)
+			done := make(chan *connEvents, 1)
+			go func() { done <- cl.readUntil() }() // until the server closes
+			tick := time.NewTicker(100 * time.Millisecond)
+			defer tick.Stop()
+			guard := time.After(5 * time.Second)
+			for {
+				select {
+				case ev := <-done:
+					if !ev.goAway || ev.goAwayErr != h2.ErrCodeNo || !ev.closed {
+						t.Fatalf("want GOAWAY NO_ERROR and close, got %+v", ev)
+					}
+					return
+				case <-guard:
+					t.Fatalf("a %s every 100 ms kept a connection with no open stream open long past its 500 ms idle timeout", tc.name)
+				case <-tick.C:
+					if _, err := cl.c.Write(tc.frame); err != nil {
+						t.Fatalf("closed without GOAWAY: %v", err)
+					}
+				}
 			}
-			return
-		case <-tick.C:
-			if _, err := cl.c.Write(h2.AppendPing(nil, false, [8]byte{1})); err != nil {
-				t.Fatalf("closed without GOAWAY: %v", err)
+		})
+	}
+}
+
+// A client that reads a large response slowly, granting window a little at a time, is
+// not cut off by the body timeout while the grants keep the response moving: a
+// WINDOW_UPDATE that lets queued DATA go is progress.
+func TestH2SlowReaderKeepsItsConnection(t *testing.T) {
+	const size, grant = 40 << 10, 4 << 10 // ten grants, 100 ms apart: twice the timeout
+	body := bytes.Repeat([]byte("s"), size)
+	s := startServer(t, server.Config{Logger: discard, BodyTimeout: 500 * time.Millisecond}, func(s *server.Server) {
+		s.Route("/big", server.Route{HTTP: func(w *server.ResponseWriter, r *server.Request) { _, _ = w.Write(body) }})
+		s.Upgrade(New(Config{}))
+	})
+	c := dial(t, s)
+	cl := newH2Client(t, c, bufioReader(c))
+	// A zero stream window: each byte of the response waits for a grant.
+	b := h2.AppendSettings([]byte(h2.ClientPreface), h2.Setting{ID: h2.SettingInitialWindowSize, Val: 0})
+	cl.write(cl.request(b, 1, "GET", "/big", nil))
+	got, granted := 0, 0
+	for got < size {
+		if got == granted {
+			time.Sleep(100 * time.Millisecond) // a slow reader
+			cl.write(h2.AppendWindowUpdate(h2.AppendWindowUpdate(nil, 0, grant), 1, grant))
+			granted += grant
+		}
+		f, ok := cl.readFrame()
+		if !ok {
+			t.Fatalf("the connection closed after %d of %d bytes, while the client kept granting window", got, size)
+		}
+		switch f.Type {
+		case h2.FrameSettings:
+			if !f.IsAck() {
+				cl.write(h2.AppendSettingsAck(nil))
 			}
+		case h2.FrameHeaders:
+			if _, err := cl.dec.DecodeFull(f.HeaderBlockFragment()); err != nil {
+				t.Fatalf("hpack: %v", err)
+			}
+		case h2.FrameData:
+			got += len(f.Data())
+		case h2.FrameGoAway, h2.FrameRSTStream:
+			t.Fatalf("%v %v after %d of %d bytes, while the client kept granting window", f.Type, f.ErrCode(), got, size)
 		}
 	}
 }

@@ -20,18 +20,22 @@ func (h *h2Conn) sendBody(s *h2Stream, body []byte) {
 	s.outOff = 0
 }
 
-// sendPending sends more of a stream's queued body after a window opened.
+// sendPending sends more of a stream's queued body after a window opened. DATA that goes
+// is progress: the deadline is re-armed for a client that reads a large response through
+// small windows, not for one that grants window with nothing waiting.
 func (h *h2Conn) sendPending(s *h2Stream) {
+	window := h.sendWindow
 	if s.car != nil {
 		h.sendChildPending(s)
-		return
+	} else {
+		rest := s.out.B[s.outOff:]
+		n := h.writeData(s, rest)
+		s.outOff += n
+		if n == len(rest) {
+			h.finishResponse(s)
+		}
 	}
-	rest := s.out.B[s.outOff:]
-	n := h.writeData(s, rest)
-	s.outOff += n
-	if n == len(rest) {
-		h.finishResponse(s)
-	}
+	h.progress = h.progress || h.sendWindow < window
 }
 
 // flushBlocked offers the connection window to every stream with queued DATA, oldest
