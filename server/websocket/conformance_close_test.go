@@ -1,9 +1,11 @@
 package websocket
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchyard-dev/switchyard/frame/ws"
 	"github.com/switchyard-dev/switchyard/server/internal/servertest"
@@ -81,5 +83,154 @@ func TestConformanceServerInitiatedClose(t *testing.T) {
 			servertest.Write(t, cl.conn, string(closeFrame(4001, "")))
 			servertest.ExpectClosed(t, cl.br)
 		})
+	}
+}
+
+// Data after the server's close (RFC 6455 §1.4, §5.5.1, §7.1.2): the client may have sent
+// frames before it saw the server's close frame, and may finish the message it is sending
+// before it answers (§5.5.1: "An endpoint MAY delay sending a Close frame until its current
+// message is sent"). The server discards them, a fragmented message as well as a whole one
+// (a continuation is no protocol error then), and the handshake completes with the
+// client's close, whose code OnClose reports. Framing that would be invalid anyway still
+// fails the connection.
+func TestConformanceDataAfterServerClose(t *testing.T) {
+	const closeMe = "close me" // a text message or a ping with it makes the handler close with 4001
+	bye := closeFrame(4001, "bye")
+	junk := []byte{0xff, 0xff, 0xff} // not deflate data (BTYPE 11)
+	for _, tc := range []struct {
+		name    string
+		deflate bool        // permessage-deflate is negotiated
+		send    []byte      // written at once: on the wire, these frames cross the server's close
+		want    []wantFrame // the server's frames before its close
+		drain   bool        // once want is read, the server shuts down: its close is 1001
+		after   []byte      // written once the server's close has been read
+		code    StatusCode  // what OnClose reports
+		reason  string
+	}{
+		{name: "the server closes between messages, a fragmented message in flight",
+			send: cat(text(closeMe), frag(ws.OpText, false, []byte("in ")), frag(ws.OpContinuation, true, []byte("flight")), bye),
+			code: 4001, reason: "bye"},
+		{name: "the server closes inside a fragmented message, which ends, and a new message follows",
+			send: cat(frag(ws.OpText, false, []byte("open ")), ping([]byte(closeMe)), frag(ws.OpContinuation, true, []byte("end")), text("next"), bye),
+			want: []wantFrame{pong([]byte(closeMe))}, code: 4001, reason: "bye"},
+		{name: "the client ends its message after the server's close, then sends a fragmented one",
+			send:  cat(frag(ws.OpText, false, []byte("open ")), ping([]byte(closeMe))),
+			want:  []wantFrame{pong([]byte(closeMe))},
+			after: cat(frag(ws.OpContinuation, true, []byte("end")), frag(ws.OpBinary, false, []byte("in ")), frag(ws.OpContinuation, true, []byte("flight")), bye),
+			code:  4001, reason: "bye"},
+		{name: "server shutdown (1001) inside a fragmented message, which ends, and more messages follow",
+			send:  cat(frag(ws.OpText, false, []byte("open ")), ping([]byte("sync"))),
+			want:  []wantFrame{pong([]byte("sync"))},
+			drain: true,
+			after: cat(frag(ws.OpContinuation, true, []byte("end")), text("next"), frag(ws.OpText, false, []byte("in ")), frag(ws.OpContinuation, true, []byte("flight")), closeFrame(1001, "bye")),
+			code:  1001, reason: "bye"},
+		{name: "compressed data after the server's close is not inflated (RFC 7692 §6)", deflate: true,
+			send: cat(text(closeMe), frame(true, ws.RSV1, ws.OpText, junk), frame(false, ws.RSV1, ws.OpBinary, junk), frag(ws.OpContinuation, true, junk), bye),
+			code: 4001, reason: "bye"},
+		{name: "a continuation with no message open after the server's close fails the connection",
+			send: text(closeMe), after: frag(ws.OpContinuation, true, []byte("x")),
+			code: StatusAbnormalClosure, reason: ws.ErrUnexpectedContinuation.Reason},
+		{name: "a new message inside a fragmented one begun after the server's close fails the connection",
+			send: cat(text(closeMe), frag(ws.OpText, false, []byte("in "))), after: text("new"),
+			code: StatusAbnormalClosure, reason: ws.ErrExpectedContinuation.Reason},
+		{name: "a new message inside a fragmented one begun before the server's close fails the connection",
+			send: cat(frag(ws.OpText, false, []byte("open ")), ping([]byte(closeMe))), want: []wantFrame{pong([]byte(closeMe))},
+			after: text("new"), code: StatusAbnormalClosure, reason: ws.ErrExpectedContinuation.Reason},
+		{name: "RSV1 on a continuation after the server's close fails the connection (RFC 7692 §6.1)", deflate: true,
+			send: cat(text(closeMe), frame(false, ws.RSV1, ws.OpText, junk)), after: frame(true, ws.RSV1, ws.OpContinuation, junk),
+			code: StatusAbnormalClosure, reason: ws.ErrCompressedBit.Reason},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, tr := range transports {
+				t.Run(tr.name, func(t *testing.T) {
+					type closed struct {
+						code   StatusCode
+						reason string
+					}
+					onClose := make(chan closed, 1)
+					h := Handler{
+						OnMessage: func(c *Conn, m Message) {
+							if string(m.Payload) == closeMe {
+								c.Close(4001, "asked to")
+								return
+							}
+							_ = c.Write(m.Op, m.Payload)
+						},
+						OnPing: func(c *Conn, p []byte) {
+							if string(p) == closeMe {
+								c.Close(4001, "asked to")
+							}
+						},
+						OnClose: func(_ *Conn, code StatusCode, reason string) { onClose <- closed{code, reason} },
+					}
+					extra := ""
+					if tc.deflate {
+						h.Compression = &ws.DeflateConfig{}
+						extra = "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+					}
+					s, shutdown := conformanceRoutesShutdown(t, h)
+					cl := tr.dial(t, s, extra)
+					servertest.Write(t, cl.conn, string(tc.send))
+					for _, w := range tc.want {
+						if err := cl.expect(w); err != nil {
+							t.Fatal(err)
+						}
+					}
+					serverClose := closeWith(4001)
+					if tc.drain {
+						shutdown()
+						serverClose = closeWith(ws.StatusGoingAway)
+					}
+					if err := cl.expect(serverClose); err != nil {
+						t.Fatal(err)
+					}
+					if len(tc.after) > 0 {
+						servertest.Write(t, cl.conn, string(tc.after))
+					}
+					servertest.ExpectClosed(t, cl.br)
+					_ = cl.conn.Close() // the server shut its side first and waits for this end before OnClose
+					select {
+					case got := <-onClose:
+						if got != (closed{tc.code, tc.reason}) {
+							t.Fatalf("OnClose got %d %q, want %d %q", got.code, got.reason, tc.code, tc.reason)
+						}
+					case <-time.After(10 * time.Second):
+						t.Fatal("OnClose not called")
+					}
+				})
+			}
+		})
+	}
+}
+
+// What the client sends after the server's close is discarded as it arrives: no message
+// is assembled from it, and a message in progress when the server closed lets go of its
+// fragments then, so a peer that goes on sending until CloseTimeout holds no memory.
+func TestDataAfterServerCloseIsNotBuffered(t *testing.T) {
+	f := newDriven(t, false)
+	f.w.rt.OnPing = func(c *Conn, _ []byte) { c.Close(4001, "") }
+	big := binaryOf(64 << 10)
+	f.d.Record(true)
+	if f.d.Feed(frag(ws.OpBinary, false, big)) || f.w.asm == nil {
+		t.Fatal("the first fragment did not start a message")
+	}
+	for i, in := range [][]byte{
+		ping(nil), // the server closes inside the message
+		frag(ws.OpContinuation, false, big), frag(ws.OpContinuation, true, big),
+		frag(ws.OpText, false, big), frag(ws.OpContinuation, false, big),
+	} {
+		if f.d.Feed(in) {
+			t.Fatalf("frame %d after the server's close ended the connection", i)
+		}
+		if f.w.asm != nil || f.d.Buffered() != 0 {
+			t.Fatalf("frame %d: the connection holds an assembler (%v) or %d bytes of input after the server's close", i, f.w.asm != nil, f.d.Buffered())
+		}
+	}
+	if !f.d.Feed(closeFrame(4001, "")) {
+		t.Fatal("the client's close did not end the connection")
+	}
+	want := cat(ws.AppendFrame(nil, true, ws.OpPong, false, nil), ws.AppendFrame(nil, true, ws.OpClose, false, closePayload(4001)))
+	if out := f.d.Output(); !bytes.Equal(out, want) {
+		t.Fatalf("the server wrote %q, want the pong and its close %q", out, want)
 	}
 }

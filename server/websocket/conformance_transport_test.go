@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"bufio"
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -64,9 +65,17 @@ func dialClientH2(t *testing.T, s *server.Server, extra string) *client {
 // HTTP/2 streams.
 func conformanceRoutes(t *testing.T, h Handler) *server.Server {
 	t.Helper()
-	srv, _, _ := runServer(t, server.Config{}, func(s *server.Server) {
+	srv, _ := conformanceRoutesShutdown(t, h)
+	return srv
+}
+
+// conformanceRoutesShutdown is conformanceRoutes with the func that shuts the server down
+// gracefully (its connections are drained: RFC 6455 close 1001).
+func conformanceRoutesShutdown(t *testing.T, h Handler) (*server.Server, context.CancelFunc) {
+	t.Helper()
+	srv, cancel, _ := runServer(t, server.Config{}, func(s *server.Server) {
 		s.Upgrade(http2.New(http2.Config{}))
 		s.Route("/ws", server.Route{RequireUpgrade: true, Upgraders: []server.Upgrader{New(h)}})
 	})
-	return srv
+	return srv, cancel
 }

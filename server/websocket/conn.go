@@ -32,6 +32,7 @@ type Conn struct {
 	backlog     atomic.Int32 // the connection's unsent output as the loop last saw it
 	dropped     atomic.Uint32
 	closeCode   ws.StatusCode
+	discarding  bool  // after our close frame, a fragmented message being discarded is open
 	inflated    int32 // bytes inflated in the current turn, against inflateTurnBudget
 	state       state
 	subprotocol uint8 // 1 + the index of the chosen one in the route's Subprotocols; 0: none
@@ -121,7 +122,7 @@ func (s *session) Serve(c *server.Conn, in []byte) (int, error) {
 		}
 		// Control frames too: RSV1 is legal only on the first frame of a data message
 		// (RFC 7692 §6.1), and DecodeHeader allows it on any frame once deflate is on.
-		if e := w.assembler().Check(h); e != nil {
+		if e := w.check(h); e != nil {
 			w.fail(e)
 			break
 		}
@@ -138,6 +139,46 @@ func (s *session) Serve(c *server.Conn, in []byte) (int, error) {
 		return len(in), server.ErrClose
 	}
 	return pos, nil
+}
+
+// check validates the next frame's header against the message in progress, before its
+// payload has arrived (Assembler.Check). After our close frame, data frames are checked
+// against the message boundaries that discardFrame tracks.
+func (w *Conn) check(h ws.Header) *ws.Error {
+	if w.state != stateCloseSent || h.OpCode.IsControl() {
+		return w.assembler().Check(h)
+	}
+	switch {
+	case h.OpCode == ws.OpContinuation && !w.discarding:
+		return ws.ErrUnexpectedContinuation
+	case h.OpCode != ws.OpContinuation && w.discarding:
+		return ws.ErrExpectedContinuation
+	case h.Rsv&ws.RSV1 != 0 && (h.OpCode == ws.OpContinuation || w.deflate == nil):
+		return ws.ErrCompressedBit // RFC 7692 §6.1
+	case h.Length > int64(w.rt.MaxMessageSize):
+		// The frame would have to be held whole before it is dropped.
+		return ws.ErrMessageTooBig
+	}
+	return nil
+}
+
+// discardFrame drops a data frame that arrives after our close frame: the peer may have
+// sent it before it saw ours, and it is discarded (RFC 6455 §1.4, §7.1.2) until the
+// peer's close completes the handshake. Nothing of it is buffered or inflated; only
+// whether it leaves a message open is kept, so that the frames that follow are checked
+// against the right message boundaries (a continuation is no protocol error here, and
+// bad framing still is).
+func (w *Conn) discardFrame(h ws.Header) { w.discarding = !h.Fin }
+
+// discardMessage lets go of the fragments of a message in progress when our close frame
+// is queued: the rest of the message will be discarded.
+func (w *Conn) discardMessage() {
+	if a := w.asm; a != nil && a.InProgress() {
+		a.Reset()
+		w.asm = nil
+		asmPool.Put(a)
+		w.discarding = true
+	}
 }
 
 // assembler returns the Assembler for the next frame: the connection's own while a
@@ -201,7 +242,8 @@ func (w *Conn) frame(h ws.Header, payload []byte) {
 		return
 	}
 	if w.state == stateCloseSent {
-		return // after our close frame, data is ignored (RFC 6455 §1.4)
+		w.discardFrame(h)
+		return
 	}
 	a := w.assembler()
 	msg, complete, err := a.Frame(h, payload)

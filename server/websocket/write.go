@@ -123,6 +123,7 @@ func (w *Conn) close(code StatusCode, reason string) {
 	var buf [ws.MaxControlPayload]byte
 	w.writeControl(ws.OpClose, ws.AppendClose(buf[:0], ws.StatusCode(code), reason))
 	w.state = stateCloseSent
+	w.discardMessage()
 	w.closing.Store(true)
 	w.c.SetDeadline(w.rt.CloseTimeout)
 }
