@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/switchyard-dev/switchyard/frame/ws"
+	"github.com/switchyard-dev/switchyard/server"
+	"github.com/switchyard-dev/switchyard/server/http2"
 	"github.com/switchyard-dev/switchyard/server/internal/servertest"
 )
 
@@ -232,5 +234,98 @@ func TestDataAfterServerCloseIsNotBuffered(t *testing.T) {
 	want := cat(ws.AppendFrame(nil, true, ws.OpPong, false, nil), ws.AppendFrame(nil, true, ws.OpClose, false, closePayload(4001)))
 	if out := f.d.Output(); !bytes.Equal(out, want) {
 		t.Fatalf("the server wrote %q, want the pong and its close %q", out, want)
+	}
+}
+
+// No data frame after the close frame (RFC 6455 §5.5.1: "The application MUST NOT send any
+// more data frames after sending a Close frame"): once the server has queued its close,
+// in answer to the peer's, on a protocol error or on its own, WriteAsync (and Write on a
+// worker-pool route, which is WriteAsync) returns ErrClosed. The close waits behind output
+// the client has not read yet, so a write accepted then would follow it on the wire.
+func TestWriteAfterCloseFrameIsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		pool    bool   // Handler.UseWorkerPool: the write is Write from another goroutine
+		trigger []byte // the client's frames that make the server queue its close
+		close   ws.StatusCode
+	}{
+		{name: "WriteAsync after the peer's close", trigger: closeFrame(1000, "bye"), close: 1000},
+		{name: "WriteAsync after a protocol error", trigger: frag(ws.OpContinuation, true, []byte("x")), close: ws.StatusProtocolError},
+		{name: "WriteAsync after the handler's Close", trigger: text("close me"), close: 4001},
+		{name: "Write on a worker-pool route after the peer's close", pool: true, trigger: closeFrame(1000, "bye"), close: 1000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, tr := range transports {
+				t.Run(tr.name, func(t *testing.T) {
+					conns := make(chan *Conn, 1)
+					h := Handler{
+						SendBudget:    256 << 20,
+						UseWorkerPool: tc.pool,
+						OnOpen:        func(c *Conn) { conns <- c },
+						OnMessage: func(c *Conn, m Message) {
+							if string(m.Payload) == "close me" {
+								c.Close(4001, "asked to")
+							}
+						},
+					}
+					s, _, _ := runServer(t, server.Config{SendBudget: 256 << 20}, func(s *server.Server) {
+						s.Upgrade(http2.New(http2.Config{}))
+						s.Route("/ws", server.Route{RequireUpgrade: true, Upgraders: []server.Upgrader{New(h)}})
+					})
+					cl := tr.dial(t, s, "")
+					w := <-conns
+					write := w.WriteAsync
+					if tc.pool {
+						write = w.Write
+					}
+					// Output the client does not read yet, more than the socket's buffers
+					// or the stream's window take: the server's close waits behind it.
+					chunk := repeat('d', 64<<10)
+					const chunks = 256
+					for range chunks {
+						if err := write(OpBinary, chunk); err != nil {
+							t.Fatalf("write before the close: %v", err)
+						}
+					}
+					// The writes have left WriteAsync's queue for the connection's output:
+					// the close is queued behind them.
+					servertest.Eventually(t, "the writes reach the connection's output", func() bool { return w.queued.Load() == 0 })
+					servertest.Write(t, cl.conn, string(tc.trigger))
+					servertest.Eventually(t, "the server queues its close frame", func() bool {
+						queued := make(chan bool, 1)
+						if w.c.Execute(func(*server.Conn) { queued <- w.state >= stateCloseSent }) != nil {
+							return true // the connection is gone
+						}
+						select {
+						case q := <-queued:
+							return q
+						case <-time.After(time.Second): // the connection closed: Execute skipped it
+							return true
+						}
+					})
+					late := write(OpText, []byte("after close"))
+					_ = cl.conn.SetDeadline(time.Now().Add(20 * time.Second))
+					for i := range chunks {
+						if err := cl.expect(echo(ws.OpBinary, chunk)); err != nil {
+							t.Fatalf("data frame %d: %v", i, err)
+						}
+					}
+					if err := cl.expect(closeWith(tc.close)); err != nil {
+						t.Fatal(err)
+					}
+					if tc.close == 4001 {
+						servertest.Write(t, cl.conn, string(closeFrame(4001, "")))
+					}
+					if _, err := cl.br.Peek(1); err == nil {
+						f, _ := readServerFrame(cl.br)
+						t.Fatalf("a data frame after the close frame: op %v %q (the write returned %v)", f.op, f.payload, late)
+					}
+					servertest.ExpectClosed(t, cl.br)
+					if late != ErrClosed {
+						t.Fatalf("a write after the server's close frame was queued returned %v, want ErrClosed", late)
+					}
+				})
+			}
+		})
 	}
 }

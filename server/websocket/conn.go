@@ -27,7 +27,7 @@ type Conn struct {
 	closeReason string
 	value       any
 
-	closing     atomic.Bool  // our close frame is queued, or the connection is gone
+	closing     atomic.Bool  // our close frame is queued or skipped, or the connection is gone
 	queued      atomic.Int32 // bytes handed to WriteAsync not yet written
 	backlog     atomic.Int32 // the connection's unsent output as the loop last saw it
 	dropped     atomic.Uint32
@@ -293,6 +293,7 @@ func (w *Conn) peerClosed(payload []byte) {
 		return
 	}
 	w.closeCode, w.closeReason = code, string(reason)
+	w.closing.Store(true) // no data frame after our close (RFC 6455 §5.5.1)
 	if w.state != stateCloseSent {
 		if code == ws.StatusNoStatusRcvd {
 			w.writeControl(ws.OpClose, nil)
@@ -306,6 +307,7 @@ func (w *Conn) peerClosed(payload []byte) {
 
 // fail sends a close frame with the error's code and ends the connection (§7.1.7).
 func (w *Conn) fail(e *ws.Error) {
+	w.closing.Store(true) // no data frame after our close (RFC 6455 §5.5.1)
 	if w.state < stateCloseSent {
 		var buf [ws.MaxControlPayload]byte
 		w.writeControl(ws.OpClose, ws.AppendClose(buf[:0], e.Code, e.Reason))
@@ -339,6 +341,7 @@ func (s *session) Timeout(c *server.Conn) {
 		c.SetDeadline(w.rt.PongTimeout)
 	default:
 		w.closeCode, w.closeReason = ws.StatusAbnormalClosure, "timeout"
+		w.closing.Store(true)
 		w.state = stateClosed
 		c.Close()
 	}

@@ -120,11 +120,11 @@ func (w *Conn) close(code StatusCode, reason string) {
 	if w.state >= stateCloseSent {
 		return
 	}
+	w.closing.Store(true)
 	var buf [ws.MaxControlPayload]byte
 	w.writeControl(ws.OpClose, ws.AppendClose(buf[:0], ws.StatusCode(code), reason))
 	w.state = stateCloseSent
 	w.discardMessage()
-	w.closing.Store(true)
 	w.c.SetDeadline(w.rt.CloseTimeout)
 }
 
@@ -175,7 +175,9 @@ func (f *asyncFrame) recycle() {
 
 // WriteAsync sends a message from any goroutine; p is copied, so the caller may reuse it
 // at once. Past the send budget the route's Overflow policy applies and WriteAsync returns
-// ErrDropped.
+// ErrDropped. Once the connection's close frame is queued (by Close or CloseAsync, in
+// answer to the peer's close, or on a protocol error) or it has closed, WriteAsync returns
+// ErrClosed, as Write does: no data frame is sent after a close frame (RFC 6455 §5.5.1).
 func (w *Conn) WriteAsync(op OpCode, p []byte) error {
 	if w.closing.Load() {
 		return ErrClosed
