@@ -33,7 +33,7 @@ type Config struct {
 	// RST_STREAM frames from the client within ResetWindow streams it opened end the
 	// connection with GOAWAY ENHANCE_YOUR_CALM (defaults 100 per 200 streams). The
 	// RST_STREAMs the server sends for stream errors the client caused (any code but
-	// NO_ERROR and REFUSED_STREAM) count too (MadeYouReset, CVE-2025-8671).
+	// NO_ERROR, REFUSED_STREAM and its own CANCEL) count too (MadeYouReset, CVE-2025-8671).
 	ResetLimit, ResetWindow int
 	// MaxControlFrames bounds, per second, the frames that cost the server work without
 	// carrying a request: PING, SETTINGS, PRIORITY, RST_STREAM, unknown

@@ -61,8 +61,8 @@ func (d *defence) reset(h *h2Conn) error {
 // Such a reset closes the stream as the client's own RST_STREAM would, so a client could
 // cancel requests with it past the rapid-reset budget (MadeYouReset, CVE-2025-8671):
 // both draw on the same budget, as nghttp2 also counts the resets it sends since then.
-// Serve checks the budget after each frame (resetBudget); the resets made between reads
-// (a timeout's CANCEL) are counted there too.
+// The server's own CANCELs (a timeout, a WebSocket's abnormal end) are not the client's
+// doing and do not count. Serve checks the budget after each frame (resetBudget).
 func (d *defence) provoked() { d.resets++ }
 
 // resetBudget ends the connection once the streams reset in the window exceed the budget.

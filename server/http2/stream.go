@@ -132,7 +132,11 @@ func (h *h2Conn) freeBody(s *h2Stream) {
 func (h *h2Conn) resetStream(id uint32, code h2.ErrCode) {
 	b := h2.AppendRSTStream(h.c.AppendBuffer(), id, code)
 	h.c.Commit(b)
-	if code != h2.ErrCodeNo && code != h2.ErrCodeRefusedStream {
+	switch code {
+	case h2.ErrCodeNo, h2.ErrCodeRefusedStream:
+	case h2.ErrCodeCancel: // the server's own choice (a timeout, a WebSocket's abnormal end)
+		h.c.CountError(code.String())
+	default: // a stream error the client caused
 		h.c.CountError(code.String())
 		h.def.provoked()
 	}
