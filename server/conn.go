@@ -48,7 +48,6 @@ type Conn struct {
 	paused  bool  // input waits until the peer reads what it was sent
 	holding bool  // input waits until the protocol is ready (Hold, Resume)
 	yielded bool  // the protocol ended its turn early (Yield)
-	later   bool  // a task will serve the input a Yield left (serveLater)
 	kind    uint8 // index of the protocol spoken, for the connection gauges
 	// writeShut: the output has all gone and the write side is shut (FIN); the input is
 	// dropped until the peer closes too (shutWrite).
@@ -228,9 +227,7 @@ func (c *Conn) Yield() { c.yielded = true }
 
 // serveLater is the task that serves a yielded connection's input again.
 func (c *Conn) serveLater() {
-	c.later = true
 	_ = c.loop.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
-		c.later = false
 		if !c.closed && !c.holding && !c.paused {
 			if c.process() {
 				c.closeNow()
@@ -285,10 +282,10 @@ func (c *Conn) backlogged() bool {
 }
 
 // serve runs the connection's current protocol over buf, switching protocols in place as
-// it goes, and returns how many bytes were consumed. The caller flushes the output before
-// discarding them: queued references may point into that input.
-func (c *Conn) serve(buf []byte) int {
-	total := 0
+// it goes, and returns how many bytes were consumed, and whether a task will serve the
+// rest (Yield). The caller flushes the output before discarding them: queued references
+// may point into that input.
+func (c *Conn) serve(buf []byte) (total int, later bool) {
 	for !c.closing && !c.yielded && total < len(buf) && !c.backlogged() {
 		before := c.proto
 		n, err := c.proto.Serve(c, buf[total:])
@@ -309,11 +306,11 @@ func (c *Conn) serve(buf []byte) int {
 	if c.yielded {
 		c.yielded = false
 		c.loop.stats.yields.Add(1)
-		if total < len(buf) && !c.closing {
+		if later = total < len(buf) && !c.closing; later {
 			c.serveLater()
 		}
 	}
-	return total
+	return total, later
 }
 
 // setKind moves the connection between the protocol gauges.
@@ -334,7 +331,7 @@ func (c *Conn) setKind(name string) {
 func (c *Conn) process() (closeNow bool) {
 	corked := c.loop.cork(c)
 	in := c.input()
-	consumed := c.serve(in)
+	consumed, later := c.serve(in)
 	c.loop.flush()
 	if corked {
 		c.loop.uncork()
@@ -349,7 +346,7 @@ func (c *Conn) process() (closeNow bool) {
 	// A TLS peer's close_notify ends the input as a FIN does in cleartext, once what came
 	// before it is served: a connection that waits to serve its accumulator (paused,
 	// holding, yielded) comes back here when it has (resumeTick, Resume, serveLater).
-	if t, ok := c.tr.(*tlsTransport); ok && t.inputEnded() && !c.paused && !c.holding && !c.later {
+	if t, ok := c.tr.(*tlsTransport); ok && t.inputEnded() && !c.paused && !c.holding && !later {
 		c.closing = true
 	}
 	if c.acc != nil && len(c.acc.B)-c.accOff > c.srv.cfg.InputBudget {
