@@ -46,7 +46,7 @@ func (j *connectJob) submit(r *Request) error {
 }
 
 func (j *connectJob) work() {
-	j.p, j.hdr, j.rej = j.decide(&j.req, j.hdr)
+	j.p, j.hdr, j.rej = j.ch.c.srv.callDecision(j.decide, &j.req, j.hdr)
 	_ = j.ch.c.loop.Run(j) // fails only once the loop has stopped: the child is gone
 }
 

@@ -114,7 +114,7 @@ func (job *offLoopJob) copyRequest(r *Request) {
 // work runs on a worker goroutine; the job then returns to the loop as a task.
 func (job *offLoopJob) work() {
 	job.resp.Reset()
-	job.handler(&job.resp, &job.req) // req.conn is nil: the connection is not the handler's off the loop
+	job.c.srv.callHandler(job.handler, &job.resp, &job.req) // req.conn is nil: the connection is not the handler's off the loop
 	if job.c.loop.Run(job) != nil {
 		job.release()
 	}

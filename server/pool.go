@@ -50,7 +50,7 @@ func (job *poolJob) work() {
 	} else {
 		job.resp.Reset()
 		job.hreq.abandon = &job.abandon
-		job.handler(&job.resp, &job.hreq)
+		h.c.srv.callHandler(job.handler, &job.resp, &job.hreq)
 		job.out = bytebufferpool.Get()
 		job.out.B = h.appendResponse(job.out.B[:0], job.req.KeepAlive, job.req.ProtoMinor, isHead(job.req.Method), "", &job.resp)
 		job.close = !h.keepAlive(&job.req)

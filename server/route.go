@@ -1,5 +1,10 @@
 package server
 
+import (
+	"fmt"
+	"runtime/debug"
+)
+
 // Handler serves one HTTP request, whether it came over HTTP/1.1 or as an HTTP/2 stream.
 // r and every slice it holds are views valid only until the handler returns: copy what you
 // keep. A handler runs on its connection's event loop unless its Route sets UseWorkerPool,
@@ -82,6 +87,38 @@ func (s *Server) handle(route *Route, w *ResponseWriter, r *Request) {
 	case route.HTTP == nil:
 		w.text(404, "this path serves only protocol upgrades over HTTP/1.1 (Upgrade), not plain requests")
 	default:
-		route.HTTP(w, r)
+		s.callHandler(route.HTTP, w, r)
 	}
+}
+
+// callHandler runs h. A panic is answered 500 and logged (rate-limited, with its stack),
+// as net/http does, instead of ending the loop's goroutine, and with it the process, or a
+// worker's job, whose answer would never come back to its connection.
+func (s *Server) callHandler(h Handler, w *ResponseWriter, r *Request) {
+	defer func() {
+		if p := recover(); p != nil {
+			w.Reset()
+			w.text(500, "internal error: the handler panicked")
+			if log := s.cfg.Logger; log != nil && s.logs.allow(s.clock.now()/1e9, s.cfg.LogRate, log) {
+				log.Error("switchyard: handler panicked; answered 500", "panic", fmt.Sprint(p),
+					"path", string(r.Path), "stack", string(debug.Stack()))
+			}
+		}
+	}()
+	h(w, r)
+}
+
+// callDecision runs an upgrade decision off the loop (UpgradeOffLoop, AuthorizeOffLoop);
+// a panic is refused with 500 and logged, as a handler's is.
+func (s *Server) callDecision(decide UpgradeDecision, r *Request, hdr []byte) (p Protocol, out []byte, rej *Rejection) {
+	defer func() {
+		if v := recover(); v != nil {
+			p, out, rej = nil, hdr, &Rejection{Status: 500, Kind: "panic", Reason: "internal error: the upgrade decision panicked"}
+			if log := s.cfg.Logger; log != nil && s.logs.allow(s.clock.now()/1e9, s.cfg.LogRate, log) {
+				log.Error("switchyard: upgrade decision panicked; answered 500", "panic", fmt.Sprint(v),
+					"path", string(r.Path), "stack", string(debug.Stack()))
+			}
+		}
+	}()
+	return decide(r, hdr)
 }

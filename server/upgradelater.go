@@ -82,7 +82,7 @@ func (job *laterJob) work() {
 	if !job.parse(job.h.c) {
 		job.rej = &Rejection{Status: 500, Reason: "internal error: the request changed while its upgrade was decided"}
 	} else {
-		job.p, job.hdr, job.rej = job.decide(&job.hreq, job.hdr)
+		job.p, job.hdr, job.rej = job.h.c.srv.callDecision(job.decide, &job.hreq, job.hdr)
 	}
 	if job.h.c.loop.Run(job) != nil {
 		job.release() // the loop has stopped: the connection is gone
