@@ -154,7 +154,10 @@ func (h *Hub) remove(w *Conn) {
 
 // Broadcast sends pm to every member. Safe from any goroutine; delivery happens on each
 // member's loop, in the order of the Broadcast calls, subject to each connection's send
-// budget and overflow policy. pm must not change afterwards. It returns ErrRoomSaturated
+// budget and overflow policy. Deliveries are batched per loop, so a broadcast may reach a
+// member before a WriteAsync or CloseAsync to it that another call made earlier; order
+// them through the member's loop (Conn().Execute) where that matters. pm must not change
+// afterwards. It returns ErrRoomSaturated
 // when the members of some loop miss pm because that loop is behind with earlier
 // broadcasts: a publisher should slow down.
 func (h *Hub) Broadcast(pm *PreparedMessage) error { return h.BroadcastExcept(pm, nil) }

@@ -115,6 +115,21 @@ func TestHubDropsPastTheSendBudget(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the stalled member's connection has closed")
 	}
+	// WriteAsync from another goroutine counts what the broadcasts left unsent too (a
+	// member that only listens has no turn of its own to bring that count up to date),
+	// also while its loop is busy and the writes wait for it.
+	busy := make(hold)
+	_ = stalled.Conn().Loop().Run(busy)
+	for range 50 {
+		_ = stalled.WriteAsync(OpBinary, payload)
+	}
+	close(busy)
+	if err := stalled.Conn().Execute(func(c *server.Conn) { queued <- c.Unsent() }); err != nil {
+		t.Fatal(err)
+	}
+	if q := <-queued; q > budget+size {
+		t.Fatalf("%d bytes queued for the stalled member after WriteAsync, budget %d", q, budget)
+	}
 }
 
 // A delivery that meets reset members closes them as it goes, and their OnClose takes

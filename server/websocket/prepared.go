@@ -3,7 +3,7 @@ package websocket
 import "github.com/switchyard-dev/switchyard/frame/ws"
 
 // PreparedMessage is a message framed (and compressed) once, to be sent to many
-// connections without framing it again (Hub.Broadcast, Conn.WritePrepared).
+// connections without framing it again (Hub.Broadcast, topics.Publish).
 type PreparedMessage struct {
 	size       int // payload bytes
 	plain      []byte
@@ -82,4 +82,7 @@ func (w *Conn) writePrepared(msgs []*PreparedMessage) {
 		w.countOut(pm.size)
 	}
 	c.Flush()
+	// WriteAsync checks the budget against this, from other goroutines: a member that
+	// only listens has no Serve to bring it up to date.
+	w.backlog.Store(int32(c.Unsent()))
 }
