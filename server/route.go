@@ -8,7 +8,8 @@ import (
 // Handler serves one HTTP request, whether it came over HTTP/1.1 or as an HTTP/2 stream.
 // r and every slice it holds are views valid only until the handler returns: copy what you
 // keep. A handler runs on its connection's event loop unless its Route sets UseWorkerPool,
-// so by default it must not block.
+// so by default it must not block. A handler that panics has its request answered 500,
+// and the panic is logged with its stack, as under net/http.
 type Handler func(w *ResponseWriter, r *Request)
 
 // Route says how the requests one pattern matches are served (Server.Route).
