@@ -103,8 +103,9 @@ func (h *h2Conn) endDiscarded(s *h2Stream) {
 //     needs more window then, which is the one the client is sending (whatever its order:
 //     oldest first, newest first or all at once). It is "exempt" until its body is
 //     complete (at most MaxBodyBytes, or it gets 413), so it can always finish and free
-//     its buffer. Every other stream keeps only what is left of its window. While worker-
-//     pool handlers hold bodies, no stream becomes exempt: their answers free memory.
+//     its buffer. Every other stream keeps only what is left of its window. Once complete,
+//     the exempt body may go to a worker-pool handler: no other stream becomes exempt
+//     until that handler answers (or times out), so one exempt body is held at a time.
 //   - Past MaxBufferedBody, the connection window is re-opened only by what the streams'
 //     own windows still let the client send: no more than can arrive anyway, and enough
 //     that the exempt stream, and the others' remaining windows, are never starved.
@@ -138,13 +139,11 @@ func (h *h2Conn) mayGrow(s *h2Stream) bool {
 	if h.bufferedBody <= h.cfg.MaxBufferedBody || h.exempt == s.id {
 		return true
 	}
-	if h.awaiting > 0 {
-		// A handler on the worker pool will answer (or time out) and free its body, and
-		// Answer replenishes then: no deadlock to break. An exempt stream whose complete
-		// body went to the pool is one of them, so only one exempt body is held at a time.
-		return false
-	}
-	if e := h.stream(h.exempt); e != nil && e.buffering() {
+	if e := h.stream(h.exempt); e != nil && (e.buffering() || e.waitSince != 0) {
+		// One exempt body at a time: the exempt stream's body is still arriving, or a
+		// worker-pool handler holds it, whose answer frees it and replenishes (Answer).
+		// Other pool handlers do not hold back a new exemption: one without a body (a
+		// long poll, an extended CONNECT being decided) frees nothing when it answers.
 		return false
 	}
 	h.exempt = s.id

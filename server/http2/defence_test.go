@@ -324,25 +324,43 @@ func TestH2RejectedRequestIsNotServedWhenItEnds(t *testing.T) {
 // complete (RFC 9113 §5.2.2: flow control must not deadlock). The server held back the
 // connection window once it buffered more than MaxBufferedBody, even though every body
 // it held was incomplete: none could complete, so none was freed, and the uploads stalled
-// until BodyTimeout (with the defaults, three 4 MB uploads on one connection).
+// until BodyTimeout (with the defaults, three 4 MB uploads on one connection). Then a
+// worker-pool handler without a request body (a long poll) stalled them the same way: no
+// stream became exempt (data.go) while any pool handler ran, on the premise that its
+// answer would free a body.
 func TestH2ConcurrentUploadsPastMaxBufferedBodyComplete(t *testing.T) {
+	limit := server.Config{Limits: parser.Limits{MaxBodyBytes: 100 << 10}}
 	cases := []struct {
 		name       string
 		cfg        server.Config
 		h2cfg      Config
 		size       int
 		oneAtATime bool
+		longPoll   bool // a bodyless GET on a worker-pool route runs meanwhile
 	}{
-		{"defaults (MaxBodyBytes 4 MiB): three 4 MB uploads", server.Config{}, Config{}, 4000000, false},
-		{"MaxBodyBytes 256 KiB, ConnWindow 64 KiB: three 250 KiB uploads", server.Config{Limits: parser.Limits{MaxBodyBytes: 256 << 10}}, Config{ConnWindow: 65535}, 250 << 10, false},
-		{"MaxBufferedBody = MaxBodyBytes = 256 KiB, StreamWindow 64 KiB: three 250 KiB uploads", server.Config{Limits: parser.Limits{MaxBodyBytes: 256 << 10}}, Config{StreamWindow: 65535, MaxBufferedBody: 256 << 10}, 250 << 10, false},
-		{"the same, one body after the other", server.Config{Limits: parser.Limits{MaxBodyBytes: 256 << 10}}, Config{StreamWindow: 65535, MaxBufferedBody: 256 << 10}, 250 << 10, true},
+		{"defaults (MaxBodyBytes 4 MiB): three 4 MB uploads", server.Config{}, Config{}, 4000000, false, false},
+		{"MaxBodyBytes 256 KiB, ConnWindow 64 KiB: three 250 KiB uploads", server.Config{Limits: parser.Limits{MaxBodyBytes: 256 << 10}}, Config{ConnWindow: 65535}, 250 << 10, false, false},
+		{"MaxBufferedBody = MaxBodyBytes = 256 KiB, StreamWindow 64 KiB: three 250 KiB uploads", server.Config{Limits: parser.Limits{MaxBodyBytes: 256 << 10}}, Config{StreamWindow: 65535, MaxBufferedBody: 256 << 10}, 250 << 10, false, false},
+		{"the same, one body after the other", server.Config{Limits: parser.Limits{MaxBodyBytes: 256 << 10}}, Config{StreamWindow: 65535, MaxBufferedBody: 256 << 10}, 250 << 10, true, false},
+		{"MaxBufferedBody = MaxBodyBytes = 100 KiB, StreamWindow 16 KiB: three 90 KiB uploads", limit, Config{StreamWindow: 16384, MaxBufferedBody: 100 << 10}, 90 << 10, false, false},
+		{"the same while a bodyless worker-pool handler runs (a long poll)", limit, Config{StreamWindow: 16384, MaxBufferedBody: 100 << 10}, 90 << 10, false, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var calls atomic.Int32
-			cl := h2DialWith(t, tc.cfg, tc.h2cfg, countRoute(&calls))
-			done, sent, stuck := cl.upload([]uint32{1, 3, 5}, nil, tc.oneAtATime, tc.size, 5*time.Second)
+			release := make(chan struct{})
+			cl := h2DialWith(t, tc.cfg, tc.h2cfg, func(s *server.Server) {
+				countRoute(&calls)(s)
+				s.Route("/poll", server.Route{UseWorkerPool: true, HTTP: func(w *server.ResponseWriter, r *server.Request) {
+					<-release // answers once the uploads are done
+					_, _ = w.WriteString("event")
+				}})
+			})
+			t.Cleanup(func() { close(release) }) // before the server stops
+			if tc.longPoll {
+				cl.write(cl.request(nil, 1, "GET", "/poll", nil))
+			}
+			done, sent, stuck := cl.upload([]uint32{3, 5, 7}, nil, tc.oneAtATime, tc.size, 5*time.Second)
 			if stuck {
 				t.Fatalf("uploads stalled: sent %v of %d bytes each, responses %v", sent, tc.size, done)
 			}

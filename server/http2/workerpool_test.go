@@ -87,8 +87,9 @@ func TestH2PoolHandlerAnswerReopensHeldWindows(t *testing.T) {
 		b = append(b, data(1, 15<<10, i == 3)...)
 	}
 	// Streams 3 and 5 (90 KiB each) begin: stream 5 a little, then stream 3 half its
-	// window, which takes the connection past MaxBufferedBody (60+16+32 KiB): their
-	// windows are held back while the handler holds its body.
+	// window, which takes the connection past MaxBufferedBody (60+16+32 KiB): stream 3
+	// becomes the one stream whose window is still replenished (data.go), and stream 5's
+	// is held back while the handler holds its body.
 	b = append(b, post(3, "/count", 90<<10)...)
 	b = append(b, post(5, "/count", 90<<10)...)
 	b = append(b, data(5, 16384, false)...)
