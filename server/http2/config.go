@@ -27,7 +27,10 @@ type Config struct {
 	// streams (default: twice the server's Limits.MaxBodyBytes). Past it only one stream's
 	// window is replenished until its body is complete, and the others wait for handlers
 	// to consume bodies; the connection then holds at most MaxBufferedBody + ConnWindow +
-	// MaxBodyBytes + (MaxConcurrentStreams-1) x StreamWindow (see data.go).
+	// MaxBodyBytes + (MaxConcurrentStreams-1) x StreamWindow (see data.go). A body handed
+	// to a worker-pool handler counts until the handler returns, its stream reset or not;
+	// only one that outlives the server's HandlerTimeout (its stream answered 503 and its
+	// slot freed) is outside the bound, which the server's WorkerPoolSize bounds instead.
 	MaxBufferedBody int
 	// ResetLimit and ResetWindow bound rapid reset (CVE-2023-44487): more than ResetLimit
 	// RST_STREAM frames from the client within ResetWindow streams it opened end the

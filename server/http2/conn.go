@@ -45,6 +45,9 @@ type h2Conn struct {
 	// outliving lists the streams that closed while their handlers ran on the worker
 	// pool, until their answers are back: they still count as concurrent streams.
 	outliving []uint32
+	// poolBodies lists the request bodies worker-pool handlers hold, counted in
+	// bufferedBody until their answers are back (handlertimeout.go).
+	poolBodies []poolBody
 	// woken is BacklogEased's list of children, kept between writable events.
 	woken []*server.Child
 
@@ -57,7 +60,7 @@ type h2Conn struct {
 	sendWindow   int64 // the connection window the client granted us
 	recvWindow   int64 // what the client may still send on the connection
 	recvUnacked  int64 // bytes received on the connection not yet returned to the client
-	bufferedBody int   // request body bytes held in stream buffers
+	bufferedBody int   // request body bytes held in stream buffers and by pool handlers
 	// Past MaxBufferedBody (data.go): exempt is the one stream whose window is still
 	// replenished, withheld says some stream's WINDOW_UPDATE is owed.
 	exempt   uint32

@@ -114,6 +114,9 @@ func (h *h2Conn) endDiscarded(s *h2Stream) {
 // left of the other streams' windows, each at most StreamWindow: the connection holds at
 // most MaxBufferedBody + ConnWindow + MaxBodyBytes + (MaxConcurrentStreams-1) x
 // StreamWindow, and about MaxBufferedBody + ConnWindow while its streams send evenly.
+// bufferedBody counts a body handed to a worker-pool handler until the handler returns
+// (handlertimeout.go), since the handler's copy lives that long, and a stream reset
+// meanwhile keeps its slot until then.
 // When bodies are freed (a handler answered, a stream closed) the withheld windows are
 // returned: replenish runs after every read and wherever a body is freed outside one.
 
@@ -139,11 +142,12 @@ func (h *h2Conn) mayGrow(s *h2Stream) bool {
 	if h.bufferedBody <= h.cfg.MaxBufferedBody || h.exempt == s.id {
 		return true
 	}
-	if e := h.stream(h.exempt); e != nil && (e.buffering() || e.waitSince != 0) {
+	if e := h.stream(h.exempt); e != nil && e.buffering() || h.poolHolds(h.exempt) {
 		// One exempt body at a time: the exempt stream's body is still arriving, or a
-		// worker-pool handler holds it, whose answer frees it and replenishes (Answer).
-		// Other pool handlers do not hold back a new exemption: one without a body (a
-		// long poll, an extended CONNECT being decided) frees nothing when it answers.
+		// worker-pool handler holds it (even if the stream was reset since), whose answer
+		// frees it and replenishes (Answer). Other pool handlers do not hold back a new
+		// exemption: one without a body (a long poll, an extended CONNECT being decided)
+		// frees nothing when it answers.
 		return false
 	}
 	h.exempt = s.id

@@ -47,14 +47,17 @@ func (h *h2Conn) dispatch(s *h2Stream, w *server.ResponseWriter, r *server.Reque
 
 // Answer sends a worker-pool handler's response on its stream, on the loop.
 func (h *h2Conn) Answer(r *server.Request, w *server.ResponseWriter) {
-	h.handlerReturned(r.StreamID) // if its stream was reset, the slot it kept is free now
+	// The slot its stream kept if that was reset, and the body it held, are free now.
+	freed := h.handlerReturned(r.StreamID)
 	if s := h.stream(r.StreamID); s != nil && !s.responded {
 		h.stopWaiting(s)
 		h.writeResponse(s, w)
-		// Its body is freed: the windows held back for it open now, not at the next read,
-		// which may never come if the client waits for them (data.go).
-		h.replenish()
 		h.armDeadline()
+	}
+	if freed {
+		// The windows held back for its body open now, not at the next read, which may
+		// never come if the client waits for them (data.go).
+		h.replenish()
 	}
 	if h.goingAway && len(h.streams) == 0 {
 		h.c.Close()

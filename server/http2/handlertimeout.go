@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/switchyard-dev/switchyard/server"
+	"github.com/valyala/bytebufferpool"
 )
 
 // A stream whose handler runs on the worker pool (or whose extended CONNECT is being
@@ -20,10 +21,36 @@ var epoch = time.Now()
 func sinceEpoch() int64 { return int64(time.Since(epoch)) }
 
 // handedOut records that s's handler (or its upgrade's decision) runs on the worker pool
-// from now.
+// from now. The handler got its own copy of the request body (server.Conn.HandleOffLoop),
+// so the stream's buffer goes back to its pool at once; the copy's bytes stay counted in
+// bufferedBody until the handler returns (handlerReturned), however the stream ends
+// meanwhile (reset, timed out), since the copy lives as long as the handler runs.
 func (h *h2Conn) handedOut(s *h2Stream) {
 	s.waitSince = max(sinceEpoch(), 1)
 	h.awaiting++
+	if s.body != nil {
+		if n := len(s.body.B); n > 0 {
+			h.poolBodies = append(h.poolBodies, poolBody{s.id, n})
+		}
+		bytebufferpool.Put(s.body) // still counted in bufferedBody: now as the job's copy
+		s.body = nil
+	}
+}
+
+// poolBody is the size of a request body a worker-pool handler holds, by stream.
+type poolBody struct {
+	id uint32
+	n  int
+}
+
+// poolHolds reports whether a worker-pool handler still holds the body of stream id.
+func (h *h2Conn) poolHolds(id uint32) bool {
+	for _, p := range h.poolBodies {
+		if p.id == id {
+			return true
+		}
+	}
+	return false
 }
 
 // stopWaiting records that s waits for its handler no more: answered, timed out or closed.
@@ -44,15 +71,24 @@ func (h *h2Conn) handlerOutlives(s *h2Stream) {
 	h.outliving = append(h.outliving, s.id)
 }
 
-// handlerReturned frees the slot of a stream that closed while its handler ran, once the
-// handler's answer is back; an answer for any other stream leaves the list as it is.
-func (h *h2Conn) handlerReturned(id uint32) {
+// handlerReturned runs when a worker-pool handler's answer is back: the slot of its
+// stream, if that closed while the handler ran, is free, and so is the body the handler
+// held. freed reports that bufferedBody went down (replenish may return windows).
+func (h *h2Conn) handlerReturned(id uint32) (freed bool) {
 	for i, x := range h.outliving {
 		if x == id {
 			h.outliving = append(h.outliving[:i], h.outliving[i+1:]...)
-			return
+			break
 		}
 	}
+	for i, p := range h.poolBodies {
+		if p.id == id {
+			h.bufferedBody -= p.n
+			h.poolBodies = append(h.poolBodies[:i], h.poolBodies[i+1:]...)
+			return true
+		}
+	}
+	return false
 }
 
 // concurrent is what counts against SETTINGS_MAX_CONCURRENT_STREAMS (§5.1.2): the open
@@ -86,6 +122,11 @@ func (h *h2Conn) timeOutHandlers() bool {
 		s := h.streams[i]
 		if s.waitSince != 0 && time.Duration(now-s.waitSince) >= h.cfg.handlerTimeout {
 			h.stopWaiting(s)
+			if s.id == h.exempt {
+				// The server stops waiting for this handler: the exemption may move on
+				// (data.go). Its body stays counted until it returns.
+				h.exempt = 0
+			}
 			h.c.AbandonOffLoop(s.id)
 			if s.car != nil { // an extended CONNECT whose upgrade was being decided
 				h.detachChild(s).Reset(server.ErrStreamReset)

@@ -118,3 +118,148 @@ func TestH2PoolHandlerAnswerReopensHeldWindows(t *testing.T) {
 		t.Fatalf("stream 5: %s", describe(fs))
 	}
 }
+
+// docs/architecture.md §6: a connection holds at most MaxBufferedBody + ConnWindow +
+// MaxBodyBytes + (MaxConcurrentStreams-1) x StreamWindow of request bodies. A worker-pool
+// handler holds its body (its own copy) until it returns, and a stream reset meanwhile
+// keeps its slot until then; but the body left bufferedBody at the reset, so the budget
+// was free again: a client that uploaded a body, reset the stream once its handler ran,
+// and went on had MaxConcurrentStreams bodies of MaxBodyBytes held at once (here 10 x
+// 250 KiB against a bound of 976 KiB). The bodies now count until their handlers return:
+// the upload past the budget waits for window, and goes on once they have returned.
+func TestH2PoolHandlersBodiesCountUntilTheyReturn(t *testing.T) {
+	const (
+		maxBody   = 256 << 10 // MaxBufferedBody defaults to twice this
+		size      = 250 << 10
+		streamWin = 16384
+		connWin   = 65535
+		mcs       = 10
+	)
+	bound := int64(2*maxBody + connWin + maxBody + (mcs-1)*streamWin)
+	cases := []struct {
+		name  string
+		reset bool
+	}{
+		{"the client resets each stream once its handler runs", true},
+		{"the streams stay open", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var held, peak atomic.Int64
+			entered := make(chan uint32, mcs)
+			release := make(chan struct{})
+			cl := h2DialWith(t, server.Config{Limits: parser.Limits{MaxBodyBytes: maxBody}},
+				Config{StreamWindow: streamWin, ConnWindow: connWin, MaxConcurrentStreams: mcs}, func(s *server.Server) {
+					s.Route("/process", server.Route{UseWorkerPool: true, HTTP: func(w *server.ResponseWriter, r *server.Request) {
+						n := held.Add(int64(len(r.Body)))
+						for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+						}
+						entered <- r.StreamID
+						<-release
+						held.Add(-int64(len(r.Body)))
+					}})
+				})
+			var once sync.Once
+			unblock := func() { once.Do(func() { close(release) }) }
+			t.Cleanup(unblock) // before the server stops
+
+			conn, win := int64(connWin), map[uint32]int64{}
+			apply := func(fs []h2frame) {
+				for _, f := range fs {
+					switch f.Type {
+					case h2.FrameWindowUpdate:
+						if f.StreamID == 0 {
+							conn += int64(f.Increment())
+						} else {
+							win[f.StreamID] += int64(f.Increment())
+						}
+					case h2.FrameRSTStream, h2.FrameGoAway:
+						t.Fatalf("%s", describe(fs))
+					}
+				}
+			}
+			// settle reads until the ACKs of two PINGs, the second sent after the first
+			// came back: the server has then handled everything sent before the first,
+			// and every WINDOW_UPDATE it owed for it has arrived.
+			ping := byte(0)
+			settle := func() {
+				for range 2 {
+					ping++
+					n := ping
+					cl.write(h2.AppendPing(nil, false, [8]byte{n}))
+					fs, closed := cl.readFrames(5*time.Second, func(f h2frame) bool { return f.Type == h2.FramePing && f.IsAck() && f.PingData()[0] == n })
+					if closed || len(fs) == 0 || fs[len(fs)-1].Type != h2.FramePing {
+						t.Fatalf("no PING ACK: %s", describe(fs))
+					}
+					apply(fs)
+				}
+			}
+			settle() // the server's SETTINGS are in and acknowledged: stream windows are 16 KiB
+			chunk := make([]byte, 16384)
+			send := func(id uint32, sent int) int {
+				for sent < size {
+					n := min(int64(size-sent), int64(len(chunk)), conn, win[id])
+					if n <= 0 {
+						return sent
+					}
+					cl.write(h2.AppendData(nil, id, chunk[:n], sent+int(n) == size))
+					sent += int(n)
+					conn -= n
+					win[id] -= n
+				}
+				return sent
+			}
+			var waiting uint32 // the stream whose upload the server holds back
+			waitingSent := 0
+			for i := uint32(0); i < mcs && waiting == 0; i++ {
+				id := 1 + 2*i
+				win[id] = streamWin
+				cl.write(h2.AppendHeaders(nil, id, cl.headers(":method", "POST", ":scheme", "http", ":path", "/process", ":authority", "x", "content-length", strconv.Itoa(size)), false, 0))
+				sent := 0
+				for {
+					if sent = send(id, sent); sent == size {
+						break
+					}
+					if settle(); min(conn, win[id]) <= 0 {
+						waiting, waitingSent = id, sent
+						break
+					}
+				}
+				if waiting != 0 {
+					break
+				}
+				select {
+				case <-entered:
+				case <-time.After(5 * time.Second):
+					t.Fatalf("the handler of stream %d did not start", id)
+				}
+				if tc.reset {
+					cl.write(h2.AppendRSTStream(nil, id, h2.ErrCodeCancel)) // the client gives up on it
+				}
+			}
+			if p := peak.Load(); p > bound {
+				t.Fatalf("request bodies held by one connection's handlers: %d bytes, documented bound %d (MaxBufferedBody %d + ConnWindow %d + MaxBodyBytes %d + %d x StreamWindow %d)",
+					p, bound, 2*maxBody, connWin, maxBody, mcs-1, streamWin)
+			}
+			if waiting == 0 {
+				return
+			}
+			// The handlers return: the upload held back completes.
+			unblock()
+			for sent := waitingSent; ; {
+				if sent = send(waiting, sent); sent == size {
+					break
+				}
+				fs, closed := cl.readFrames(5*time.Second, func(f h2frame) bool { return f.Type == h2.FrameWindowUpdate })
+				if closed || len(fs) == 0 || fs[len(fs)-1].Type != h2.FrameWindowUpdate {
+					t.Fatalf("stream %d got no window after the handlers returned (%d of %d bytes sent): %s", waiting, sent, size, describe(fs))
+				}
+				apply(fs)
+			}
+			fs, _ := cl.readFrames(5*time.Second, func(f h2frame) bool { return f.Type == h2.FrameHeaders && f.StreamID == waiting })
+			if len(fs) == 0 || fs[len(fs)-1].Type != h2.FrameHeaders || fs[len(fs)-1].status() != "200" {
+				t.Fatalf("stream %d: %s", waiting, describe(fs))
+			}
+		})
+	}
+}
