@@ -23,10 +23,13 @@ type h2Conn struct {
 	// settingsAcked: the client acknowledged our SETTINGS. Until then it may still assume
 	// the initial stream window of 65,535 octets (§6.9.3; see openStream).
 	settingsAcked bool
-	// progress: a frame of this read moved a stream (HEADERS, DATA with payload, a
-	// WINDOW_UPDATE or SETTINGS that let queued DATA go, an RST_STREAM that closed an open
-	// stream). Only progress re-arms the deadline, so PINGs, SETTINGS, empty frames and
-	// window grants with nothing waiting cannot keep an idle or stalled connection open.
+	// progress: a frame of this read moved a stream (a header block that opens a request
+	// or carries an open stream's trailers, DATA with payload or END_STREAM on an open
+	// stream, a WINDOW_UPDATE or SETTINGS that let queued DATA go, an RST_STREAM that
+	// closed an open stream). Only progress re-arms the deadline, so PINGs, SETTINGS,
+	// empty frames, window grants with nothing waiting and frames the server ignores (on
+	// a stream it reset, new streams after its GOAWAY) cannot keep an idle or stalled
+	// connection open.
 	progress  bool
 	goingAway bool // GOAWAY sent: no new streams
 	upgraded  bool // h2c: stream 1 was the upgrade request
@@ -189,13 +192,9 @@ var (
 
 // frame dispatches one decoded frame. serr is the StreamError ReadFrame reported for
 // it, if any. A non-nil result is a connection error.
+// Each handler sets progress itself, for what moved a stream: onHeaders and
+// onContinuation, onData, sendPending (WINDOW_UPDATE, SETTINGS), onRSTStream.
 func (h *h2Conn) frame(f *h2.Frame, serr error) error {
-	switch f.Type {
-	case h2.FrameHeaders, h2.FrameContinuation:
-		h.progress = true // WINDOW_UPDATE and RST_STREAM: sendPending, onRSTStream
-	case h2.FrameData:
-		h.progress = h.progress || len(f.Data()) > 0 || f.EndStream()
-	}
 	switch f.Type {
 	case h2.FrameHeaders:
 		return h.onHeaders(f, serr)

@@ -42,6 +42,9 @@ func (h *h2Conn) onData(f *h2.Frame) error {
 		return nil
 	}
 	s.recvWindow -= n
+	// DATA that reaches an open stream moves it; an empty frame without END_STREAM, or
+	// DATA on a stream the server reset, does not re-arm the deadline (h2Conn.progress).
+	h.progress = h.progress || len(data) > 0 || f.EndStream()
 	if s.car != nil {
 		h.childData(s, f)
 		return nil

@@ -536,24 +536,55 @@ func TestH2IdleTimeout(t *testing.T) {
 
 // Frames that move no stream do not keep an idle connection open: PINGs (or SETTINGS, or
 // empty frames), WINDOW_UPDATEs with no DATA waiting for window, RST_STREAM on a stream
-// already closed. Only frames that move a stream re-arm its deadline (before, any frame
-// did, so a client pinging every few seconds held the connection forever; and then a
-// WINDOW_UPDATE every 100 ms did).
+// already closed, and the frames the server ignores: HEADERS or DATA on a stream it reset
+// (§5.1), a new stream's HEADERS after its GOAWAY (§6.8; an open stream keeps that
+// connection, so its body timeout ends it). Only frames that move a stream re-arm its
+// deadline (before, any frame did, so a client pinging every few seconds held the
+// connection forever; then a WINDOW_UPDATE every 100 ms did, and then HEADERS on a stream
+// the server had reset did, since every header block counted as progress).
 func TestH2IdleTimeoutIgnoresFramesThatMoveNoStream(t *testing.T) {
+	served := func(cl *h2Client) { // stream 1 was served and closed
+		cl.write(cl.request(nil, 1, "GET", "/", nil))
+		cl.readUntil(1)
+	}
+	reset := func(cl *h2Client) { // the server reset stream 1: more DATA than content-length
+		b := h2.AppendHeaders(nil, 1, cl.headers(":method", "POST", ":scheme", "http", ":path", "/echo", ":authority", "x", "content-length", "3"), false, 0)
+		cl.write(h2.AppendData(b, 1, []byte("abcdef"), false))
+		if r := cl.readUntil(1).streams[1]; r == nil || !r.isReset {
+			t.Fatalf("stream 1: %+v, want RST_STREAM", r)
+		}
+	}
+	goneAway := func(cl *h2Client) { // stream 1's upload stalls, stream 3 makes the server send GOAWAY
+		b := h2.AppendHeaders(nil, 1, cl.headers(":method", "POST", ":scheme", "http", ":path", "/echo", ":authority", "x"), false, 0)
+		b = h2.AppendData(b, 1, []byte("half"), false)
+		cl.write(cl.request(b, 3, "GET", "/goaway", nil))
+		if ev := cl.readUntil(3); !ev.goAway {
+			t.Fatal("no GOAWAY")
+		}
+	}
+	next := uint32(5)
 	cases := []struct {
 		name  string
-		frame []byte
+		open  func(cl *h2Client)
+		frame func(cl *h2Client) []byte
 	}{
-		{"PING", h2.AppendPing(nil, false, [8]byte{1})},
-		{"WINDOW_UPDATE on the connection", h2.AppendWindowUpdate(nil, 0, 1)},
-		{"WINDOW_UPDATE on the closed stream", h2.AppendWindowUpdate(nil, 1, 1)},
-		{"RST_STREAM on the closed stream", h2.AppendRSTStream(nil, 1, h2.ErrCodeCancel)},
+		{"PING", served, func(*h2Client) []byte { return h2.AppendPing(nil, false, [8]byte{1}) }},
+		{"WINDOW_UPDATE on the connection", served, func(*h2Client) []byte { return h2.AppendWindowUpdate(nil, 0, 1) }},
+		{"WINDOW_UPDATE on the closed stream", served, func(*h2Client) []byte { return h2.AppendWindowUpdate(nil, 1, 1) }},
+		{"RST_STREAM on the closed stream", served, func(*h2Client) []byte { return h2.AppendRSTStream(nil, 1, h2.ErrCodeCancel) }},
+		{"HEADERS (trailers) on the stream the server reset", reset, func(cl *h2Client) []byte {
+			return h2.AppendHeaders(nil, 1, cl.headers("x-trailer", "1"), true, 0)
+		}},
+		{"DATA on the stream the server reset", reset, func(*h2Client) []byte { return h2.AppendData(nil, 1, []byte("x"), false) }},
+		{"HEADERS of a new stream after GOAWAY", goneAway, func(cl *h2Client) []byte {
+			next += 2
+			return cl.request(nil, next, "GET", "/", nil)
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cl := h2Dial(t, server.Config{}, Config{IdleTimeout: 500 * time.Millisecond})
-			cl.write(cl.request(nil, 1, "GET", "/", nil))
-			cl.readUntil(1)
+			cl := h2Dial(t, server.Config{BodyTimeout: 500 * time.Millisecond}, Config{IdleTimeout: 500 * time.Millisecond})
+			tc.open(cl)
 			done := make(chan *connEvents, 1)
 			go func() { done <- cl.readUntil() }() // until the server closes
 			tick := time.NewTicker(100 * time.Millisecond)
@@ -567,9 +598,9 @@ func TestH2IdleTimeoutIgnoresFramesThatMoveNoStream(t *testing.T) {
 					}
 					return
 				case <-guard:
-					t.Fatalf("a %s every 100 ms kept a connection with no open stream open long past its 500 ms idle timeout", tc.name)
+					t.Fatalf("a %s every 100 ms kept a connection with no stream moving open long past its 500 ms idle (or body) timeout", tc.name)
 				case <-tick.C:
-					if _, err := cl.c.Write(tc.frame); err != nil {
+					if _, err := cl.c.Write(tc.frame(cl)); err != nil {
 						t.Fatalf("closed without GOAWAY: %v", err)
 					}
 				}

@@ -25,6 +25,11 @@ const (
 	blockIgnore             // ignored: a new stream after our GOAWAY (§6.8), or one we reset (§5.1)
 )
 
+// moves reports whether the block moves a stream, which re-arms the connection's
+// deadline (h2Conn.progress): it opens a request or carries an open stream's trailers. A
+// refused, reset or ignored block does not.
+func (b *headerBlock) moves() bool { return b.kind == blockRequest || b.kind == blockTrailers }
+
 var errContinuationFlood = h2.ConnectionError{Code: h2.ErrCodeEnhanceYourCalm, Reason: "too many CONTINUATION frames in one header block"}
 
 // onHeaders starts a header block: it works out, from the stream's state (§5.1), what the
@@ -70,6 +75,7 @@ func (h *h2Conn) onHeaders(f *h2.Frame, serr error) error {
 		}
 	}
 	h.blk = blk
+	h.progress = h.progress || blk.moves()
 	h.hdec.Begin(id, blk.kind == blockTrailers, blk.endStream)
 	return h.fragment(f.HeaderBlockFragment(), f.EndHeaders())
 }
@@ -80,6 +86,7 @@ func (h *h2Conn) onContinuation(f *h2.Frame) error {
 	if h.blk.continuations > h.cfg.MaxContinuations {
 		return errContinuationFlood
 	}
+	h.progress = h.progress || h.blk.moves()
 	return h.fragment(f.HeaderBlockFragment(), f.EndHeaders())
 }
 
