@@ -113,6 +113,22 @@ func TestH2DefencesEndAbusiveConnections(t *testing.T) {
 			}
 			return b
 		}},
+		{"HEADERS flood on a stream the server reset (ignored, §5.1)", Config{MaxControlFrames: 100}, func(cl *h2Client) []byte {
+			b := h2.AppendHeaders(nil, 1, cl.headers(":method", "POST", ":scheme", "http", ":path", "/echo", ":authority", "x", "content-length", "3"), false, 0)
+			b = h2.AppendData(b, 1, []byte("abcdef"), false) // more than content-length: RST_STREAM
+			for i := 0; i < 200; i++ {
+				b = h2.AppendHeaders(b, 1, cl.headers("x-trailer", "1"), true, 0)
+			}
+			return b
+		}},
+		{"HEADERS flood of new streams after GOAWAY (ignored, §6.8)", Config{MaxControlFrames: 100}, func(cl *h2Client) []byte {
+			b := h2.AppendHeaders(nil, 1, getBlock(cl), false, 0) // stays open, so the connection does
+			b = cl.request(b, 3, "GET", "/goaway", nil)
+			for i := uint32(0); i < 200; i++ {
+				b = cl.request(b, 5+2*i, "GET", "/", nil)
+			}
+			return b
+		}},
 		{"CONTINUATION flood (CVE-2024-27316)", Config{}, func(cl *h2Client) []byte {
 			block := getBlock(cl)
 			b := h2.AppendFrameHeader(nil, h2.FrameHeader{Length: uint32(len(block)), Type: h2.FrameHeaders, StreamID: 1})
@@ -127,9 +143,14 @@ func TestH2DefencesEndAbusiveConnections(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cl := h2Dial(t, server.Config{}, tc.h2cfg)
 			cl.write(tc.flood(cl))
-			ev := cl.readUntil()
-			if !ev.goAway || ev.goAwayErr != h2.ErrCodeEnhanceYourCalm || !ev.closed {
-				t.Fatalf("want GOAWAY ENHANCE_YOUR_CALM and close, got goaway=%v %v closed=%v", ev.goAway, ev.goAwayErr, ev.closed)
+			fs, _ := cl.readFrames(5*time.Second, func(f h2frame) bool {
+				return f.Type == h2.FrameGoAway && f.ErrCode() == h2.ErrCodeEnhanceYourCalm
+			})
+			if len(fs) == 0 || fs[len(fs)-1].Type != h2.FrameGoAway || fs[len(fs)-1].ErrCode() != h2.ErrCodeEnhanceYourCalm {
+				t.Fatalf("want GOAWAY ENHANCE_YOUR_CALM, got %s", describe(fs))
+			}
+			if _, closed := cl.readFrames(5*time.Second, nil); !closed {
+				t.Fatal("the connection stayed open after GOAWAY ENHANCE_YOUR_CALM")
 			}
 		})
 	}

@@ -74,6 +74,12 @@ func (h *h2Conn) onHeaders(f *h2.Frame, serr error) error {
 			blk.kind = blockTrailers
 		}
 	}
+	if blk.kind == blockIgnore {
+		// It carries nothing, yet costs HPACK decoding: bounded as empty DATA is.
+		if err := h.def.control(h); err != nil {
+			return err
+		}
+	}
 	h.blk = blk
 	h.progress = h.progress || blk.moves()
 	h.hdec.Begin(id, blk.kind == blockTrailers, blk.endStream)
