@@ -15,6 +15,9 @@ type Config struct {
 	MaxConcurrentStreams uint32
 	// StreamWindow is the SETTINGS_INITIAL_WINDOW_SIZE the server advertises: how much
 	// request body a client may send on one stream ahead of the server (default 256 KiB).
+	// Below 65,535 it holds once the client acknowledges the server's SETTINGS (RFC 9113
+	// §6.9.3); the ACK is due within the server's HeaderTimeout, or the connection ends
+	// with SETTINGS_TIMEOUT (§6.5.3).
 	StreamWindow uint32
 	// ConnWindow is the connection's receive window (default 1 MiB), raised from the
 	// RFC's 65,535 with a WINDOW_UPDATE right after the server's SETTINGS.

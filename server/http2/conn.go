@@ -1,6 +1,8 @@
 package http2
 
 import (
+	"time"
+
 	"github.com/switchyard-dev/switchyard/frame/h2"
 	"github.com/switchyard-dev/switchyard/server"
 )
@@ -21,8 +23,11 @@ type h2Conn struct {
 	prefaceDone  bool // the client preface has arrived
 	settingsSeen bool // and its first frame, SETTINGS (§3.4)
 	// settingsAcked: the client acknowledged our SETTINGS. Until then it may still assume
-	// the initial stream window of 65,535 octets (§6.9.3; see openStream).
+	// the initial stream window of 65,535 octets (§6.9.3; see openStream), so the ACK is
+	// due by settingsDue (Conn.Now's clock), HeaderTimeout after the server's preface, or
+	// the connection ends with SETTINGS_TIMEOUT (§6.5.3; armDeadline, Timeout).
 	settingsAcked bool
+	settingsDue   int64
 	// progress: a frame of this read moved a stream (a header block that opens a request
 	// or carries an open stream's trailers, DATA with payload or END_STREAM on an open
 	// stream, a WINDOW_UPDATE or SETTINGS that let queued DATA go, an RST_STREAM that
@@ -99,6 +104,7 @@ func (h *h2Conn) applyInitialPeerSettings(s *h2.Settings) {
 // After an h2c upgrade it answers the upgrading request on stream 1, which is half-closed
 // (remote) from the start (RFC 7540 §3.2).
 func (h *h2Conn) Start(c *server.Conn, r *server.Request) {
+	h.settingsDue = c.Now() + int64(h.cfg.headerTimeout)
 	ours := h.cfg.ourSettings()
 	b := h2.AppendSettingsDiff(c.AppendBuffer(), &ours)
 	if inc := int64(h.cfg.ConnWindow) - h.recvWindow; inc > 0 {
@@ -188,6 +194,7 @@ var (
 	errConnWindow      = h2.ConnectionError{Code: h2.ErrCodeFlowControl, Reason: "WINDOW_UPDATE took the connection window past 2^31-1 (RFC 9113 §6.9.1)"}
 	errConnRecvWindow  = h2.ConnectionError{Code: h2.ErrCodeFlowControl, Reason: "DATA beyond the connection's flow-control window (RFC 9113 §6.9.1)"}
 	errInitialWindow   = h2.ConnectionError{Code: h2.ErrCodeFlowControl, Reason: "SETTINGS_INITIAL_WINDOW_SIZE took a stream window past 2^31-1 (RFC 9113 §6.9.2)"}
+	errSettingsTimeout = h2.ConnectionError{Code: h2.ErrCodeSettingsTimeout, Reason: "the server's SETTINGS were not acknowledged within the header timeout (RFC 9113 §6.5.3)"}
 )
 
 // frame dispatches one decoded frame. serr is the StreamError ReadFrame reported for
@@ -270,9 +277,15 @@ func (h *h2Conn) Drain(*server.Conn) {
 }
 
 // Timeout ends a connection whose client went quiet: before its preface (the handshake
-// timeout), with no open stream (idle), or with streams that stopped making progress. A
-// stream whose handler outlived HandlerTimeout is answered 503 instead (handlertimeout.go).
+// timeout), with no open stream (idle), or with streams that stopped making progress; or
+// one whose client has not acknowledged the server's SETTINGS in time (§6.5.3). A stream
+// whose handler outlived HandlerTimeout is answered 503 instead (handlertimeout.go).
 func (h *h2Conn) Timeout(c *server.Conn) {
+	if h.settingsSeen && !h.settingsAcked && c.Now() >= h.settingsDue {
+		_ = h.connError(errSettingsTimeout)
+		c.Close()
+		return
+	}
 	if h.settingsSeen && h.timeOutHandlers() {
 		h.armDeadline()
 		return
@@ -326,24 +339,30 @@ func (h *h2Conn) Closed(*server.Conn, error) {
 // the client's preface and SETTINGS are in (armed once, at Start), the idle timeout while
 // no stream is open, the earliest HandlerTimeout while the open streams wait only for
 // their handlers (WebSockets aside), and the body timeout (progress on open streams)
-// otherwise, or that HandlerTimeout if sooner. Serve re-arms it only after a read that
-// made progress.
+// otherwise, or that HandlerTimeout if sooner; and, until the client acknowledges the
+// server's SETTINGS, no later than the ACK is due. Serve re-arms it only after a read
+// that made progress.
 func (h *h2Conn) armDeadline() {
+	var d time.Duration
 	switch {
 	case !h.settingsSeen:
-		h.c.SetDeadline(h.cfg.headerTimeout)
+		d = h.cfg.headerTimeout
 	case len(h.streams) == 0 && h.blk.kind == blockNone:
-		h.c.SetDeadline(h.cfg.IdleTimeout)
+		d = h.cfg.IdleTimeout
 	case len(h.streams) == h.wsStreams && h.awaiting == 0 && h.blk.kind == blockNone:
-		h.c.SetDeadline(0) // only WebSockets: each watches its own peer with pings
+		d = 0 // only WebSockets: each watches its own peer with pings
 	case h.awaiting > 0 && h.blk.kind == blockNone && h.onlyWaiting():
-		left, _ := h.handlerDeadline() // the rest wait for the server: HandlerTimeout
-		h.c.SetDeadline(left)
+		d, _ = h.handlerDeadline() // the rest wait for the server: HandlerTimeout
 	default:
-		d := h.cfg.bodyTimout
+		d = h.cfg.bodyTimout
 		if left, ok := h.handlerDeadline(); ok {
 			d = min(d, left)
 		}
-		h.c.SetDeadline(d)
 	}
+	if !h.settingsAcked {
+		if left := max(time.Duration(h.settingsDue-h.c.Now()), time.Millisecond); d <= 0 || left < d {
+			d = left
+		}
+	}
+	h.c.SetDeadline(d)
 }

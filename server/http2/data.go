@@ -257,6 +257,9 @@ func (h *h2Conn) onSettings(f *h2.Frame) error {
 	if f.IsAck() {
 		if !h.settingsAcked {
 			h.settingsAck()
+			// The deadline may be the ACK's own (armDeadline): re-armed after this read,
+			// this once.
+			h.progress = true
 		}
 		return nil
 	}

@@ -430,6 +430,79 @@ func TestH2StreamWindowBelowDefaultHoldsOnceAcknowledged(t *testing.T) {
 	}
 }
 
+// RFC 9113 §6.5.3: "If the sender of a SETTINGS frame does not receive an acknowledgment
+// within a reasonable amount of time, it MAY issue a connection error of type
+// SETTINGS_TIMEOUT." Until the ACK a client may send 65,535 octets on every stream
+// whatever StreamWindow says (§6.9.3), so a client that never sent it kept those windows
+// for the connection's life, past the documented MaxBufferedBody bound. The ACK is now
+// due within HeaderTimeout of the server's SETTINGS, however busy the connection is.
+func TestH2UnacknowledgedSettingsEndTheConnection(t *testing.T) {
+	cases := []struct {
+		name string
+		send func(cl *h2Client, id uint32) []byte // every 100 ms, on a new stream
+	}{
+		{"an idle client", func(*h2Client, uint32) []byte { return nil }},
+		{"a client uploading 60000 bytes per stream (StreamWindow 8192)", func(cl *h2Client, id uint32) []byte {
+			b := h2.AppendHeaders(nil, id, cl.headers(":method", "POST", ":scheme", "http", ":path", "/count", ":authority", "x", "content-length", "60000"), false, 0)
+			for off := 0; off < 60000; off += 16384 {
+				end := min(off+16384, 60000)
+				b = h2.AppendData(b, id, make([]byte, end-off), end == 60000)
+			}
+			return b
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var calls atomic.Int32
+			s := startServer(t, server.Config{Logger: discard, HeaderTimeout: 500 * time.Millisecond, IdleTimeout: time.Hour}, func(s *server.Server) {
+				countRoute(&calls)(s)
+				s.Upgrade(New(Config{StreamWindow: 8192}))
+			})
+			c := dial(t, s)
+			cl := newH2Client(t, c, bufioReader(c))
+			cl.write(clientPreface())
+			done := make(chan h2.ErrCode, 1)
+			go func() { // reads, keeping HPACK in step, and never acknowledges the SETTINGS
+				code := h2.ErrCode(0xff)
+				for {
+					f, ok := cl.readFrame()
+					if !ok {
+						done <- code
+						return
+					}
+					switch f.Type {
+					case h2.FrameHeaders:
+						_, _ = cl.dec.DecodeFull(f.HeaderBlockFragment())
+					case h2.FrameGoAway:
+						code = f.ErrCode()
+					}
+				}
+			}()
+			tick := time.NewTicker(100 * time.Millisecond)
+			defer tick.Stop()
+			guard := time.After(5 * time.Second)
+			for id := uint32(1); ; {
+				select {
+				case code := <-done:
+					if code != h2.ErrCodeSettingsTimeout {
+						t.Fatalf("closed with GOAWAY %v, want SETTINGS_TIMEOUT", code)
+					}
+					return
+				case <-guard:
+					t.Fatalf("%s never acknowledged the server's SETTINGS (HeaderTimeout 500 ms): the connection was open 5 s later, %d requests served", tc.name, calls.Load())
+				case <-tick.C:
+					if b := tc.send(cl, id); b != nil {
+						if _, err := cl.c.Write(b); err != nil {
+							t.Fatalf("closed without GOAWAY: %v", err)
+						}
+						id += 2
+					}
+				}
+			}
+		})
+	}
+}
+
 // A stream reset while its worker-pool handler runs, by the client (RST_STREAM) or by the
 // server for a stream error the client provoked (MadeYouReset, CVE-2025-8671), keeps
 // counting against SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §5.1.2) until the handler
