@@ -62,8 +62,9 @@ type Config struct {
 	// cancelled (default 60s). The goroutine is not stopped: Go cannot, so a handler that
 	// may hang should bound its own waits.
 	HandlerTimeout time.Duration
-	// MaxConns caps open connections; past it new ones are answered 503 and closed
-	// (default 0: no cap other than the process's file descriptor limit, which never
+	// MaxConns caps open connections; past it new ones are answered 503 and closed (over
+	// TLS closed at once: the client expects a handshake), counted per Server (default 0:
+	// no cap other than the process's file descriptor limit, which never
 	// stops the server: see server/internal/gnet/accept_errors.go).
 	MaxConns int
 	// WorkerPoolSize bounds the goroutines that run handlers of routes with UseWorkerPool

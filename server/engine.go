@@ -23,6 +23,9 @@ func (e *engine) OnRun(eng gnet.Engine) {
 func (e *engine) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	s := e.srv
 	if limit := s.cfg.MaxConns; limit > 0 && s.open.Load() >= int64(limit) {
+		if s.tls != nil {
+			return nil, gnet.Close // a client that starts TLS cannot read a cleartext 503
+		}
 		return overloaded, gnet.Close
 	}
 	c := &Conn{tr: gc, srv: s, loop: s.loopFor(gc.EventLoop())}

@@ -4,6 +4,7 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"net"
 	"testing"
 	"time"
@@ -44,4 +45,36 @@ func TestReusePortServesFromEveryLoop(t *testing.T) {
 	for _, c := range conns {
 		c.Close()
 	}
+}
+
+// A ReusePort server that closed its connections itself (the TIME_WAIT entries are on its
+// side) does not keep a restart without ReusePort from binding the address, as a server
+// on net.Listen's socket does not: its per-loop sockets set SO_REUSEADDR too.
+func TestReusePortLeavesTheAddressForARestart(t *testing.T) {
+	s := New(Config{Addr: "127.0.0.1:0", Loops: 3, ReusePort: true})
+	s.Route("/", Route{HTTP: okHandler("hi")})
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = s.Serve(context.Background()) }()
+	<-s.Ready()
+	addr := s.Addr().String()
+	var conns []net.Conn
+	for range 12 {
+		c := dial(t, s)
+		write(t, c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		readResponse(t, bufio.NewReader(c), "GET") // served: accepted by some loop
+		conns = append(conns, c)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_ = s.Shutdown(ctx) // the server closes the idle connections first
+	for _, c := range conns {
+		c.Close()
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("restart on %s without ReusePort: %v", addr, err)
+	}
+	ln.Close()
 }

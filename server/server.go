@@ -164,6 +164,10 @@ func (s *Server) Serve(ctx context.Context) error {
 			gnet.WithMulticore(true),
 			gnet.WithNumEventLoop(s.cfg.Loops),
 			gnet.WithReusePort(s.cfg.ReusePort),
+			// As net.Listen does: the per-loop sockets of ReusePort, and the connections
+			// they accept, would otherwise leave TIME_WAIT entries that keep a restart
+			// without ReusePort from binding the port for a minute.
+			gnet.WithReuseAddr(true),
 			// Every loop accepts from the one listener (server/internal/gnet/README.md).
 			gnet.WithSharedListener(true),
 			gnet.WithIdleSpins(s.cfg.IdleSpins),

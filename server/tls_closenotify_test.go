@@ -137,3 +137,20 @@ func TestTLS13UploadRightBehindFinished(t *testing.T) {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
 }
+
+// TestTLSOverMaxConnsIsClosed: past MaxConns a TLS listener closes the new connection; the
+// cleartext 503 a plain listener sends would reach a client that expects a ServerHello
+// ("first record does not look like a TLS handshake").
+func TestTLSOverMaxConnsIsClosed(t *testing.T) {
+	f := startTLS(t, server.Config{MaxConns: 1}, false)
+	held := dialTLS(t, f.addr(), f.clientConfig("http/1.1"))
+	defer held.Close()
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", f.addr(), f.clientConfig("http/1.1"))
+	if err == nil {
+		c.Close()
+		t.Fatal("a second TLS connection was served past MaxConns 1")
+	}
+	if strings.Contains(err.Error(), "does not look like a TLS handshake") {
+		t.Fatalf("the client got cleartext: %v", err)
+	}
+}

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -35,7 +37,7 @@ func parseServeArgs(args []string) (*serveConfig, error) {
 	fs.BoolVar(&cfg.ReusePort, "reuseport", cfg.ReusePort, "a listening socket per event loop (SO_REUSEPORT)")
 	fs.IntVar(&cfg.IdleSpins, "idle-spins", cfg.IdleSpins, "polls an idle loop makes, yielding the CPU, before it sleeps (0: default 50; -1: sleep at once)")
 	fs.BoolVar(&cfg.ParkIdleLoops, "park-idle-loops", cfg.ParkIdleLoops, "loops with long idle gaps sleep in Go's netpoller instead of their own epoll_wait")
-	fs.IntVar(&cfg.MaxConns, "max-conns", cfg.MaxConns, "maximum open connections; more get 503 (0: no cap)")
+	fs.IntVar(&cfg.MaxConns, "max-conns", cfg.MaxConns, "maximum open connections per listener; more get 503, or are closed over TLS (0: no cap)")
 	durationFlag(fs, &cfg.Timeouts.Header, "header-timeout", "time allowed for a request head (default 10s)")
 	durationFlag(fs, &cfg.Timeouts.Body, "body-timeout", "time a request body may take from its start, extended by what arrives at 16 KiB/s or faster (default 30s)")
 	durationFlag(fs, &cfg.Timeouts.Idle, "idle-timeout", "keep-alive idle timeout (default 60s)")
@@ -103,13 +105,12 @@ func serve(args []string) error {
 		servers = append(servers, plain)
 	}
 	var secure *server.Server
+	var cf *server.CertificateFile // what SIGHUP reloads, if TLS reads files
 	if cfg.TLS.enabled() {
-		tc, cf, err := cfg.TLS.config()
-		if err != nil {
+		var tc *tls.Config
+		var err error
+		if tc, cf, err = cfg.TLS.config(); err != nil {
 			return err
-		}
-		if cf != nil {
-			defer watchReload(cf)()
 		}
 		sc := cfg.serverConfig()
 		sc.Addr, sc.TLS = cfg.TLS.Addr, tc
@@ -148,8 +149,21 @@ func serve(args []string) error {
 		}
 		defer stopAdmin()
 	}
+	// SIGHUP reloads the certificate files, or is said to have nothing to reload: its
+	// default action would end the server without a drain.
+	defer watchReload(cf)()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// The first SIGINT or SIGTERM starts the graceful shutdown; a second one ends the
+		// process at once, for an operator who will not wait for the drain.
+		<-ctx.Done()
+		again := make(chan os.Signal, 1)
+		signal.Notify(again, syscall.SIGINT, syscall.SIGTERM)
+		<-again
+		fmt.Fprintln(os.Stderr, "switchyard: second signal: stopping without waiting for the drain")
+		os.Exit(1)
+	}()
 	errs := make(chan error, len(servers))
 	for _, srv := range servers {
 		go func() { errs <- srv.Serve(ctx) }()

@@ -67,7 +67,8 @@ func (s *tlsSettings) config() (*tls.Config, *server.CertificateFile, error) {
 }
 
 // watchReload reads the certificate files again on every SIGHUP; a failed reload keeps
-// the certificate in use and says why. It returns the function that stops watching.
+// the certificate in use and says why, and without files (nil cf) there is nothing to
+// reload, which it says too. It returns the function that stops watching.
 func watchReload(cf *server.CertificateFile) (stop func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -76,6 +77,10 @@ func watchReload(cf *server.CertificateFile) (stop func()) {
 		for {
 			select {
 			case <-hup:
+				if cf == nil {
+					fmt.Fprintln(os.Stderr, "switchyard: SIGHUP: nothing to reload (no -tls-cert/-tls-key files)")
+					continue
+				}
 				if err := cf.Reload(); err != nil {
 					fmt.Fprintf(os.Stderr, "switchyard: SIGHUP: certificate not reloaded, the old one stays: %v\n", err)
 					continue

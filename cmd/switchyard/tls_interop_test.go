@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -171,5 +172,29 @@ func TestServeTLSCertificateReloadsOnSIGHUP(t *testing.T) {
 			t.Fatal("the new certificate was not served after SIGHUP")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestServeSurvivesSIGHUPWithoutCertificateFiles: SIGHUP reloads certificate files; with
+// none to reload (a self-signed certificate, or no TLS) it must not end the server, as
+// the signal's default action did (an operator's reload, logrotate's HUP).
+func TestServeSurvivesSIGHUPWithoutCertificateFiles(t *testing.T) {
+	plain, secure, proc, _ := startServeBinary(t, "-addr", "127.0.0.1:0", "-tls-addr", "127.0.0.1:0", "-tls-self-signed")
+	if err := proc.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the signal's default action would have ended it by now
+	c, err := tls.Dial("tcp", secure, &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatalf("TLS after SIGHUP: %v", err)
+	}
+	c.Close()
+	resp, err := http.Get("http://" + plain + "/")
+	if err != nil {
+		t.Fatalf("HTTP after SIGHUP: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("HTTP after SIGHUP: %d", resp.StatusCode)
 	}
 }
