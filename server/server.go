@@ -41,7 +41,8 @@ type Server struct {
 	beforeRunning func()
 	draining      atomic.Bool // Shutdown has begun
 	stop          sync.Once
-	done          chan struct{} // closed when the server has stopped
+	cutDrain      context.CancelFunc // ends the drain: a Shutdown's deadline, or Close
+	done          chan struct{}      // closed when the server has stopped
 	stopErr       error
 
 	// extConnect: a route has an Upgrader that extended CONNECT opens (child.go).
@@ -212,7 +213,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	return s.stopErr
 }
 
-// Close stops the server at once: it stops accepting and closes every connection.
+// Close stops the server at once: it stops accepting and closes every connection, also
+// while a Shutdown drains.
 func (s *Server) Close() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -12,15 +12,27 @@ import (
 // Shutdown stops the server gracefully: it stops accepting, lets HTTP/1.1 requests in
 // flight finish with "Connection: close" and closes idle HTTP/1.1 connections, drains
 // upgraded connections (see Drainer), and waits for them to go. When ctx ends first, the
-// rest are closed. It returns once the server has stopped; later calls wait for the same.
+// rest are closed. It returns once the server has stopped. Later calls wait for the same
+// shutdown, and a later call's ctx that ends first ends the drain too (Close ends it at
+// once), as with net/http.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.stop.Do(func() { go s.shutdown(ctx) })
-	<-s.done
+	s.stop.Do(func() {
+		drain, cut := context.WithCancel(ctx)
+		s.cutDrain = cut
+		go s.shutdown(drain)
+	})
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		s.cutDrain()
+		<-s.done
+	}
 	return s.stopErr
 }
 
 func (s *Server) shutdown(ctx context.Context) {
 	defer close(s.done)
+	defer s.cutDrain()
 	s.mu.Lock()
 	s.draining.Store(true)
 	serving := s.serving

@@ -56,3 +56,43 @@ func TestShutdownDuringServesStartStopsTheLoops(t *testing.T) {
 		t.Fatalf("Serve after Shutdown: %v, want ErrServerClosed", err)
 	}
 }
+
+// While a Shutdown without a deadline drains a connection that will not end (a request
+// head in progress, under a long HeaderTimeout), Close, or a Shutdown whose ctx ends,
+// ends the drain: the rest is closed and every caller returns, as under net/http (they
+// waited for the first drain, forever here).
+func TestCloseEndsARunningDrain(t *testing.T) {
+	for _, second := range []string{"Close", "Shutdown with a deadline"} {
+		t.Run(second, func(t *testing.T) {
+			s := startServer(t, Config{HeaderTimeout: time.Hour}, func(s *Server) { s.Route("/", Route{HTTP: okHandler("hi")}) })
+			c := dial(t, s)
+			write(t, c, "GET / HTTP/1.1\r\nHost: x\r\n") // the drain waits for the rest
+			first := make(chan error, 1)
+			go func() { first <- s.Shutdown(context.Background()) }()
+			for !s.draining.Load() {
+				time.Sleep(time.Millisecond)
+			}
+			done := make(chan error, 1)
+			go func() {
+				if second == "Close" {
+					done <- s.Close()
+					return
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+				defer cancel()
+				done <- s.Shutdown(ctx)
+			}()
+			guard := time.After(30 * time.Second) // only a hang meets it
+			for _, ch := range []chan error{done, first} {
+				select {
+				case <-ch:
+				case <-guard:
+					t.Fatalf("%s did not end the drain: %d connections open", second, s.Open())
+				}
+			}
+			if n := s.Open(); n != 0 {
+				t.Fatalf("%d connections open after %s", n, second)
+			}
+		})
+	}
+}
