@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 
@@ -98,13 +100,15 @@ type websocketConfig struct {
 type duration time.Duration
 
 func (d *duration) UnmarshalJSON(b []byte) error {
+	// A *json.UnmarshalTypeError gets the key's path from the decoder (loadConfigFile).
+	bad := &json.UnmarshalTypeError{Value: string(b), Type: reflect.TypeFor[duration]()}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return errors.New(`want a duration string such as "10s"`)
+		return bad
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil || v < 0 {
-		return fmt.Errorf("invalid duration %q", s)
+		return bad
 	}
 	*d = duration(v)
 	return nil
@@ -129,6 +133,8 @@ func loadConfigFile(path string, into *serveConfig) error {
 		var typeErr *json.UnmarshalTypeError
 		var syntaxErr *json.SyntaxError
 		switch {
+		case errors.As(err, &typeErr) && typeErr.Type == reflect.TypeFor[duration]():
+			return fmt.Errorf("%s: key %q: want a duration string such as \"10s\", not %s", path, typeErr.Field, typeErr.Value)
 		case errors.As(err, &typeErr):
 			return fmt.Errorf("%s: key %q: want %s", path, typeErr.Field, typeErr.Type)
 		case errors.As(err, &syntaxErr):
@@ -137,6 +143,9 @@ func loadConfigFile(path string, into *serveConfig) error {
 			return fmt.Errorf("%s: unknown key %s", path, strings.TrimPrefix(err.Error(), "json: unknown field "))
 		}
 		return fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := dec.Token(); err != io.EOF { // a second object, or anything else
+		return fmt.Errorf("%s: more after the config object (at byte %d)", path, dec.InputOffset())
 	}
 	return nil
 }
