@@ -52,6 +52,13 @@ func TestH2DefencesEndAbusiveConnections(t *testing.T) {
 		h2cfg Config
 		flood func(cl *h2Client) []byte
 	}{
+		{"HEADERS past MAX_CONCURRENT_STREAMS, each refused (§5.1.2)", Config{MaxConcurrentStreams: 1, MaxControlFrames: 100}, func(cl *h2Client) []byte {
+			b := h2.AppendHeaders(nil, 1, getBlock(cl), false, 0) // open: its body is owed
+			for i := uint32(1); i <= 200; i++ {
+				b = h2.AppendHeaders(b, 1+2*i, getBlock(cl), true, 0)
+			}
+			return b
+		}},
 		{"rapid reset: streams opened and cancelled at once (CVE-2023-44487)", Config{}, func(cl *h2Client) []byte {
 			var b []byte
 			for i := uint32(0); i < 150; i++ {

@@ -118,6 +118,10 @@ func (h *h2Conn) endBlock() error {
 	case blockIgnore:
 		return nil
 	case blockRefuse:
+		// Decoded for HPACK and answered, it serves nothing: in bulk it is a flood.
+		if err := h.def.control(h); err != nil {
+			return err
+		}
 		h.resetStream(blk.stream, h2.ErrCodeRefusedStream)
 		return nil
 	case blockReset:
