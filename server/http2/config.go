@@ -43,8 +43,9 @@ type Config struct {
 	ResetLimit, ResetWindow int
 	// MaxControlFrames bounds, per second, the frames that cost the server work without
 	// carrying a request: PING, SETTINGS, PRIORITY, RST_STREAM, unknown types, empty
-	// DATA and the header blocks the server ignores (on a stream it reset, a new stream
-	// after its GOAWAY, one past MAX_CONCURRENT_STREAMS) (default 10000). Past it: GOAWAY ENHANCE_YOUR_CALM.
+	// DATA and the header blocks the server ignores or refuses (on a stream it reset, a
+	// new stream after its GOAWAY, one past MAX_CONCURRENT_STREAMS) (default 10000).
+	// Past it: GOAWAY ENHANCE_YOUR_CALM.
 	MaxControlFrames int
 	// MaxContinuations bounds the CONTINUATION frames of one header block (default 256):
 	// empty ones cost the decoder nothing per byte, so bytes alone would not stop a flood.
