@@ -233,6 +233,9 @@ func (rw *netHTTPWriter) Write(p []byte) (int, error) {
 	if !rw.wroteHeader {
 		rw.WriteHeader(http.StatusOK)
 	}
+	if bodyless(rw.w.Status()) {
+		return 0, http.ErrBodyNotAllowed // as net/http answers a body for 204 or 304
+	}
 	if rw.over || len(rw.w.body)+len(p) > rw.limit {
 		rw.over = true
 		return 0, ErrResponseTooLarge
@@ -243,6 +246,9 @@ func (rw *netHTTPWriter) Write(p []byte) (int, error) {
 func (rw *netHTTPWriter) WriteString(s string) (int, error) {
 	if !rw.wroteHeader {
 		rw.WriteHeader(http.StatusOK)
+	}
+	if bodyless(rw.w.Status()) {
+		return 0, http.ErrBodyNotAllowed // as net/http answers a body for 204 or 304
 	}
 	if rw.over || len(rw.w.body)+len(s) > rw.limit {
 		rw.over = true

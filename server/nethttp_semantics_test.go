@@ -15,6 +15,7 @@ import (
 // TestNetHTTPSemanticsMatchNetHTTP: where net/http's own server gives a handler's request
 // or response a meaning, a NetHTTP route gives the same, over HTTP/1.1 and HTTP/2 alike.
 func TestNetHTTPSemanticsMatchNetHTTP(t *testing.T) {
+	writeErr := make(chan error, 1)
 	srv := server.New(server.Config{Addr: "127.0.0.1:0"})
 	srv.Route("/", server.NetHTTPRoute(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -28,6 +29,11 @@ func TestNetHTTPSemanticsMatchNetHTTP(t *testing.T) {
 		case "/control-char":
 			w.Header().Set("X-Name", "d\x01e")
 			w.Header().Set("X-Tab", "a\tb")
+		case "/no-content":
+			w.WriteHeader(http.StatusNoContent)
+			_, err := io.WriteString(w, "body")
+			writeErr <- err
+			return
 		case "/encoded":
 			w.Header().Set("Content-Encoding", "gzip")
 			_, _ = w.Write([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3})
@@ -65,6 +71,13 @@ func TestNetHTTPSemanticsMatchNetHTTP(t *testing.T) {
 			func(resp *http.Response, _ string, _ bool) string {
 				if _, ok := resp.Header["X-Name"]; ok || resp.Header.Get("X-Tab") != "a\tb" {
 					return fmt.Sprintf("X-Name %q, X-Tab %q", resp.Header["X-Name"], resp.Header.Get("X-Tab"))
+				}
+				return ""
+			}},
+		{"a body for 204 is refused with http.ErrBodyNotAllowed", "GET", "/no-content", nil,
+			func(resp *http.Response, body string, _ bool) string {
+				if err := <-writeErr; resp.StatusCode != 204 || body != "" || err != http.ErrBodyNotAllowed {
+					return fmt.Sprintf("%d %q, the write returned %v", resp.StatusCode, body, err)
 				}
 				return ""
 			}},
@@ -118,7 +131,7 @@ func TestNetHTTPSemanticsMatchNetHTTP(t *testing.T) {
 				}
 				body, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
-				if resp.StatusCode != 200 || resp.Proto[:6] != proto[:6] {
+				if resp.StatusCode != 200 && tc.path != "/no-content" || resp.Proto[:6] != proto[:6] {
 					t.Fatalf("%s %d", resp.Proto, resp.StatusCode)
 				}
 				if wrong := tc.check(resp, string(body), proto == "HTTP/2"); wrong != "" {
