@@ -130,6 +130,23 @@ func serve(args []string) error {
 		}
 		defer stopRooms()
 	}
+	// The signals are taken before the server says it listens, so that whoever starts
+	// it and then signals it meets these handlers, not the signals' default actions.
+	// SIGHUP reloads the certificate files, or is said to have nothing to reload: its
+	// default action would end the server without a drain.
+	defer watchReload(cf)()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		// The first SIGINT or SIGTERM starts the graceful shutdown; a second one ends the
+		// process at once, for an operator who will not wait for the drain.
+		<-ctx.Done()
+		again := make(chan os.Signal, 1)
+		signal.Notify(again, syscall.SIGINT, syscall.SIGTERM)
+		<-again
+		fmt.Fprintln(os.Stderr, "switchyard: second signal: stopping without waiting for the drain")
+		os.Exit(1)
+	}()
 	installRoutes(servers[0], cfg, servers[1:]...)
 	for _, srv := range servers {
 		if err := srv.Listen(); err != nil {
@@ -149,21 +166,6 @@ func serve(args []string) error {
 		}
 		defer stopAdmin()
 	}
-	// SIGHUP reloads the certificate files, or is said to have nothing to reload: its
-	// default action would end the server without a drain.
-	defer watchReload(cf)()
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		// The first SIGINT or SIGTERM starts the graceful shutdown; a second one ends the
-		// process at once, for an operator who will not wait for the drain.
-		<-ctx.Done()
-		again := make(chan os.Signal, 1)
-		signal.Notify(again, syscall.SIGINT, syscall.SIGTERM)
-		<-again
-		fmt.Fprintln(os.Stderr, "switchyard: second signal: stopping without waiting for the drain")
-		os.Exit(1)
-	}()
 	errs := make(chan error, len(servers))
 	for _, srv := range servers {
 		go func() { errs <- srv.Serve(ctx) }()
