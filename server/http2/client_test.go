@@ -91,6 +91,19 @@ func (f h2frame) status() string {
 }
 
 // readFrame reads the next frame; ok is false once the server has closed.
+// follow does for f what a client must whatever it checks: acknowledge the server's
+// SETTINGS, and keep the HPACK decoder in step with its HEADERS.
+func (cl *h2Client) follow(f h2frame) {
+	switch {
+	case f.Type == h2.FrameSettings && !f.IsAck():
+		cl.write(h2.AppendSettingsAck(nil))
+	case f.Type == h2.FrameHeaders:
+		if _, err := cl.dec.DecodeFull(f.HeaderBlockFragment()); err != nil {
+			cl.t.Fatalf("hpack: %v", err)
+		}
+	}
+}
+
 func (cl *h2Client) readFrame() (f h2frame, ok bool) {
 	cl.t.Helper()
 	var hdr [h2.FrameHeaderLen]byte
