@@ -269,11 +269,7 @@ func (h *http1) dispatch(req *parser.Request, head, body []byte) error {
 	}
 	if route.UseWorkerPool && route.HTTP != nil {
 		h.submit(route.HTTP, &hr.match, req, head, body)
-		if h.busy { // the job answers, and closes a connection the request ends (poolJob.Run)
-			h.release()
-			return nil
-		}
-		return h.endRequest(req) // the pool was full: answered 503
+		return h.endRequest(req)
 	}
 	w := &c.loop.resp
 	c.srv.handle(route, w, hr)
@@ -290,12 +286,13 @@ var noRoute Route
 // closes the connection when the request asked for that.
 func (h *http1) endRequest(req *parser.Request) error {
 	h.release()
+	if h.busy {
+		return nil // a worker-pool job answers it, and closes what the request ends (poolJob.Run)
+	}
 	if !h.keepAlive(req) {
 		return ErrClose
 	}
-	if !h.busy {
-		h.c.SetDeadline(h.c.srv.cfg.IdleTimeout)
-	}
+	h.c.SetDeadline(h.c.srv.cfg.IdleTimeout)
 	return nil
 }
 

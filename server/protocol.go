@@ -58,6 +58,8 @@ type PriorKnowledge interface {
 type Rejection struct {
 	Status int
 	// Header holds extra header lines, each ending in CRLF (e.g. "Sec-WebSocket-Version: 13\r\n").
+	// A 426 over HTTP/1.1 gets "Upgrade: <the upgrader's token>" and "Connection: Upgrade"
+	// from the server (RFC 9110 §15.5.22): Header does not repeat them.
 	Header string
 	// Reason is the response body: which header was missing or wrong, and what to do.
 	Reason string

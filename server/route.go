@@ -100,10 +100,7 @@ func (s *Server) callHandler(h Handler, w *ResponseWriter, r *Request) {
 		if p := recover(); p != nil {
 			w.Reset()
 			w.text(500, "internal error: the handler panicked")
-			if log := s.cfg.Logger; log != nil && s.logs.allow(s.clock.now()/1e9, s.cfg.LogRate, log) {
-				log.Error("switchyard: handler panicked; answered 500", "panic", fmt.Sprint(p),
-					"path", string(r.Path), "stack", string(debug.Stack()))
-			}
+			s.logPanic("handler", p, r)
 		}
 	}()
 	h(w, r)
@@ -115,11 +112,17 @@ func (s *Server) callDecision(decide UpgradeDecision, r *Request, hdr []byte) (p
 	defer func() {
 		if v := recover(); v != nil {
 			p, out, rej = nil, hdr, &Rejection{Status: 500, Kind: "panic", Reason: "internal error: the upgrade decision panicked"}
-			if log := s.cfg.Logger; log != nil && s.logs.allow(s.clock.now()/1e9, s.cfg.LogRate, log) {
-				log.Error("switchyard: upgrade decision panicked; answered 500", "panic", fmt.Sprint(v),
-					"path", string(r.Path), "stack", string(debug.Stack()))
-			}
+			s.logPanic("upgrade decision", v, r)
 		}
 	}()
 	return decide(r, hdr)
+}
+
+// logPanic logs, rate-limited (Config.LogRate) and with its stack, what panicked while
+// serving r.
+func (s *Server) logPanic(what string, v any, r *Request) {
+	if log := s.cfg.Logger; log != nil && s.logs.allow(s.clock.now()/1e9, s.cfg.LogRate, log) {
+		log.Error("switchyard: "+what+" panicked; answered 500", "panic", fmt.Sprint(v),
+			"path", string(r.Path), "stack", string(debug.Stack()))
+	}
 }

@@ -119,15 +119,11 @@ func protocolMatches(want string, got []byte) bool {
 }
 
 // answerRejection sends u's refusal; the connection stays usable. A 426 names the
-// protocol it wants in Upgrade, with Connection: Upgrade (RFC 9110 §15.5.22), unless the
-// upgrader's header lines already do.
+// protocol it wants in Upgrade, with Connection: Upgrade (RFC 9110 §15.5.22).
 func (h *http1) answerRejection(req *parser.Request, u Upgrader, rej *Rejection) {
 	connOpt, raw := "", rej.Header
 	if rej.Status == 426 && u != nil {
-		connOpt = "Upgrade"
-		if !hasHeaderLine(raw, "Upgrade") {
-			raw = "Upgrade: " + u.Token() + "\r\n" + raw
-		}
+		connOpt, raw = "Upgrade", "Upgrade: "+u.Token()+"\r\n"+raw
 	}
 	if rej.ContentType == "" {
 		h.respond(req, rej.Status, connOpt, raw, rej.Reason)
@@ -140,16 +136,6 @@ func (h *http1) answerRejection(req *parser.Request, u Upgrader, rej *Rejection)
 	}
 	h.c.loop.stats.outcome(rej.Status, kind)
 	h.c.LogRefusal(rej.Status, rej.Reason)
-}
-
-// hasHeaderLine reports whether raw, header lines each ending in CRLF, has one named name.
-func hasHeaderLine(raw, name string) bool {
-	for line := range strings.SplitSeq(raw, "\r\n") {
-		if n, _, ok := strings.Cut(line, ":"); ok && strings.EqualFold(strings.TrimSpace(n), name) {
-			return true
-		}
-	}
-	return false
 }
 
 // answer426 tells a plain request that the route requires an upgrade, listing what it

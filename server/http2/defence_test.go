@@ -479,7 +479,7 @@ func TestH2UnacknowledgedSettingsEndTheConnection(t *testing.T) {
 			}()
 			tick := time.NewTicker(100 * time.Millisecond)
 			defer tick.Stop()
-			guard := time.After(5 * time.Second)
+			guard := time.After(30 * time.Second) // only a hang meets it
 			for id := uint32(1); ; {
 				select {
 				case code := <-done:
@@ -488,7 +488,7 @@ func TestH2UnacknowledgedSettingsEndTheConnection(t *testing.T) {
 					}
 					return
 				case <-guard:
-					t.Fatalf("%s never acknowledged the server's SETTINGS (HeaderTimeout 500 ms): the connection was open 5 s later, %d requests served", tc.name, calls.Load())
+					t.Fatalf("%s never acknowledged the server's SETTINGS (HeaderTimeout 500 ms): the connection was open 30 s later, %d requests served", tc.name, calls.Load())
 				case <-tick.C:
 					if b := tc.send(cl, id); b != nil {
 						if _, err := cl.c.Write(b); err != nil {
@@ -549,7 +549,7 @@ func TestH2ResetStreamsCountUntilTheirHandlersReturn(t *testing.T) {
 				b = append(b, tc.reset(id)...)
 			}
 			cl.write(b)
-			guard := time.After(5 * time.Second)
+			guard := time.After(30 * time.Second) // only a hang meets it
 			for range 2 {
 				select {
 				case <-entered:
@@ -566,7 +566,7 @@ func TestH2ResetStreamsCountUntilTheirHandlersReturn(t *testing.T) {
 			}
 			// Once the handlers have returned, their slots are free again.
 			unblock()
-			deadline := time.Now().Add(5 * time.Second)
+			deadline := time.Now().Add(30 * time.Second) // only a hang meets it
 			for id := uint32(7); ; id += 2 {
 				cl.write(cl.request(nil, id, "GET", "/", nil))
 				r := cl.readUntil(id).streams[id]
@@ -682,7 +682,7 @@ func TestH2IdleTimeoutIgnoresFramesThatMoveNoStream(t *testing.T) {
 			go func() { done <- cl.readUntil() }() // until the server closes
 			tick := time.NewTicker(100 * time.Millisecond)
 			defer tick.Stop()
-			guard := time.After(5 * time.Second)
+			guard := time.After(30 * time.Second) // only a hang meets it
 			for {
 				select {
 				case ev := <-done:
@@ -706,9 +706,11 @@ func TestH2IdleTimeoutIgnoresFramesThatMoveNoStream(t *testing.T) {
 // not cut off by the body timeout while the grants keep the response moving: a
 // WINDOW_UPDATE that lets queued DATA go is progress.
 func TestH2SlowReaderKeepsItsConnection(t *testing.T) {
-	const size, grant = 40 << 10, 4 << 10 // ten grants, 100 ms apart: twice the timeout
+	// 40 grants, 50 ms apart: twice the timeout in all, a twentieth of it each, so that a
+	// busy machine's delays do not pass for a stalled client.
+	const size, grant = 40 << 10, 1 << 10
 	body := bytes.Repeat([]byte("s"), size)
-	s := startServer(t, server.Config{Logger: discard, BodyTimeout: 500 * time.Millisecond}, func(s *server.Server) {
+	s := startServer(t, server.Config{Logger: discard, BodyTimeout: time.Second}, func(s *server.Server) {
 		s.Route("/big", server.Route{HTTP: func(w *server.ResponseWriter, r *server.Request) { _, _ = w.Write(body) }})
 		s.Upgrade(New(Config{}))
 	})
@@ -720,7 +722,7 @@ func TestH2SlowReaderKeepsItsConnection(t *testing.T) {
 	got, granted := 0, 0
 	for got < size {
 		if got == granted {
-			time.Sleep(100 * time.Millisecond) // a slow reader
+			time.Sleep(50 * time.Millisecond) // a slow reader
 			cl.write(h2.AppendWindowUpdate(h2.AppendWindowUpdate(nil, 0, grant), 1, grant))
 			granted += grant
 		}
