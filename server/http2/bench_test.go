@@ -38,6 +38,7 @@ func newH2Fake(tb testing.TB, setup func(*server.Server)) *h2Fake {
 		return append([]byte(nil), ebuf.Bytes()...)
 	}
 	in := clientPreface()
+	in = h2.AppendSettingsAck(in) // as h2load does: until then the server watches for it
 	in = h2.AppendWindowUpdate(in, 0, h2.MaxWindowSize-65535)
 	in = h2.AppendHeaders(in, 1, encode(), true, 0) // first: literals enter the table
 	if c.Feed(in) {
