@@ -173,6 +173,8 @@ func (s *Server) Serve(ctx context.Context) error {
 			gnet.WithSharedListener(true),
 			gnet.WithIdleSpins(s.cfg.IdleSpins),
 			gnet.WithRuntimePark(s.cfg.ParkIdleLoops),
+			// Loops under paced load sleep keeping their P (docs/architecture.md §2).
+			gnet.WithHoldP(true),
 			// Edge-triggered, without the extra read to EAGAIN (docs/architecture.md §2).
 			gnet.WithEdgeTriggeredIO(true),
 			// A connection reads or writes at most this much per turn before the loop

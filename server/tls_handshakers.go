@@ -3,6 +3,8 @@ package server
 import (
 	"sync/atomic"
 	"time"
+
+	"github.com/switchyard-dev/switchyard/server/internal/gnet"
 )
 
 // handshakers runs TLS handshakes on goroutines kept between handshakes. A server
@@ -32,6 +34,7 @@ func (p *handshakers) run(fn func()) {
 	default:
 		go p.work(fn)
 	}
+	gnet.NoteHandoff()
 }
 
 func (p *handshakers) work(fn func()) {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/panjf2000/ants/v2"
+
+	"github.com/switchyard-dev/switchyard/server/internal/gnet"
 )
 
 // An ants pool keeps two goroutines on tickers for as long as it lives (a clock updated
@@ -41,7 +43,11 @@ func (w *workers) Submit(fn func()) error {
 			return ants.ErrPoolClosed
 		}
 	}
-	return p.Submit(fn)
+	err := p.Submit(fn)
+	if err == nil {
+		gnet.NoteHandoff() // a loop that sleeps holding its P yields to the job first
+	}
+	return err
 }
 
 func (w *workers) start() {

@@ -272,6 +272,9 @@ func (eng *engine) openPoller() (*netpoll.Poller, error) {
 		if eng.opts.RuntimePark {
 			p.ParkInRuntime()
 		}
+		if eng.opts.HoldP {
+			p.HoldPWhileActive()
+		}
 	}
 	return p, err
 }

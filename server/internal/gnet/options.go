@@ -168,6 +168,10 @@ type Options struct {
 	// its own epoll_wait (Switchyard patch; Linux; see netpoll/park_linux.go).
 	RuntimePark bool
 
+	// HoldP has a loop whose idle gaps are shorter than 20 ms sleep keeping its P
+	// (Switchyard patch; Linux; see netpoll/hold_linux.go).
+	HoldP bool
+
 	// SharedListener, without ReusePort, has every event-loop poll the listeners and
 	// accept the connections it serves (Switchyard patch). On Linux the listeners are
 	// registered with EPOLLEXCLUSIVE, so a connection wakes one sleeping loop, not all.
@@ -353,6 +357,13 @@ func WithSharedListener(shared bool) Option {
 func WithRuntimePark(on bool) Option {
 	return func(opts *Options) {
 		opts.RuntimePark = on
+	}
+}
+
+// WithHoldP sets Options.HoldP (Switchyard patch).
+func WithHoldP(on bool) Option {
+	return func(opts *Options) {
+		opts.HoldP = on
 	}
 }
 

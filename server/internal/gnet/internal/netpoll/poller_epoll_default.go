@@ -22,6 +22,7 @@ import (
 	"os"
 	"runtime"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -42,6 +43,7 @@ type Poller struct {
 	highPriorityEventsThreshold int32                // threshold of high-priority events
 	idleSpins                   int                  // Switchyard patch: see SetIdleSpins
 	park                        *runtimePark         // Switchyard patch: see park_linux.go
+	holdP                       bool                 // Switchyard patch: see hold_linux.go
 }
 
 // SetIdleSpins sets how many times at most Polling, once it finds no event, yields the
@@ -68,6 +70,15 @@ func (p *Poller) ParkInRuntime() {
 	if p.park == nil {
 		p.park = newRuntimePark(p.fd)
 	}
+}
+
+// HoldPWhileActive has Polling, while its idle gaps are shorter than holdTimeout, sleep
+// in a raw epoll_pwait that keeps the loop's P (Switchyard patch; see hold_linux.go).
+// Call it before Polling.
+func (p *Poller) HoldPWhileActive() {
+	p.holdP = true
+	procsRead.Store(int64(time.Since(holdEpoch)))
+	maxHolders.Store(int32(runtime.GOMAXPROCS(0)))
 }
 
 // spinHook, when set (by tests, before Polling), is called at every idle spin.
@@ -156,12 +167,19 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 	// idle says a gap is being timed for it.
 	pacer := newSpinPacer(p.idleSpins)
 	spins, spinLimit, idle := 0, 0, false
+	hold := holdState{on: p.holdP, handoffs: handoffs.Load()}
 	for {
 		var n int
 		var err error
-		if msec < 0 && p.park != nil && pacer.longGaps() {
+		switch {
+		case msec < 0 && p.park != nil && pacer.longGaps():
 			n, err = p.park.wait(el.events)
-		} else {
+		case msec < 0 && hold.holding:
+			n, err = hold.wait(p.fd, el.events, pacer.idleAt, pacer.now())
+		case msec == 0:
+			// A poll that cannot block keeps the P (see rawio_linux.go in the fork's root).
+			n, err = rawEpollWait(p.fd, el.events, 0)
+		default:
 			n, err = unix.EpollWait(p.fd, el.events, msec)
 		}
 		if n == 0 || (n < 0 && err == unix.EINTR) {
@@ -176,14 +194,19 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 				continue
 			}
 			msec = -1
-			runtime.Gosched()
+			// Upstream yields before it blocks, so that what the batch readied on this P
+			// runs first; a loop that holds its P yields for a handoff or a signal
+			// (hold_linux.go).
+			if !hold.holding || err == unix.EINTR {
+				runtime.Gosched()
+			}
 			continue
 		} else if err != nil {
 			logging.Errorf("error occurs in epoll: %v", os.NewSyscallError("epoll_wait", err))
 			return err
 		}
 		if idle {
-			pacer.arrived(pacer.now())
+			hold.arrived(pacer.arrived(pacer.now()))
 			idle = false
 		}
 
@@ -249,7 +272,9 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 			msec = 0
 		} else {
 			msec = -1
-			runtime.Gosched()
+			if !hold.holding {
+				runtime.Gosched()
+			}
 		}
 	}
 }

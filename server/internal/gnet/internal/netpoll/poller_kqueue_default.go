@@ -224,3 +224,9 @@ func (p *Poller) SetIdleSpins(int) {}
 
 // ParkInRuntime is a Switchyard patch: the kqueue poller always sleeps in kevent.
 func (p *Poller) ParkInRuntime() {}
+
+// HoldPWhileActive is a Switchyard patch: the kqueue poller always sleeps in kevent.
+func (p *Poller) HoldPWhileActive() {}
+
+// NoteHandoff is a Switchyard patch: kqueue loops never sleep holding their P.
+func NoteHandoff() {}

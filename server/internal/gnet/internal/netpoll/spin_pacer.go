@@ -62,12 +62,14 @@ const parkAboveGap = 500 * time.Microsecond
 // longGaps reports whether the loop's recent idle gaps are long enough to park.
 func (s *spinPacer) longGaps() bool { return s.gap >= parkAboveGap }
 
-// arrived records that events came at now, after the loop had run out of them.
-func (s *spinPacer) arrived(now time.Duration) {
+// arrived records that events came at now, after the loop had run out of them, and
+// returns how long it went without (0 if it had not run out).
+func (s *spinPacer) arrived(now time.Duration) time.Duration {
 	if s.idleAt < 0 {
-		return
+		return 0
 	}
-	g := min(now-s.idleAt, gapClamp)
-	s.gap += (g - s.gap) >> gapShift
+	g := now - s.idleAt
+	s.gap += (min(g, gapClamp) - s.gap) >> gapShift
 	s.idleAt = -1
+	return g
 }
