@@ -83,7 +83,7 @@ PEER := $(BIN)/peer
 BENCHFLAGS ?=
 
 ## bench-suite: switchyard against its peers, alternating, medians of 3 rounds, then the
-## paced and idle scenarios of issue 15 in one round (~3.8 more minutes); writes
+## paced and idle scenarios of issue 15 in one round (~5.5 more minutes); writes
 ## bench/results/YYYY-MM-DD-HHMM/{report.md,results.json,chart.svg}.
 ## `make bench-suite BENCHFLAGS="-quick -rounds 1"` tries it in a minute.
 bench-suite: build bench-peers bench-tools
