@@ -56,10 +56,9 @@ import (
 const holdTimeout = 20 * time.Millisecond
 
 var (
-	holders    atomic.Int32 // loops asleep holding their P, in every engine
-	maxHolders atomic.Int32 // GOMAXPROCS, as last read (allowedHolders)
-	procsRead  atomic.Int64 // when, as time since holdEpoch
-	holdEpoch  = time.Now()
+	holders    atomic.Int32  // loops asleep holding their P, in every engine
+	maxHolders atomic.Int32  // GOMAXPROCS, as last read (allowedHolders)
+	procsRead  atomic.Int64  // when (spinPacer.now)
 	handoffs   atomic.Uint64 // NoteHandoff's count
 	// holdHook and yieldHook, when set (by tests, before Polling), are called as a held
 	// wait begins and when a loop yields for a handoff.
@@ -97,7 +96,7 @@ func (h *holdState) wait(epfd int, events []unix.EpollEvent, idleAt, now time.Du
 		h.holding = false // idle: the next sleep gives the P back
 		return 0, nil
 	}
-	n, held, err := holdOrWait(epfd, events, left)
+	n, held, err := holdOrWait(epfd, events, left, now)
 	if n == 0 && held {
 		h.holding = false
 	}
@@ -120,19 +119,19 @@ func holdMillis(idleAt, now time.Duration) int {
 // limit). A loop holding a P beyond the new count keeps it for one wait at most.
 const procsRecheck = 10 * time.Millisecond
 
-// allowedHolders is GOMAXPROCS, read again when the last reading is procsRecheck old.
-func allowedHolders() int32 {
-	now := int64(time.Since(holdEpoch))
-	if last := procsRead.Load(); now-last >= int64(procsRecheck) && procsRead.CompareAndSwap(last, now) {
+// allowedHolders is GOMAXPROCS, read again when the last reading is procsRecheck older
+// than now.
+func allowedHolders(now time.Duration) int32 {
+	if last := procsRead.Load(); int64(now)-last >= int64(procsRecheck) && procsRead.CompareAndSwap(last, int64(now)) {
 		maxHolders.Store(int32(runtime.GOMAXPROCS(0)))
 	}
 	return maxHolders.Load()
 }
 
 // holdOrWait sleeps in a wait held for up to msec if fewer than maxHolders loops hold,
-// else in an ordinary epoll_wait; held says which it was.
-func holdOrWait(epfd int, events []unix.EpollEvent, msec int) (n int, held bool, err error) {
-	if holders.Add(1) > allowedHolders() {
+// else in an ordinary epoll_wait; held says which it was. now is spinPacer.now.
+func holdOrWait(epfd int, events []unix.EpollEvent, msec int, now time.Duration) (n int, held bool, err error) {
+	if holders.Add(1) > allowedHolders(now) {
 		holders.Add(-1)
 		n, err = unix.EpollWait(epfd, events, -1)
 		return n, false, err

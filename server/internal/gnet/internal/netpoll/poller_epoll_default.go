@@ -77,7 +77,7 @@ func (p *Poller) ParkInRuntime() {
 // Call it before Polling.
 func (p *Poller) HoldPWhileActive() {
 	p.holdP = true
-	procsRead.Store(int64(time.Since(holdEpoch)))
+	procsRead.Store(int64(time.Since(epoch)))
 	maxHolders.Store(int32(runtime.GOMAXPROCS(0)))
 }
 

@@ -18,7 +18,6 @@ type spinPacer struct {
 	max    int           // spins at most (0: never)
 	gap    time.Duration // moving average of idle gaps, each clamped to gapClamp
 	idleAt time.Duration // when the loop last ran out of events; < 0 while busy
-	epoch  time.Time     // monotonic origin of the readings
 }
 
 const (
@@ -34,11 +33,14 @@ const (
 )
 
 func newSpinPacer(maxSpins int) spinPacer {
-	return spinPacer{max: max(maxSpins, 0), idleAt: -1, epoch: time.Now()}
+	return spinPacer{max: max(maxSpins, 0), idleAt: -1}
 }
 
-// now is a monotonic reading: time.Since uses the monotonic clock.
-func (s *spinPacer) now() time.Duration { return time.Since(s.epoch) }
+// now is a monotonic reading (time.Since uses the monotonic clock), from one origin for
+// every loop, so that hold_linux.go can compare the loops' readings.
+func (s *spinPacer) now() time.Duration { return time.Since(epoch) }
+
+var epoch = time.Now()
 
 // ranOut records that the loop found no event at now and says how many times it
 // should poll again before it sleeps.
