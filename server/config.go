@@ -37,15 +37,6 @@ type Config struct {
 	// pacer); an idle or paced loop sleeps at once. A spinning loop keeps its Go P, so
 	// loops spin only when there are no more of them than GOMAXPROCS. Linux only.
 	IdleSpins int
-	// ParkIdleLoops has a loop whose idle gaps average 500 µs or more sleep in Go's
-	// netpoller, parked on its epoll descriptor like a net.Conn reader, instead of in its
-	// own epoll_wait (the default, gnet's way). In epoll_wait the runtime takes a loop for
-	// a goroutine stuck in a system call (sysmon takes its P and keeps polling); parked,
-	// each wakeup costs a goroutine switch and the runtime's own epoll_wait instead. In
-	// three suite runs parking won only at 2,000 paced HTTP/2 requests/s (21 and 42
-	// against 40 and 70 µs per request, even in the third) and lost or tied elsewhere, so
-	// it is off by default. Linux only.
-	ParkIdleLoops bool
 	// Limits bounds HTTP/1.1 request heads and bodies (defaults: parser.DefaultLimits()).
 	Limits parser.Limits
 	// HeaderTimeout bounds the time from a request's first byte to the end of its head,

@@ -172,8 +172,8 @@ func (s *Server) Serve(ctx context.Context) error {
 			// Every loop accepts from the one listener (server/internal/gnet/README.md).
 			gnet.WithSharedListener(true),
 			gnet.WithIdleSpins(s.cfg.IdleSpins),
-			gnet.WithRuntimePark(s.cfg.ParkIdleLoops),
-			// Loops under paced load sleep keeping their P (docs/architecture.md §2).
+			// Loops under paced load sleep keeping their P, idle ones park in Go's
+			// netpoller (docs/architecture.md §2).
 			gnet.WithHoldP(true),
 			// Edge-triggered, without the extra read to EAGAIN (docs/architecture.md §2).
 			gnet.WithEdgeTriggeredIO(true),

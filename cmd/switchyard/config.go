@@ -29,17 +29,14 @@ type serveConfig struct {
 	ReusePort bool `json:"reuseport"`
 	// IdleSpins: polls a loop makes, yielding the CPU between them, before it sleeps
 	// (0: the default, 50; -1: sleep at once); see server.Config.
-	IdleSpins int `json:"idle_spins"`
-	// ParkIdleLoops: loops with long idle gaps sleep in Go's netpoller instead of their
-	// own epoll_wait (server.Config.ParkIdleLoops).
-	ParkIdleLoops bool           `json:"park_idle_loops"`
-	MaxConns      int            `json:"max_conns"`
-	LogLevel      string         `json:"log_level"`
-	Timeouts      timeoutsConfig `json:"timeouts"`
-	Limits        limitsConfig   `json:"limits"`
-	HTTP2         http2Config    `json:"http2"`
-	TLS           tlsSettings    `json:"tls"` // a TLS listener beside addr (tls.go)
-	Routes        []routeConfig  `json:"routes"`
+	IdleSpins int            `json:"idle_spins"`
+	MaxConns  int            `json:"max_conns"`
+	LogLevel  string         `json:"log_level"`
+	Timeouts  timeoutsConfig `json:"timeouts"`
+	Limits    limitsConfig   `json:"limits"`
+	HTTP2     http2Config    `json:"http2"`
+	TLS       tlsSettings    `json:"tls"` // a TLS listener beside addr (tls.go)
+	Routes    []routeConfig  `json:"routes"`
 	// NATS makes every broadcast route one room across the nodes that share this NATS
 	// server (nats://host:port); empty: rooms span this process only.
 	NATS string `json:"nats"`
@@ -227,7 +224,7 @@ func (c *serveConfig) serverConfig() server.Config {
 		MaxHeaders: c.Limits.MaxHeaders, MaxBodyBytes: c.Limits.MaxBody, AllowBareLF: c.Limits.AllowBareLF,
 	}
 	return server.Config{
-		Addr: c.Addr, Loops: c.Loops, ReusePort: c.ReusePort, IdleSpins: c.IdleSpins, ParkIdleLoops: c.ParkIdleLoops, MaxConns: c.MaxConns, Limits: limits,
+		Addr: c.Addr, Loops: c.Loops, ReusePort: c.ReusePort, IdleSpins: c.IdleSpins, MaxConns: c.MaxConns, Limits: limits,
 		HeaderTimeout: time.Duration(c.Timeouts.Header), BodyTimeout: time.Duration(c.Timeouts.Body),
 		IdleTimeout: time.Duration(c.Timeouts.Idle), ShutdownTimeout: time.Duration(c.Timeouts.Shutdown),
 		MinBodyRate: c.Limits.MinBodyRate,

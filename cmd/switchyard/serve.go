@@ -36,7 +36,6 @@ func parseServeArgs(args []string) (*serveConfig, error) {
 	fs.IntVar(&cfg.Loops, "loops", cfg.Loops, "event loops (0: one per CPU)")
 	fs.BoolVar(&cfg.ReusePort, "reuseport", cfg.ReusePort, "a listening socket per event loop (SO_REUSEPORT)")
 	fs.IntVar(&cfg.IdleSpins, "idle-spins", cfg.IdleSpins, "polls an idle loop makes, yielding the CPU, before it sleeps (0: default 50; -1: sleep at once)")
-	fs.BoolVar(&cfg.ParkIdleLoops, "park-idle-loops", cfg.ParkIdleLoops, "loops with long idle gaps sleep in Go's netpoller instead of their own epoll_wait")
 	fs.IntVar(&cfg.MaxConns, "max-conns", cfg.MaxConns, "maximum open connections per listener; more get 503, or are closed over TLS (0: no cap)")
 	durationFlag(fs, &cfg.Timeouts.Header, "header-timeout", "time allowed for a request head (default 10s)")
 	durationFlag(fs, &cfg.Timeouts.Body, "body-timeout", "time a request body may take from its start, extended by what arrives at 16 KiB/s or faster (default 30s)")

@@ -38,8 +38,9 @@ type engine struct {
 	eventLoops   loadBalancer      // event-loops for handling events
 	inShutdown   atomic.Bool       // whether the engine is in shutdown
 	turnOff      context.CancelFunc
-	eventHandler EventHandler // user eventHandler
-	reserve      *fdReserve   // switchyard patch: see accept_errors.go
+	eventHandler EventHandler      // user eventHandler
+	reserve      *fdReserve        // switchyard patch: see accept_errors.go
+	loopGroup    netpoll.LoopGroup // switchyard patch: see netpoll/hold_linux.go
 	concurrency  struct {
 		*errgroup.Group
 
@@ -269,11 +270,8 @@ func (eng *engine) openPoller() (*netpoll.Poller, error) {
 	p, err := netpoll.OpenPoller()
 	if err == nil {
 		p.SetIdleSpins(eng.opts.IdleSpins)
-		if eng.opts.RuntimePark {
-			p.ParkInRuntime()
-		}
 		if eng.opts.HoldP {
-			p.HoldPWhileActive()
+			p.HoldPWhileActive(&eng.loopGroup)
 		}
 	}
 	return p, err

@@ -164,12 +164,9 @@ type Options struct {
 	// again before it sleeps in epoll_wait (Switchyard patch; 0: sleep at once).
 	IdleSpins int
 
-	// RuntimePark has a loop whose idle gaps are long sleep in Go's netpoller instead of
-	// its own epoll_wait (Switchyard patch; Linux; see netpoll/park_linux.go).
-	RuntimePark bool
-
-	// HoldP has a loop whose idle gaps are shorter than 20 ms sleep keeping its P
-	// (Switchyard patch; Linux; see netpoll/hold_linux.go).
+	// HoldP has a loop whose idle gaps are shorter than 20 ms sleep keeping its P, and
+	// an idle one park in Go's netpoller (Switchyard patch; Linux; see
+	// netpoll/hold_linux.go and netpoll/park_linux.go).
 	HoldP bool
 
 	// SharedListener, without ReusePort, has every event-loop poll the listeners and
@@ -350,13 +347,6 @@ func WithEdgeTriggeredIOChunk(chunk int) Option {
 func WithSharedListener(shared bool) Option {
 	return func(opts *Options) {
 		opts.SharedListener = shared
-	}
-}
-
-// WithRuntimePark sets Options.RuntimePark (Switchyard patch).
-func WithRuntimePark(on bool) Option {
-	return func(opts *Options) {
-		opts.RuntimePark = on
 	}
 }
 

@@ -15,9 +15,9 @@ import (
 )
 
 // A poller told to hold its P sleeps, while its tasks come a millisecond apart, in waits
-// that keep it; once nothing has come for holdTimeout it sleeps in epoll_wait (a system
-// call, which gives the P back), and while tasks come further apart than that it does
-// not hold at all. A stop-the-world (each stack dump) interrupts a held wait, and tasks
+// that keep it; once nothing has come for holdTimeout it parks in Go's netpoller (which
+// gives the P back), and while tasks come further apart than that it does not hold at
+// all. A stop-the-world (each stack dump) interrupts a held wait, and tasks
 // are served throughout.
 func TestActivePollerHoldsItsP(t *testing.T) {
 	var held atomic.Int64
@@ -26,8 +26,8 @@ func TestActivePollerHoldsItsP(t *testing.T) {
 	run := startHolding(t)
 	task := func(gap time.Duration) { t.Helper(); run(gap, func() {}) }
 	untilHeld(t, func(fn func()) { t.Helper(); run(time.Millisecond, fn) }, &held)
-	if got := waitState(t, "[syscall"); !strings.HasPrefix(got, "[syscall") {
-		t.Fatalf("after %v without a task the poller's goroutine is %q, want it asleep in epoll_wait", holdTimeout, got)
+	if got := waitState(t, "[IO wait"); !strings.HasPrefix(got, "[IO wait") {
+		t.Fatalf("after %v without a task the poller's goroutine is %q, want it parked in the netpoller", holdTimeout, got)
 	}
 	held.Store(0)
 	long := holdTimeout + 10*time.Millisecond
@@ -40,9 +40,10 @@ func TestActivePollerHoldsItsP(t *testing.T) {
 }
 
 // At most GOMAXPROCS loops hold at once, as GOMAXPROCS is now (read again within
-// procsRecheck, as testing.AllocsPerRun and the runtime change it): past that a loop
-// sleeps in an ordinary epoll_wait.
-func TestHoldersAtMostGOMAXPROCS(t *testing.T) {
+// procsRecheck, as testing.AllocsPerRun and the runtime change it), and none while
+// another loop of the engine is parked: otherwise a loop sleeps without holding (here in an ordinary
+// epoll_wait).
+func TestHoldersAtMostGOMAXPROCSAndNoneWhileParked(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
@@ -58,20 +59,26 @@ func TestHoldersAtMostGOMAXPROCS(t *testing.T) {
 		t.Fatal(err)
 	}
 	events := make([]unix.EpollEvent, 1)
+	sleep := func(ev []unix.EpollEvent) (int, error) { return unix.EpollWait(epfd, ev, -1) }
 	for _, tc := range []struct {
-		procs, others int // GOMAXPROCS, and loops already holding
-		held          bool
+		procs, others, parkedOthers int // GOMAXPROCS, loops already holding, loops parked
+		held                        bool
 	}{
-		{3, 0, true}, {3, 2, true}, {3, 3, false},
-		{1, 0, true}, {1, 1, false}, {2, 1, true},
+		{3, 0, 0, true}, {3, 2, 0, true}, {3, 3, 0, false},
+		{1, 0, 0, true}, {1, 1, 0, false}, {2, 1, 0, true},
+		{3, 0, 1, false}, {2, 1, 1, false},
 	} {
 		runtime.GOMAXPROCS(tc.procs)
 		time.Sleep(procsRecheck)
 		holders.Add(int32(tc.others))
-		n, held, err := holdOrWait(epfd, events, 1000, time.Since(epoch))
+		var group, otherEngine LoopGroup
+		group.parked.Add(int32(tc.parkedOthers))
+		otherEngine.parked.Add(1) // another engine's parked loops do not count
+		n, held, err := holdOrWait(epfd, events, 1000, time.Since(epoch), &group, sleep)
 		holders.Add(-int32(tc.others))
 		if n != 1 || err != nil || held != tc.held {
-			t.Errorf("GOMAXPROCS %d with %d loops holding: %d events, %v, held %v; want 1, held %v", tc.procs, tc.others, n, err, held, tc.held)
+			t.Errorf("GOMAXPROCS %d with %d loops holding and %d parked: %d events, %v, held %v; want 1, held %v",
+				tc.procs, tc.others, tc.parkedOthers, n, err, held, tc.held)
 		}
 	}
 }
@@ -128,7 +135,7 @@ func startHolding(t *testing.T) (task func(gap time.Duration, fn func())) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.HoldPWhileActive()
+	p.HoldPWhileActive(new(LoopGroup))
 	done := make(chan error, 1)
 	go func() { done <- p.Polling(func(int, IOEvent, IOFlags) error { return nil }) }()
 	t.Cleanup(func() {

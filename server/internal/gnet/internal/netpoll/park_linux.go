@@ -11,8 +11,8 @@ import (
 )
 
 // runtimePark lets a loop with nothing to do sleep in Go's netpoller instead of in its
-// own blocking epoll_wait (Switchyard patch; off unless ParkInRuntime is called: in three
-// suite runs it won only at 2,000 paced HTTP/2 requests/s).
+// own blocking epoll_wait (Switchyard patch; with HoldPWhileActive, for the sleeps that do
+// not hold the P: hold_linux.go).
 //
 // A loop goroutine that sleeps in epoll_wait is, to the runtime, a goroutine stuck in a
 // system call: sysmon takes its P away (with both loops asleep there is nobody idle to
@@ -23,7 +23,10 @@ import (
 // and 1,446 futex calls in 5 s against 9,797 reads. An epoll descriptor is itself
 // pollable, so the loop instead parks like a net.Conn reader until its set is ready; the
 // runtime's own poller, which sleeps only when every P is idle, wakes it. What it costs
-// is one more epoll_wait (the runtime's) per wakeup.
+// is one more epoll_wait (the runtime's) per wakeup, and a goroutine switch: with gaps
+// of a few hundred microseconds (5,000 paced messages/s and up) parking at every sleep
+// cost 15-40 % more CPU per message than epoll_wait, so a loop that sleeps that often
+// holds its P instead.
 type runtimePark struct {
 	f  *os.File // a duplicate of the loop's epoll descriptor, registered with the runtime
 	rc syscall.RawConn
@@ -31,6 +34,7 @@ type runtimePark struct {
 	// be an allocation per wakeup. It polls epfd into events and leaves n and err.
 	poll   func(uintptr) bool
 	epfd   int
+	group  *LoopGroup
 	events []unix.EpollEvent
 	n      int
 	err    error
@@ -38,7 +42,7 @@ type runtimePark struct {
 
 // newRuntimePark returns nil if the runtime will not poll the descriptor; the loop then
 // sleeps in epoll_wait as upstream does.
-func newRuntimePark(epfd int) *runtimePark {
+func newRuntimePark(epfd int, group *LoopGroup) *runtimePark {
 	fd, err := unix.FcntlInt(uintptr(epfd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return nil
@@ -53,7 +57,7 @@ func newRuntimePark(epfd int) *runtimePark {
 		_ = f.Close()
 		return nil
 	}
-	r := &runtimePark{f: f, rc: rc, epfd: epfd}
+	r := &runtimePark{f: f, rc: rc, epfd: epfd, group: group}
 	r.poll = func(uintptr) bool {
 		r.n, r.err = pollNow(r.epfd, r.events)
 		return r.n > 0 || (r.err != nil && r.err != unix.EINTR)
@@ -64,7 +68,9 @@ func newRuntimePark(epfd int) *runtimePark {
 // wait returns the ready events of epfd, parking the goroutine until there are some.
 func (r *runtimePark) wait(events []unix.EpollEvent) (n int, err error) {
 	r.events = events
+	r.group.parked.Add(1) // no loop of the group holds meanwhile (hold_linux.go)
 	rerr := r.rc.Read(r.poll)
+	r.group.parked.Add(-1)
 	n, err, r.events = r.n, r.err, nil
 	if err == nil && rerr != nil { // the duplicate was closed: the poller is closing
 		return unix.EpollWait(r.epfd, events, -1)

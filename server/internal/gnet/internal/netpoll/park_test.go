@@ -13,18 +13,18 @@ import (
 	"github.com/panjf2000/gnet/v2/pkg/queue"
 )
 
-// A poller whose recent idle gaps were long waits in Go's netpoller ("IO wait", like a
-// net.Conn reader), not in a system call, unless it was told to wait in the kernel; one
-// that has only seen short gaps (here: none yet) sleeps in epoll_wait. Either way a task
+// A poller told to hold its P while active parks in Go's netpoller ("IO wait", like a
+// net.Conn reader), not in a system call, whenever it is idle: fresh, and once its tasks
+// stop for longer than holdTimeout. Upstream's sleeps in epoll_wait. Either way a task
 // wakes it.
 func TestIdlePollerParksInTheRuntime(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		kernel bool
-		state  string
+		name  string
+		hold  bool
+		state string
 	}{
-		{"parked in the netpoller", false, "[IO wait"},
-		{"asleep in epoll_wait", true, "[syscall"},
+		{"holding while active: parked in the netpoller", true, "[IO wait"},
+		{"upstream: asleep in epoll_wait", false, "[syscall"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := OpenPoller()
@@ -32,40 +32,34 @@ func TestIdlePollerParksInTheRuntime(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer p.Close()
-			if !tc.kernel {
-				p.ParkInRuntime()
+			if tc.hold {
+				p.HoldPWhileActive(new(LoopGroup))
 			}
 			done := make(chan error, 1)
 			go func() { done <- p.Polling(func(int, IOEvent, IOFlags) error { return nil }) }()
-			if got := waitState(t, "[syscall"); !strings.HasPrefix(got, "[syscall") {
-				t.Fatalf("a fresh poller's goroutine is %q, want it asleep in epoll_wait", got)
+			if got := waitState(t, tc.state); !strings.HasPrefix(got, tc.state) {
+				t.Fatalf("a fresh poller's goroutine is %q, want %q", got, tc.state)
 			}
-			for range 12 { // long gaps: each task comes 5 ms after the loop ran out of work
-				time.Sleep(5 * time.Millisecond)
+			wake := func() {
+				t.Helper()
 				ran := make(chan struct{})
 				if err := p.Trigger(queue.HighPriority, func(any) error { close(ran); return nil }, nil); err != nil {
 					t.Fatal(err)
 				}
-				<-ran
-			}
-			var state string
-			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-				if state = pollingState(); strings.HasPrefix(state, tc.state) {
-					break
+				select {
+				case <-ran:
+				case <-time.After(5 * time.Second):
+					t.Fatal("a task did not wake the idle poller")
 				}
 			}
-			if !strings.HasPrefix(state, tc.state) {
-				t.Fatalf("the idle poller's goroutine is %q, want %q", state, tc.state)
+			for range 12 { // tasks a millisecond apart, which a holding poller holds between
+				time.Sleep(time.Millisecond)
+				wake()
 			}
-			ran := make(chan struct{})
-			if err := p.Trigger(queue.HighPriority, func(any) error { close(ran); return nil }, nil); err != nil {
-				t.Fatal(err)
+			if got := waitState(t, tc.state); !strings.HasPrefix(got, tc.state) {
+				t.Fatalf("the poller's goroutine is %q once its tasks stopped, want %q", got, tc.state)
 			}
-			select {
-			case <-ran:
-			case <-time.After(5 * time.Second):
-				t.Fatal("a task did not wake the idle poller")
-			}
+			wake()
 			_ = p.Trigger(queue.HighPriority, func(any) error { return errorx.ErrEngineShutdown }, nil)
 			if err := <-done; err != errorx.ErrEngineShutdown {
 				t.Fatalf("Polling ended with %v", err)

@@ -44,6 +44,7 @@ type Poller struct {
 	idleSpins                   int                  // Switchyard patch: see SetIdleSpins
 	park                        *runtimePark         // Switchyard patch: see park_linux.go
 	holdP                       bool                 // Switchyard patch: see hold_linux.go
+	group                       *LoopGroup           // Switchyard patch: see hold_linux.go
 }
 
 // SetIdleSpins sets how many times at most Polling, once it finds no event, yields the
@@ -63,22 +64,26 @@ type Poller struct {
 // lower server CPU per request; see server.Config.IdleSpins.
 func (p *Poller) SetIdleSpins(n int) { p.idleSpins = max(n, 0) }
 
-// ParkInRuntime has Polling, once its idle gaps are long, sleep parked in Go's netpoller
-// instead of in its own epoll_wait (Switchyard patch; see park_linux.go). Call it before
-// Polling.
-func (p *Poller) ParkInRuntime() {
-	if p.park == nil {
-		p.park = newRuntimePark(p.fd)
-	}
-}
-
 // HoldPWhileActive has Polling, while its idle gaps are shorter than holdTimeout, sleep
-// in a raw epoll_pwait that keeps the loop's P (Switchyard patch; see hold_linux.go).
-// Call it before Polling.
-func (p *Poller) HoldPWhileActive() {
-	p.holdP = true
+// in a raw epoll_pwait that keeps the loop's P (hold_linux.go), and otherwise park in Go's
+// netpoller (park_linux.go) rather than in its own epoll_wait (Switchyard patch). Call it
+// before Polling, with the same group for every loop of an engine.
+func (p *Poller) HoldPWhileActive(group *LoopGroup) {
+	p.holdP, p.group = true, group
+	if p.park == nil {
+		p.park = newRuntimePark(p.fd, group)
+	}
 	procsRead.Store(int64(time.Since(epoch)))
 	maxHolders.Store(int32(runtime.GOMAXPROCS(0)))
+}
+
+// sleep waits for events without keeping the P: parked in Go's netpoller if the loop holds
+// it while active (HoldPWhileActive), else in epoll_wait as upstream does.
+func (p *Poller) sleep(events []unix.EpollEvent) (int, error) {
+	if p.park != nil {
+		return p.park.wait(events)
+	}
+	return unix.EpollWait(p.fd, events, -1)
 }
 
 // spinHook, when set (by tests, before Polling), is called at every idle spin.
@@ -163,24 +168,22 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 
 	msec := -1
 	// Switchyard patch: after each batch the pacer says how many empty polls (spins) the
-	// loop makes before it sleeps (SetIdleSpins), and where it sleeps (park_linux.go);
-	// idle says a gap is being timed for it.
+	// loop makes before it sleeps (SetIdleSpins); idle says a gap is being timed for it
+	// and for holding the P (hold_linux.go).
 	pacer := newSpinPacer(p.idleSpins)
 	spins, spinLimit, idle := 0, 0, false
-	hold := holdState{on: p.holdP, handoffs: handoffs.Load()}
+	hold := holdState{on: p.holdP, handoffs: handoffs.Load(), group: p.group, sleep: p.sleep}
 	for {
 		var n int
 		var err error
 		switch {
-		case msec < 0 && p.park != nil && pacer.longGaps():
-			n, err = p.park.wait(el.events)
 		case msec < 0 && hold.holding:
 			n, err = hold.wait(p.fd, el.events, pacer.idleAt, pacer.now())
 		case msec == 0:
 			// A poll that cannot block keeps the P (see rawio_linux.go in the fork's root).
 			n, err = rawEpollWait(p.fd, el.events, 0)
 		default:
-			n, err = unix.EpollWait(p.fd, el.events, msec)
+			n, err = p.sleep(el.events)
 		}
 		if n == 0 || (n < 0 && err == unix.EINTR) {
 			if msec == 0 && spins < spinLimit {

@@ -222,11 +222,8 @@ func (*Poller) Delete(_ int) error {
 // blocks (see poller_epoll_default.go); this one always blocks at once.
 func (p *Poller) SetIdleSpins(int) {}
 
-// ParkInRuntime is a Switchyard patch: the kqueue poller always sleeps in kevent.
-func (p *Poller) ParkInRuntime() {}
-
 // HoldPWhileActive is a Switchyard patch: the kqueue poller always sleeps in kevent.
-func (p *Poller) HoldPWhileActive() {}
+func (p *Poller) HoldPWhileActive(*LoopGroup) {}
 
 // NoteHandoff is a Switchyard patch: kqueue loops never sleep holding their P.
 func NoteHandoff() {}

@@ -52,18 +52,6 @@ func (s *spinPacer) ranOut(now time.Duration) int {
 	return 0
 }
 
-// parkAboveGap is the average idle gap from which a loop that sleeps parks in Go's
-// netpoller rather than in its own epoll_wait (park_linux.go). Parking spares the runtime's
-// sysmon, which takes the P of a goroutine that stays in a system call and keeps polling,
-// but costs a goroutine switch and the runtime's own epoll_wait per wakeup: in one suite
-// run it halved the CPU per message at 1,000 paced messages/s and 2,000 HTTP/2
-// requests/s (gaps of milliseconds), and cost 15-40 % more from 5,000 messages/s up
-// (gaps of a few hundred microseconds).
-const parkAboveGap = 500 * time.Microsecond
-
-// longGaps reports whether the loop's recent idle gaps are long enough to park.
-func (s *spinPacer) longGaps() bool { return s.gap >= parkAboveGap }
-
 // arrived records that events came at now, after the loop had run out of them, and
 // returns how long it went without (0 if it had not run out).
 func (s *spinPacer) arrived(now time.Duration) time.Duration {

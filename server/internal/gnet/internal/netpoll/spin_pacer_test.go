@@ -57,31 +57,3 @@ func TestSpinPacerIgnoresArrivalsWhileBusy(t *testing.T) {
 		t.Fatalf("gap %v from arrivals without an idle period", p.gap)
 	}
 }
-
-// A loop parks in the runtime only once its idle gaps are long on average, and goes back
-// to epoll_wait when they shorten.
-func TestSpinPacerParksOnlyAfterLongGaps(t *testing.T) {
-	p := newSpinPacer(0)
-	feed := func(gap time.Duration, n int) {
-		now := p.idleAt
-		if now < 0 {
-			now = 0
-		}
-		for range n {
-			p.ranOut(now)
-			now += gap
-			p.arrived(now)
-		}
-	}
-	if p.longGaps() {
-		t.Fatal("a fresh loop parks")
-	}
-	feed(2*time.Millisecond, 20) // 1,000 messages/s over two loops
-	if !p.longGaps() {
-		t.Fatalf("average gap %v: does not park", p.gap)
-	}
-	feed(100*time.Microsecond, 20) // 20,000 messages/s
-	if p.longGaps() {
-		t.Fatalf("average gap %v: still parks", p.gap)
-	}
-}
