@@ -18,7 +18,8 @@ type Config struct {
 	// the runtime's sysmon leaves it alone (a third fewer context switches per message
 	// under paced load); it yields the P to worker-pool jobs and TLS handshakes it hands
 	// off, to other goroutines at sysmon's 10 ms preemption, and for good once it has had
-	// nothing for 20 ms (the gnet fork's netpoll/hold_linux.go).
+	// nothing for 20 ms, when it parks in Go's netpoller. With GOMAXPROCS 1 loops never
+	// keep the P asleep (the gnet fork's netpoll/hold_linux.go).
 	Loops int
 	// ReusePort gives every loop a listening socket of its own on Addr (SO_REUSEPORT,
 	// Linux and FreeBSD): the kernel spreads new connections over them by a hash of the

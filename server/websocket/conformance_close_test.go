@@ -329,3 +329,58 @@ func TestWriteAfterCloseFrameIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// A WriteAsync that another goroutine makes while the server closes on its own is sent
+// before the close frame or not at all (RFC 6455 §5.5.1): one that passed WriteAsync's
+// check just before the close was queued is dropped on the loop, not written after the
+// close frame. The writer races the close on every connection; without the loop's check
+// the first connection already showed a data frame after the close, run after run.
+func TestWriteAsyncRacingTheCloseNeverFollowsIt(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			conns := make(chan *Conn, 1)
+			h := Handler{
+				OnOpen: func(c *Conn) { conns <- c },
+				OnMessage: func(c *Conn, m Message) {
+					if string(m.Payload) == "close me" {
+						c.Close(4001, "asked to")
+					}
+				},
+			}
+			s, _, _ := runServer(t, server.Config{}, func(s *server.Server) {
+				s.Upgrade(http2.New(http2.Config{}))
+				s.Route("/ws", server.Route{RequireUpgrade: true, Upgraders: []server.Upgrader{New(h)}})
+			})
+			for i := range 8 {
+				cl := tr.dial(t, s, "")
+				w := <-conns
+				writerDone := make(chan struct{})
+				go func() {
+					defer close(writerDone)
+					for w.WriteAsync(OpText, []byte("racing")) != ErrClosed {
+					}
+				}()
+				servertest.Write(t, cl.conn, string(text("close me")))
+				_ = cl.conn.SetDeadline(time.Now().Add(20 * time.Second))
+				for {
+					f, err := readServerFrame(cl.br)
+					if err != nil {
+						t.Fatalf("connection %d: no close frame: %v", i, err)
+					}
+					if f.op == ws.OpClose {
+						break
+					}
+					if f.op != ws.OpText || string(f.payload) != "racing" {
+						t.Fatalf("connection %d: frame %v %q before the close", i, f.op, f.payload)
+					}
+				}
+				servertest.Write(t, cl.conn, string(closeFrame(4001, "")))
+				if f, err := readServerFrame(cl.br); err == nil {
+					t.Fatalf("connection %d: a frame after the close frame: op %v %q", i, f.op, f.payload)
+				}
+				<-writerDone
+				cl.conn.Close()
+			}
+		})
+	}
+}

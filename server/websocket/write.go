@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"context"
 	"sync"
 	"unsafe"
 
@@ -137,12 +138,12 @@ func (w *Conn) CloseAsync(code StatusCode, reason string) error {
 	return w.c.Execute(func(*server.Conn) { w.close(code, reason) })
 }
 
-// asyncFrame is one message framed for WriteAsync; it carries its own completion func so
-// that a pooled asyncFrame costs no allocation per message.
+// asyncFrame is one message framed for WriteAsync, and the loop task that writes it: a
+// pooled asyncFrame costs no allocation per message.
 type asyncFrame struct {
-	b    []byte
-	w    *Conn
-	done func(error)
+	b []byte
+	w *Conn
+	n int // the message's payload length, for the counters
 	// comp and def compress a message on its own (no context takeover), reused with the
 	// asyncFrame so that a compressed WriteAsync makes no compressor or buffer per message.
 	comp []byte
@@ -152,18 +153,7 @@ type asyncFrame struct {
 
 var asyncFramePool sync.Pool
 
-func init() { asyncFramePool.New = newAsyncFrame }
-
-func newAsyncFrame() any {
-	f := &asyncFrame{}
-	f.done = func(error) { // on the loop
-		w := f.w
-		w.queued.Add(-int32(len(f.b)))
-		w.backlog.Store(int32(w.c.Unsent()))
-		f.recycle()
-	}
-	return f
-}
+func init() { asyncFramePool.New = func() any { return new(asyncFrame) } }
 
 func (f *asyncFrame) recycle() {
 	f.w = nil
@@ -178,6 +168,7 @@ func (f *asyncFrame) recycle() {
 // ErrDropped. Once the connection's close frame is queued (by Close or CloseAsync, in
 // answer to the peer's close, or on a protocol error) or it has closed, WriteAsync returns
 // ErrClosed, as Write does: no data frame is sent after a close frame (RFC 6455 §5.5.1).
+// A message accepted while the close was being queued on the loop is dropped there.
 func (w *Conn) WriteAsync(op OpCode, p []byte) error {
 	if w.closing.Load() {
 		return ErrClosed
@@ -200,12 +191,31 @@ func (w *Conn) WriteAsync(op OpCode, p []byte) error {
 	} else {
 		f.b = ws.AppendFrame(f.b[:0], true, ws.OpCode(op), false, p)
 	}
+	f.n = len(p)
 	w.queued.Add(int32(len(f.b)))
-	w.countOut(len(p))
-	if err := w.c.WriteAsync(f.b, f.done); err != nil {
+	// A loop task writes the frame rather than the transport's AsyncWrite, so that it can
+	// see there whether the close frame went out after this check of closing: a write
+	// accepted just before the close is queued must not follow it on the wire.
+	if w.c.Loop().Run(f) != nil {
 		w.queued.Add(-int32(len(f.b)))
 		f.recycle()
 		return ErrClosed
 	}
+	return nil
+}
+
+// Run writes the frame on the loop, unless the close frame has gone out or the
+// connection is closing since WriteAsync accepted it (RFC 6455 §5.5.1: no data frame
+// after the close frame): then the message is dropped.
+func (f *asyncFrame) Run(context.Context) error {
+	w, c := f.w, f.w.c
+	if w.state < stateCloseSent && !c.Closing() {
+		w.countOut(f.n)
+		c.WriteRef(f.b)
+		c.Flush()
+	}
+	w.queued.Add(-int32(len(f.b)))
+	w.backlog.Store(int32(c.Unsent()))
+	f.recycle()
 	return nil
 }

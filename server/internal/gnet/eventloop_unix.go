@@ -71,10 +71,18 @@ func (el *eventloop) Execute(ctx context.Context, runnable Runnable) error {
 	if runnable == nil {
 		return errorx.ErrNilRunnable
 	}
+	if ctx == context.Background() {
+		// Switchyard patch: the runnable is the task's parameter rather than captured by
+		// a closure, so that queuing it allocates nothing (the server's Loop.Run, behind
+		// every WriteAsync, worker-pool return and broadcast delivery, passes Background).
+		return el.poller.Trigger(queue.LowPriority, runInBackground, runnable)
+	}
 	return el.poller.Trigger(queue.LowPriority, func(any) error {
 		return runnable.Run(ctx)
 	}, nil)
 }
+
+func runInBackground(r any) error { return r.(Runnable).Run(context.Background()) }
 
 func (el *eventloop) Schedule(context.Context, Runnable, time.Duration) error {
 	return errorx.ErrUnsupportedOp

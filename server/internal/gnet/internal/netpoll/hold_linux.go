@@ -50,14 +50,15 @@ import (
 //     nanosleeps in 1.4 s at 2,000 requests/s, none parked, and 37 against 25 µs of
 //     server CPU per request (two pairs of runs);
 //   - the loops of every engine in the process that hold at once are at most
-//     GOMAXPROCS (a loop over the count parks), so a loop never waits for a P that
-//     another loop holds asleep;
-//   - no loop holds while another loop of its engine (LoopGroup) is parked. Where one loop parked between h2load's
-//     bunches while the other held, the parked loop's requests waited about as long as
-//     a hold: p99 22-24 ms against 3-5 ms without holding (h2load, 2,000 requests/s over
-//     100 connections, three of four runs). That the runtime's netpoller queues what it
-//     wakes behind the held P is our reading, not measured; with this rule p99 was 3-5 ms
-//     in four runs, at no cost under steady paced load (1,000 and 5,000 messages/s).
+//     GOMAXPROCS, and none with one P (holdersFor; a loop over the count parks), so a
+//     loop never waits for a P that another loop holds asleep;
+//   - no loop holds while another loop of its engine (LoopGroup) is parked. Where one
+//     loop parked between h2load's bunches while the other held, the parked loop's
+//     requests waited about as long as a hold: p99 22-24 ms in three of four runs
+//     (h2load, 2,000 requests/s over 100 connections), 3-5 ms in four runs with this
+//     rule, which cost nothing measurable under steady paced load (1,000 and 5,000
+//     messages/s). That the runtime's netpoller queues what it wakes behind the held
+//     P is our reading, not measured.
 //
 // Keeping a P to spare for everything else instead (GOMAXPROCS one above the loops, and
 // at most GOMAXPROCS-1 holders) cost 16 % of ws-handshake's upgrades per second on two
@@ -68,7 +69,7 @@ const holdTimeout = 20 * time.Millisecond
 
 var (
 	holders    atomic.Int32  // loops asleep holding their P, in every engine
-	maxHolders atomic.Int32  // GOMAXPROCS, as last read (allowedHolders)
+	maxHolders atomic.Int32  // holdersFor(GOMAXPROCS), as last read (allowedHolders)
 	procsRead  atomic.Int64  // when (spinPacer.now)
 	handoffs   atomic.Uint64 // NoteHandoff's count
 	// holdHook and yieldHook, when set (by tests, before Polling), are called as a held
@@ -133,13 +134,27 @@ func holdMillis(idleAt, now time.Duration) int {
 // limit). A loop holding a P beyond the new count keeps it for one wait at most.
 const procsRecheck = 10 * time.Millisecond
 
-// allowedHolders is GOMAXPROCS, read again when the last reading is procsRecheck older
-// than now.
+// allowedHolders is holdersFor(GOMAXPROCS), read again when the last reading is
+// procsRecheck older than now.
 func allowedHolders(now time.Duration) int32 {
 	if last := procsRead.Load(); int64(now)-last >= int64(procsRecheck) && procsRead.CompareAndSwap(last, int64(now)) {
-		maxHolders.Store(int32(runtime.GOMAXPROCS(0)))
+		maxHolders.Store(holdersFor(runtime.GOMAXPROCS(0)))
 	}
 	return maxHolders.Load()
+}
+
+// holdersFor is how many loops may hold at once with procs Ps: all of them, but none when
+// there is only one (a container limited to one CPU, testing.AllocsPerRun). A loop holding
+// the only P leaves every other goroutine of the program (a timer's, one a callback
+// readied, one waiting on the loop) to sysmon's preemption: on a one-loop server, a
+// goroutine that waited for each of 200 WriteAsync calls to leave the loop took 2.03 s
+// (the slowest 20 ms) with the loop holding, 5.9 ms (the slowest 166 µs) without. With
+// two Ps and two loops the same test took 8-12 ms (the slowest 0.15-1.3 ms).
+func holdersFor(procs int) int32 {
+	if procs <= 1 {
+		return 0
+	}
+	return int32(procs)
 }
 
 // holdOrWait sleeps in a wait held for up to msec if fewer than maxHolders loops hold

@@ -74,7 +74,7 @@ func (p *Poller) HoldPWhileActive(group *LoopGroup) {
 		p.park = newRuntimePark(p.fd, group)
 	}
 	procsRead.Store(int64(time.Since(epoch)))
-	maxHolders.Store(int32(runtime.GOMAXPROCS(0)))
+	maxHolders.Store(holdersFor(runtime.GOMAXPROCS(0)))
 }
 
 // sleep waits for events without keeping the P: parked in Go's netpoller if the loop holds
