@@ -76,6 +76,7 @@ func (t *childTransport) OutboundBuffered() int {
 }
 
 func (t *childTransport) RemoteAddr() net.Addr { return t.parent.tr.RemoteAddr() }
+func (t *childTransport) LocalAddr() net.Addr  { return t.parent.tr.LocalAddr() }
 
 // PauseRead and ResumeRead have nothing to do: Child.Deliver sees the core's paused and
 // holding flags and keeps the input without returning it to the peer's window.

@@ -107,6 +107,10 @@ func (c *Conn) Now() int64 { return c.srv.clock.now() }
 // the connection has closed: the transport reads only what was fixed when it opened.
 func (c *Conn) RemoteAddr() net.Addr { return c.tr.RemoteAddr() }
 
+// LocalAddr is the server's address the peer connected to, as RemoteAddr is fixed when
+// the connection opened and safe from any goroutine.
+func (c *Conn) LocalAddr() net.Addr { return c.tr.LocalAddr() }
+
 // Protocol is the protocol speaking on the connection now. Loop only.
 func (c *Conn) Protocol() Protocol { return c.proto }
 

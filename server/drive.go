@@ -47,9 +47,12 @@ func (m *memTransport) Writev(bs [][]byte) (int, error) {
 func (m *memTransport) OutboundBuffered() int { return m.backlog }
 func (m *memTransport) InboundBuffered() int  { return len(m.in) }
 func (m *memTransport) RemoteAddr() net.Addr  { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
-func (m *memTransport) PauseRead()            {}
-func (m *memTransport) ResumeRead() error     { return nil }
-func (m *memTransport) Context() any          { return m.ctx }
+func (m *memTransport) LocalAddr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 80}
+}
+func (m *memTransport) PauseRead()        {}
+func (m *memTransport) ResumeRead() error { return nil }
+func (m *memTransport) Context() any      { return m.ctx }
 
 // Fd says there is no socket: a connection that ends closes at once (Conn.shutWrite).
 func (m *memTransport) Fd() int            { return -1 }

@@ -20,8 +20,9 @@ import (
 // The handler runs on the worker pool (Route.UseWorkerPool), never on a loop, with a
 // *http.Request built from the request switchyard parsed: Method, URL, RequestURI, Proto,
 // Header, Host, RemoteAddr, TLS (over switchyard's TLS), ContentLength, Body, and the
-// route's path values (PathValue, Pattern), and a context that is cancelled when the
-// connection closes, when the client resets the request's HTTP/2 stream, when the server
+// route's path values (PathValue, Pattern), and a context (carrying the connection's
+// local address under http.LocalAddrContextKey, as net/http's does) that is cancelled when
+// the connection closes, when the client resets the request's HTTP/2 stream, when the server
 // gives up on the handler at Config.HandlerTimeout (HTTP/1.1) or, on Linux, when the
 // client shuts down its side while the handler runs (as net/http cancels it when the
 // client goes away). Over HTTP/1.1 and HTTP/2 alike.
@@ -88,6 +89,9 @@ func (n NetHTTP) serve(w *ResponseWriter, r *Request) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	if c := r.peer; c != nil { // as net/http's server: handlers read it for the address served
+		ctx = context.WithValue(ctx, http.LocalAddrContextKey, c.LocalAddr())
+	}
 	if a := r.abandon; a != nil { // its connection may close or its stream be reset meanwhile
 		a.set(cancel)
 		defer a.set(nil)

@@ -27,7 +27,8 @@ func TestNetHTTPOverHTTP2(t *testing.T) {
 	srv.Route("/api/{name}", server.NetHTTPRoute(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		w.Header().Set("X-Proto", r.Proto)
-		fmt.Fprintf(w, "%s %s name=%s host=%s body=%s", r.Method, r.URL.Path, r.PathValue("name"), r.Host, body)
+		fmt.Fprintf(w, "%s %s name=%s host=%s local=%v body=%s", r.Method, r.URL.Path, r.PathValue("name"), r.Host,
+			r.Context().Value(http.LocalAddrContextKey), body)
 	})))
 	srv.Upgrade(http2.New(http2.Config{}))
 	ctx, stop := context.WithCancel(context.Background())
@@ -41,7 +42,7 @@ func TestNetHTTPOverHTTP2(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	want := "POST /api/bob name=bob host=" + srv.Addr().String() + " body=over h2"
+	want := "POST /api/bob name=bob host=" + srv.Addr().String() + " local=" + srv.Addr().String() + " body=over h2"
 	if resp.ProtoMajor != 2 || resp.StatusCode != 200 || string(body) != want || resp.Header.Get("X-Proto") != "HTTP/2.0" {
 		t.Fatalf("got %s %d %q %v\nwant %q", resp.Proto, resp.StatusCode, body, resp.Header, want)
 	}

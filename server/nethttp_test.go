@@ -89,9 +89,9 @@ func TestNetHTTPRequestFields(t *testing.T) {
 			http.Error(w, err.Error(), 500)
 			return
 		}
-		fmt.Fprintf(w, "%s %s id=%s q=%s x=%s host=%s remote=%s len=%d proto=%s body=%s",
+		fmt.Fprintf(w, "%s %s id=%s q=%s x=%s host=%s remote=%s local=%v len=%d proto=%s body=%s",
 			r.Method, r.URL.Path, r.PathValue("id"), r.URL.Query().Get("q"), r.Header.Get("X-Test"),
-			r.Host, r.RemoteAddr, r.ContentLength, r.Proto, body)
+			r.Host, r.RemoteAddr, r.Context().Value(http.LocalAddrContextKey), r.ContentLength, r.Proto, body)
 	})
 	_, base := netHTTPServer(t, func(s *Server) {
 		s.Route("/api/", NetHTTPRoute(mux))
@@ -112,7 +112,8 @@ func TestNetHTTPRequestFields(t *testing.T) {
 			}
 			write(t, c, "POST /api/items/42?q=v HTTP/1.1\r\nHost: example.test\r\nX-Test: yes\r\n"+framing)
 			resp, got := readResponse(t, bufio.NewReader(c), "POST")
-			want := fmt.Sprintf("POST /api/items/42 id=42 q=v x=yes host=example.test remote=%s len=5 proto=HTTP/1.1 body=%s", c.LocalAddr(), body)
+			want := fmt.Sprintf("POST /api/items/42 id=42 q=v x=yes host=example.test remote=%s local=%s len=5 proto=HTTP/1.1 body=%s",
+				c.LocalAddr(), c.RemoteAddr(), body)
 			if resp.StatusCode != 200 || got != want {
 				t.Fatalf("got %d %q\nwant %q", resp.StatusCode, got, want)
 			}
