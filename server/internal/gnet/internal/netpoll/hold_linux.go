@@ -165,21 +165,19 @@ func holdersFor(procs int) int32 {
 // spinPacer.now.
 func holdOrWait(epfd int, events []unix.EpollEvent, msec int, now time.Duration, group *LoopGroup,
 	sleep func([]unix.EpollEvent) (int, error)) (n int, held bool, err error) {
-	if group.parked.Load() > 0 {
-		n, err = sleep(events)
-		return n, false, err
-	}
-	if holders.Add(1) > allowedHolders(now) {
+	if group.parked.Load() == 0 {
+		if holders.Add(1) <= allowedHolders(now) {
+			if holdHook != nil {
+				holdHook()
+			}
+			n, err = rawEpollWait(epfd, events, msec)
+			holders.Add(-1)
+			return n, true, err
+		}
 		holders.Add(-1)
-		n, err = sleep(events)
-		return n, false, err
 	}
-	if holdHook != nil {
-		holdHook()
-	}
-	n, err = rawEpollWait(epfd, events, msec)
-	holders.Add(-1)
-	return n, true, err
+	n, err = sleep(events)
+	return n, false, err
 }
 
 // rawEpollWait is epoll_pwait as a raw system call: one that does not block (msec 0), or
