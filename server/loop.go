@@ -70,8 +70,19 @@ type Task interface {
 }
 
 // Run queues t to run on the loop, from any goroutine. It fails once the loop has
-// stopped. A task that writes to connections ends each one's turn with Conn.Flush.
+// stopped. A task that writes to connections ends each one's turn with Conn.Flush, but
+// for the last connection it wrote to: the loop flushes that one once it has run the
+// tasks queued meanwhile, so that tasks writing one after another to the same
+// connection (a burst of messages from a publisher) leave in one write.
 func (l *Loop) Run(t Task) error { return l.el.Execute(context.Background(), t) }
+
+// OnTasksDone ends the turn of the connection the loop's last tasks left output for
+// (Loop.Run).
+func (e *engine) OnTasksDone(el gnet.EventLoop) {
+	if c := e.srv.loopFor(el).batch.owner; c != nil {
+		c.Flush()
+	}
+}
 
 // Loop is the event loop the connection belongs to.
 func (c *Conn) Loop() *Loop { return c.loop }

@@ -80,7 +80,7 @@ func readFrame(t *testing.T, br *bufio.Reader) (ws.OpCode, []byte) {
 
 // upgrade opens a connection to s's /ws with the extra header lines and, in the same
 // write, firstFrames; it checks the 101.
-func upgrade(t *testing.T, s *server.Server, extra string, firstFrames []byte) (net.Conn, *bufio.Reader) {
+func upgrade(t testing.TB, s *server.Server, extra string, firstFrames []byte) (net.Conn, *bufio.Reader) {
 	t.Helper()
 	c := servertest.Dial(t, s.Addr())
 	br := bufio.NewReader(c)

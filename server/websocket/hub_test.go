@@ -15,12 +15,12 @@ import (
 
 // hubServer serves /ws subscribers that join hub on open and leave it on close; opened
 // reports each member, left each one gone.
-func hubServer(t *testing.T, hub *Hub, h Handler) (*server.Server, chan *Conn) {
+func hubServer(t testing.TB, hub *Hub, h Handler) (*server.Server, chan *Conn) {
 	srv, opened, _ := hubServerLeaving(t, hub, h)
 	return srv, opened
 }
 
-func hubServerLeaving(t *testing.T, hub *Hub, h Handler) (*server.Server, chan *Conn, chan *Conn) {
+func hubServerLeaving(t testing.TB, hub *Hub, h Handler) (*server.Server, chan *Conn, chan *Conn) {
 	t.Helper()
 	opened, left := make(chan *Conn, 64), make(chan *Conn, 64)
 	h.OnOpen = func(w *Conn) { hub.Add(w); opened <- w }
@@ -29,7 +29,7 @@ func hubServerLeaving(t *testing.T, hub *Hub, h Handler) (*server.Server, chan *
 	return serveWS(t, server.Config{Loops: 2}, h), opened, left
 }
 
-func subscribe(t *testing.T, srv *server.Server, opened chan *Conn, n int) ([]net.Conn, []*bufio.Reader, []*Conn) {
+func subscribe(t testing.TB, srv *server.Server, opened chan *Conn, n int) ([]net.Conn, []*bufio.Reader, []*Conn) {
 	t.Helper()
 	conns, readers, members := make([]net.Conn, n), make([]*bufio.Reader, n), make([]*Conn, n)
 	for i := range conns {

@@ -169,6 +169,7 @@ func (f *asyncFrame) recycle() {
 // answer to the peer's close, or on a protocol error) or it has closed, WriteAsync returns
 // ErrClosed, as Write does: no data frame is sent after a close frame (RFC 6455 §5.5.1).
 // A message accepted while the close was being queued on the loop is dropped there.
+// Messages that wait for a busy loop leave together, in one write.
 func (w *Conn) WriteAsync(op OpCode, p []byte) error {
 	if w.closing.Load() {
 		return ErrClosed
@@ -204,15 +205,26 @@ func (w *Conn) WriteAsync(op OpCode, p []byte) error {
 	return nil
 }
 
+// asyncFlushAt is how much output a run of WriteAsync frames gathers before it is written
+// without waiting for the end of the loop's batch of tasks (Loop.Run). Frames from this
+// size up are written on their own, without a copy.
+const asyncFlushAt = 64 << 10
+
 // Run writes the frame on the loop, unless the close frame has gone out or the
 // connection is closing since WriteAsync accepted it (RFC 6455 §5.5.1: no data frame
-// after the close frame): then the message is dropped.
+// after the close frame): then the message is dropped. A small frame is copied and left
+// for the loop to flush after its batch of tasks, so that a burst of messages to one
+// connection leaves in one write rather than a system call each.
 func (f *asyncFrame) Run(context.Context) error {
 	w, c := f.w, f.w.c
 	if w.state < stateCloseSent && !c.Closing() {
 		w.countOut(f.n)
-		c.WriteRef(f.b)
-		c.Flush()
+		if len(f.b) >= asyncFlushAt {
+			c.WriteRef(f.b)
+			c.Flush()
+		} else if c.Write(f.b); c.Unsent() >= asyncFlushAt {
+			c.Flush()
+		}
 	}
 	w.queued.Add(-int32(len(f.b)))
 	w.backlog.Store(int32(c.Unsent()))

@@ -98,6 +98,7 @@ func (eng *engine) runEventLoops(ctx context.Context, numEventLoop int) error {
 		el.buffer = make([]byte, eng.opts.ReadBufferCap)
 		el.connections.init()
 		el.eventHandler = eng.eventHandler
+		el.watchTasks() // Switchyard patch: see tasks_done.go
 		for _, ln := range lns {
 			if shared {
 				err = el.poller.AddReadExclusive(&netpoll.PollAttachment{FD: ln.fd, Callback: el.accept})

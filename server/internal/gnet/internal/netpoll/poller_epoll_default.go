@@ -45,6 +45,7 @@ type Poller struct {
 	park                        *runtimePark         // Switchyard patch: see park_linux.go
 	holdP                       bool                 // Switchyard patch: see hold_linux.go
 	group                       *LoopGroup           // Switchyard patch: see hold_linux.go
+	tasksDone                   func()               // Switchyard patch: see OnTasksDone
 }
 
 // SetIdleSpins sets how many times at most Polling, once it finds no event, yields the
@@ -244,6 +245,9 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 					return err
 				}
 				queue.PutTask(task)
+			}
+			if p.tasksDone != nil {
+				p.tasksDone() // Switchyard patch: see OnTasksDone
 			}
 			atomic.StoreInt32(&p.wakeupCall, 0)
 			if (!p.asyncTaskQueue.IsEmpty() || !p.urgentAsyncTaskQueue.IsEmpty()) && atomic.CompareAndSwapInt32(&p.wakeupCall, 0, 1) {

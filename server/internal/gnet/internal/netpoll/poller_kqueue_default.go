@@ -36,6 +36,7 @@ type Poller struct {
 	asyncTaskQueue              queue.AsyncTaskQueue // queue with low priority
 	urgentAsyncTaskQueue        queue.AsyncTaskQueue // queue with high priority
 	highPriorityEventsThreshold int32                // threshold of high-priority events
+	tasksDone                   func()               // Switchyard patch: see OnTasksDone
 }
 
 // OpenPoller instantiates a poller.
@@ -139,6 +140,9 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 					return err
 				}
 				queue.PutTask(task)
+			}
+			if p.tasksDone != nil {
+				p.tasksDone() // Switchyard patch: see OnTasksDone
 			}
 			atomic.StoreInt32(&p.wakeupCall, 0)
 			if (!p.asyncTaskQueue.IsEmpty() || !p.urgentAsyncTaskQueue.IsEmpty()) && atomic.CompareAndSwapInt32(&p.wakeupCall, 0, 1) {
