@@ -82,8 +82,8 @@ bench:
 PEER := $(BIN)/peer
 BENCHFLAGS ?=
 
-## bench-suite: switchyard against its peers, alternating, medians of 3 rounds, then the
-## paced and idle scenarios of issue 15 in one round (~5.5 more minutes); writes
+## bench-suite: switchyard against its peers, alternating, medians of 3 rounds, the paced
+## scenarios of issue 15 included (~21 minutes in all); writes
 ## bench/results/YYYY-MM-DD-HHMM/{report.md,results.json,chart.svg}.
 ## `make bench-suite BENCHFLAGS="-quick -rounds 1"` tries it in a minute.
 bench-suite: build bench-peers bench-tools
