@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net"
 
 	"github.com/switchyard-dev/switchyard/server/internal/gnet"
@@ -82,26 +81,6 @@ func (t *childTransport) LocalAddr() net.Addr  { return t.parent.tr.LocalAddr() 
 // holding flags and keeps the input without returning it to the peer's window.
 func (t *childTransport) PauseRead()        {}
 func (t *childTransport) ResumeRead() error { return nil }
-
-// AsyncWrite queues p from any goroutine: the loop writes it after what the child queued
-// there, and callback runs once it has been framed.
-func (t *childTransport) AsyncWrite(p []byte, callback gnet.AsyncCallback) error {
-	c := t.c
-	return c.loop.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
-		if c.closed {
-			if callback != nil {
-				_ = callback(nil, net.ErrClosed)
-			}
-			return nil
-		}
-		c.WriteRef(p)
-		c.Flush()
-		if callback != nil {
-			_ = callback(nil, nil)
-		}
-		return nil
-	}))
-}
 
 // returnCredit hands the carrier the input the child has taken, after a serve, and ends
 // a child whose peer ended the stream once nothing kept is left to serve.

@@ -134,44 +134,66 @@ func (c *Conn) Unsent() int {
 // unit when it sees this, so that one read cannot queue replies without bound. Loop only.
 func (c *Conn) Saturated() bool { return c.Unsent() >= c.srv.cfg.SendBudget }
 
-// WriteAsync queues p for the connection from any goroutine; done, if not nil, runs on
-// the loop once p has been written or has failed (then with the error). p must stay
-// unchanged until then. When WriteAsync itself fails, done is not called.
+// WriteAsync queues p for the connection from any goroutine, as a loop task in order with
+// Execute and CloseAsync; done, if not nil, runs on the loop once p has joined the
+// connection's output (nil) or the connection had closed (net.ErrClosed). p must stay
+// unchanged until then. When WriteAsync itself fails (the loop has stopped), done is not
+// called. Writes that wait for a busy loop leave together, in one write (WriteTask).
 func (c *Conn) WriteAsync(p []byte, done func(error)) error {
-	if done == nil {
-		return c.tr.AsyncWrite(p, nil)
+	w := asyncWritePool.Get().(*asyncWrite)
+	w.c, w.p, w.done = c, p, done
+	if err := c.loop.Run(w); err != nil {
+		*w = asyncWrite{}
+		asyncWritePool.Put(w)
+		return err
 	}
-	a := asyncDonePool.Get().(*asyncDone)
-	a.fn = done
-	err := c.tr.AsyncWrite(p, a.cb)
-	if err != nil {
-		a.fn = nil
-		asyncDonePool.Put(a)
-	}
-	return err
+	return nil
 }
 
-// asyncDone adapts a completion func to gnet's callback type. Pooled with its callback
-// made once, so WriteAsync allocates nothing per write.
-type asyncDone struct {
-	fn func(error)
-	cb gnet.AsyncCallback
+// asyncWrite is a WriteAsync on its way to the loop and the task that writes it; pooled,
+// so that WriteAsync allocates only the loop queue's node.
+type asyncWrite struct {
+	c    *Conn
+	p    []byte
+	done func(error)
 }
 
-var asyncDonePool sync.Pool
+var asyncWritePool = sync.Pool{New: func() any { return new(asyncWrite) }}
 
-func init() { asyncDonePool.New = newAsyncDone }
-
-func newAsyncDone() any {
-	a := new(asyncDone)
-	a.cb = func(_ gnet.Conn, err error) error {
-		fn := a.fn
-		a.fn = nil
-		asyncDonePool.Put(a)
-		fn(err)
-		return nil
+func (w *asyncWrite) Run(context.Context) error {
+	c, p, done := w.c, w.p, w.done
+	*w = asyncWrite{}
+	asyncWritePool.Put(w)
+	err := net.ErrClosed
+	if !c.closed {
+		c.WriteTask(p)
+		err = nil
 	}
-	return a
+	if done != nil {
+		done(err)
+	}
+	return nil
+}
+
+// taskFlushAt is how much output loop tasks gather for a connection before it is written
+// without waiting for the end of the loop's batch of tasks (WriteTask); writes from this
+// size up go out on their own, without a copy.
+const taskFlushAt = 64 << 10
+
+// WriteTask writes p from a loop task (Loop.Run) that other tasks may follow with more
+// for the same connection, as a publisher's messages do: a small p is copied and left for
+// the flush the loop makes once it has run the tasks queued meanwhile, so that a burst
+// leaves in one write instead of a system call each; a large one is written at once,
+// without a copy. p may be reused when WriteTask returns. Loop only.
+func (c *Conn) WriteTask(p []byte) {
+	if len(p) >= taskFlushAt {
+		c.WriteRef(p)
+		c.Flush()
+		return
+	}
+	if c.Write(p); c.Unsent() >= taskFlushAt {
+		c.Flush()
+	}
 }
 
 // Execute runs fn on the connection's loop, from any goroutine, unless the connection has

@@ -104,8 +104,8 @@ func TestConnWriteAsyncFromAnotherGoroutine(t *testing.T) {
 			select {
 			case err := <-p.after:
 				t.Logf("a write after the close failed with %v", err)
-			case <-time.After(10 * time.Second):
-				t.Fatal("writes were still accepted 10 s after the client closed")
+			case <-time.After(30 * time.Second): // a fail-safe, as servertest.Eventually's
+				t.Fatal("writes were still accepted 30 s after the client closed")
 			}
 		})
 	}

@@ -1,8 +1,8 @@
 package server
 
 import (
-	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"sync"
 	"time"
@@ -17,7 +17,7 @@ import (
 // inside crypto/tls (it keeps partial records across the temporary errors tlsWire
 // returns), so no protocol ever sees one. OutboundBuffered is the socket's (ciphertext):
 // the send budget and backpressure hold unchanged. Everything it does not override is
-// the socket's. Loop only, except AsyncWrite.
+// the socket's. Loop only.
 //
 // The same memory is crypto/tls's net.Conn, seen as a tlsWire: one object per connection
 // instead of two, as every idle TLS connection keeps it (about 80 bytes fewer each).
@@ -217,25 +217,11 @@ func (t *tlsTransport) sendCipher(s *tlsScratch) {
 	}
 }
 
-// AsyncWrite queues p from any goroutine: it is encrypted on the loop, after what the
-// connection has queued there, and callback runs once it has been written.
-func (t *tlsTransport) AsyncWrite(p []byte, callback gnet.AsyncCallback) error {
-	return t.c.loop.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
-		c := t.c
-		if c.closed {
-			if callback != nil {
-				_ = callback(t.Conn, net.ErrClosed)
-			}
-			return nil
-		}
-		c.WriteRef(p)
-		c.Flush()
-		if callback != nil {
-			_ = callback(t.Conn, nil)
-		}
-		return nil
-	}))
-}
+// AsyncWrite refuses: the embedded socket's would send p in clear. The core writes only
+// on the loop, through Write and Writev (Conn.WriteAsync is a loop task).
+func (t *tlsTransport) AsyncWrite([]byte, gnet.AsyncCallback) error { return errTLSAsyncWrite }
+
+var errTLSAsyncWrite = errors.New("switchyard: AsyncWrite on a TLS transport (the core writes on the loop)")
 
 // closeNotify tells the peer the stream ends here (RFC 8446 §6.1), so that it can tell
 // the end from a truncation.

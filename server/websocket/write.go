@@ -194,7 +194,7 @@ func (w *Conn) WriteAsync(op OpCode, p []byte) error {
 	}
 	f.n = len(p)
 	w.queued.Add(int32(len(f.b)))
-	// A loop task writes the frame rather than the transport's AsyncWrite, so that it can
+	// A task of its own writes the frame rather than Conn.WriteAsync, so that it can
 	// see there whether the close frame went out after this check of closing: a write
 	// accepted just before the close is queued must not follow it on the wire.
 	if w.c.Loop().Run(f) != nil {
@@ -205,26 +205,15 @@ func (w *Conn) WriteAsync(op OpCode, p []byte) error {
 	return nil
 }
 
-// asyncFlushAt is how much output a run of WriteAsync frames gathers before it is written
-// without waiting for the end of the loop's batch of tasks (Loop.Run). Frames from this
-// size up are written on their own, without a copy.
-const asyncFlushAt = 64 << 10
-
 // Run writes the frame on the loop, unless the close frame has gone out or the
 // connection is closing since WriteAsync accepted it (RFC 6455 §5.5.1: no data frame
-// after the close frame): then the message is dropped. A small frame is copied and left
-// for the loop to flush after its batch of tasks, so that a burst of messages to one
-// connection leaves in one write rather than a system call each.
+// after the close frame): then the message is dropped. A burst of frames to one
+// connection leaves in one write (server.Conn.WriteTask).
 func (f *asyncFrame) Run(context.Context) error {
 	w, c := f.w, f.w.c
 	if w.state < stateCloseSent && !c.Closing() {
 		w.countOut(f.n)
-		if len(f.b) >= asyncFlushAt {
-			c.WriteRef(f.b)
-			c.Flush()
-		} else if c.Write(f.b); c.Unsent() >= asyncFlushAt {
-			c.Flush()
-		}
+		c.WriteTask(f.b)
 	}
 	w.queued.Add(-int32(len(f.b)))
 	w.backlog.Store(int32(c.Unsent()))

@@ -4,20 +4,19 @@ package websocket
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/switchyard-dev/switchyard/frame/ws"
 	"github.com/switchyard-dev/switchyard/server"
+	"github.com/switchyard-dev/switchyard/server/internal/servertest"
 )
 
 // A burst of WriteAsync messages that wait for a busy loop leaves in a few writes, not a
 // system call per message, and every message arrives whole and in order. The process's
-// write calls are counted by the kernel (/proc/self/io); nothing else here writes meanwhile.
+// write calls are counted by the kernel (/proc/self/io); nothing else here writes
+// meanwhile. The 201 tasks fit one of the loop's batches (MaxAsyncTasksAtOneTime, 256).
 func TestWriteAsyncBurstLeavesInFewWrites(t *testing.T) {
 	srv, opened := hubServer(t, NewHub(), Handler{})
 	conns, readers, members := subscribe(t, srv, opened, 1)
@@ -34,10 +33,10 @@ func TestWriteAsyncBurstLeavesInFewWrites(t *testing.T) {
 		}
 	}
 	_ = conns[0].SetReadDeadline(time.Now().Add(10 * time.Second))
-	before := writeCalls(t)
+	before := servertest.WriteCalls(t)
 	close(release)
 	readAll(t, readers[0], n)
-	if writes := writeCalls(t) - before; writes > 10 {
+	if writes := servertest.WriteCalls(t) - before; writes > 10 {
 		t.Fatalf("%d messages took %d write calls, want a few", n, writes)
 	}
 }
@@ -50,24 +49,4 @@ func readAll(t *testing.T, br *bufio.Reader, n int) {
 			t.Fatalf("message %d: %v %q, want %q", i, op, p, want)
 		}
 	}
-}
-
-// writeCalls is the process's count of write system calls (write, writev, ...) so far.
-func writeCalls(t *testing.T) int64 {
-	t.Helper()
-	b, err := os.ReadFile("/proc/self/io")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for line := range bytes.Lines(b) {
-		if v, ok := bytes.CutPrefix(line, []byte("syscw: ")); ok {
-			n, err := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-	}
-	t.Fatal("no syscw in /proc/self/io")
-	return 0
 }
