@@ -1,6 +1,9 @@
 package bench
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Bar is one of issue 5's targets checked against the medians.
 type Bar struct {
@@ -12,11 +15,12 @@ type Bar struct {
 	Checked  bool   `json:"checked"` // false when the scenario or a server did not run
 }
 
-// peersOf returns the usable rows of scenario other than switchyard's and its variants'.
+// peersOf returns the usable rows of scenario other than switchyard's, its variants' and
+// the scenario's extras' (experiments, not peers).
 func (r *Report) peersOf(scenario string) (sy *Summary, peers []*Summary) {
 	for i := range r.Summaries {
 		s := &r.Summaries[i]
-		if s.Scenario != scenario || s.Runs == s.Failed || isVariant(s.Server) {
+		if s.Scenario != scenario || s.Runs == s.Failed || isVariant(s.Server) || r.isExtra(scenario, s.Server) {
 			continue
 		}
 		if s.Server == "switchyard" {
@@ -26,6 +30,16 @@ func (r *Report) peersOf(scenario string) (sy *Summary, peers []*Summary) {
 		}
 	}
 	return sy, peers
+}
+
+// isExtra reports whether server is one of scenario's extras.
+func (r *Report) isExtra(scenario, server string) bool {
+	for _, sc := range r.Scenarios {
+		if sc.Name == scenario && slices.Contains(sc.Extra, server) {
+			return true
+		}
+	}
+	return false
 }
 
 func best(peers []*Summary, better func(a, b *Summary) bool) *Summary {

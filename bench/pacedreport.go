@@ -35,7 +35,7 @@ func (r *Report) serversOf(scs []Scenario) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, sc := range scs {
-		for _, name := range keep(sc.Servers, r.only) {
+		for _, name := range sc.serversFor(r.only) {
 			if !seen[name] {
 				seen[name] = true
 				out = append(out, name)

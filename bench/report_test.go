@@ -69,6 +69,21 @@ func TestBars(t *testing.T) {
 	}
 }
 
+// An experiment run beside the peers (a scenario's extra, named in -servers) has its row
+// in the report but is no peer of the bars.
+func TestBarsLeaveExtrasOut(t *testing.T) {
+	sc := Scenario{Name: "ws-echo-64B-c1000", Kind: KindEcho, Servers: []string{"switchyard", "gws"}, Extra: []string{"uring-lean"}}
+	r := &Report{Scenarios: []Scenario{sc}, only: []string{"switchyard", "gws", "uring-lean"},
+		Runs: runsFor(sc.Name, run("switchyard", 100, 8, 0, 0), run("uring-lean", 200, 5, 0, 0), run("gws", 90, 10, 0, 0))}
+	r.summarize()
+	if r.summary(sc.Name, "uring-lean") == nil {
+		t.Fatal("no row for the extra")
+	}
+	if b := barNamed(t, r.Bars, "echo CPU per message", sc.Name); !b.Met || !strings.Contains(b.Got, "gws") {
+		t.Fatalf("bar %+v: want met against gws", b)
+	}
+}
+
 func TestReportRendersTablesRatiosAndChart(t *testing.T) {
 	sc := Scenario{Name: "ws-echo-64B-c1000", Kind: KindEcho, Servers: []string{"switchyard", "gws"},
 		Echo: &EchoParams{Conns: 1000, InFlight: 1, Size: 64}}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"time"
 )
 
@@ -54,13 +55,13 @@ func RunSuite(ctx context.Context, o Options) (*Report, error) {
 	}
 	total := 0
 	for _, sc := range o.Scenarios {
-		total += len(keep(sc.Servers, o.Only)) * sc.rounds(o.Rounds)
+		total += len(sc.serversFor(o.Only)) * sc.rounds(o.Rounds)
 	}
 	prog := newProgress(o.Progress)
 	defer prog.done()
 	n := 0
 	for _, sc := range o.Scenarios {
-		servers := keep(sc.Servers, o.Only)
+		servers := sc.serversFor(o.Only)
 		if p := sc.Paced; p != nil && p.Rate == 0 {
 			// Shared with rep.Scenarios (a pointer): the report shows the rate used.
 			p.Rate, p.RateNote = derivedRate(*p, rep.Runs)
@@ -134,6 +135,15 @@ func needsTLS(scs []Scenario) bool {
 		}
 	}
 	return false
+}
+
+// serversFor is who runs sc under -servers only: its servers, and its extras when
+// named.
+func (sc *Scenario) serversFor(only []string) []string {
+	if len(only) == 0 {
+		return sc.Servers
+	}
+	return keep(append(slices.Clip(sc.Servers), sc.Extra...), only)
 }
 
 func keep(servers, only []string) []string {

@@ -27,9 +27,12 @@ const (
 // Scenario is one comparison: a kind, its parameters, and the servers that take part.
 // Exactly one of the parameter fields matching Kind is set.
 type Scenario struct {
-	Name      string           `json:"name"`
-	Kind      string           `json:"kind"`
-	Servers   []string         `json:"servers"`
+	Name    string   `json:"name"`
+	Kind    string   `json:"kind"`
+	Servers []string `json:"servers"`
+	// Extra are servers that run only when -servers names them: experiments beside the
+	// peers (uring-lean), kept out of the suite's time.
+	Extra     []string         `json:"extra,omitempty"`
 	Echo      *EchoParams      `json:"echo,omitempty"`
 	Handshake *HandshakeParams `json:"handshake,omitempty"`
 	Hold      *HoldParams      `json:"hold,omitempty"`
@@ -84,9 +87,9 @@ var (
 func DefaultSuite() []Scenario {
 	const d, warm = 2 * time.Second, 300 * time.Millisecond
 	suite := []Scenario{
-		{Name: "ws-echo-64B-c1000", Kind: KindEcho, Servers: wsServers,
+		{Name: "ws-echo-64B-c1000", Kind: KindEcho, Servers: wsServers, Extra: []string{"uring-lean"},
 			Echo: &EchoParams{Conns: 1000, InFlight: 1, Size: 64, Duration: d, Warmup: warm}},
-		{Name: "ws-echo-64B-c10000", Kind: KindEcho, Servers: wsServers,
+		{Name: "ws-echo-64B-c10000", Kind: KindEcho, Servers: wsServers, Extra: []string{"uring-lean"},
 			Echo: &EchoParams{Conns: 10000, InFlight: 1, Size: 64, Duration: d, Warmup: warm}},
 		{Name: "ws-echo-1KiB-c100-deflate", Kind: KindEcho, Servers: deflateServers,
 			Echo: &EchoParams{Conns: 100, InFlight: 4, Size: 1024, Duration: 1500 * time.Millisecond, Warmup: warm, Deflate: true}},
@@ -140,7 +143,7 @@ func tlsSuite() []Scenario {
 // ws-paced-half comes after ws-echo-64B-c10000, whose rate it halves.
 func pacedSuite() []Scenario {
 	ws := func(name string, rate int) Scenario {
-		return Scenario{Name: name, Kind: KindWSPaced, Servers: pacedWSServers,
+		return Scenario{Name: name, Kind: KindWSPaced, Servers: pacedWSServers, Extra: []string{"uring-lean"},
 			Paced: &PacedParams{Conns: 10000, Rate: rate, Size: 64, Duration: 5 * time.Second, Warmup: 500 * time.Millisecond}}
 	}
 	half := ws("ws-paced-half", 0)

@@ -55,7 +55,7 @@ func (r *Report) summarize() {
 	r.Summaries = nil
 	for _, sc := range r.Scenarios {
 		var rows []Summary
-		for _, name := range keep(sc.Servers, r.only) {
+		for _, name := range sc.serversFor(r.only) {
 			rows = append(rows, summarizeRuns(sc.Name, name, r.Runs))
 		}
 		var sy *Summary

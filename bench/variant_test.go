@@ -28,6 +28,28 @@ func TestKeepVariants(t *testing.T) {
 	}
 }
 
+// A scenario's extras (experiments) run only when -servers names them.
+func TestServersForExtras(t *testing.T) {
+	sc := Scenario{Servers: []string{"switchyard", "gnet-lean"}, Extra: []string{"uring-lean"}}
+	for _, tc := range []struct {
+		name       string
+		only, want []string
+	}{
+		{"the suite leaves extras out", nil, []string{"switchyard", "gnet-lean"}},
+		{"named peers leave them out", []string{"switchyard", "gnet-lean"}, []string{"switchyard", "gnet-lean"}},
+		{"named, an extra runs after the servers", []string{"uring-lean", "switchyard"}, []string{"switchyard", "uring-lean"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := sc.serversFor(tc.only); !slices.Equal(got, tc.want) {
+				t.Errorf("serversFor(%v) = %v, want %v", tc.only, got, tc.want)
+			}
+		})
+	}
+	if len(sc.Servers) != 2 {
+		t.Errorf("serversFor changed the scenario's servers: %v", sc.Servers)
+	}
+}
+
 // A variant's flags go to `switchyard serve`; nothing else takes them.
 func TestVariantCommand(t *testing.T) {
 	b := Bins{Switchyard: "/sy", Peer: "/peer"}

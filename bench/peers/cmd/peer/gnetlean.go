@@ -26,6 +26,14 @@ type gnetLean struct{ gnet.BuiltinEventEngine }
 // leanConn is a connection's whole state: a flag (an idle connection holds no buffer).
 type leanConn struct{ upgraded bool }
 
+// echoOnly upgrades requests for /echo and answers others 404 (the lean echoes' one route).
+var echoOnly = ws.Upgrader{OnRequest: func(uri []byte) error {
+	if string(uri) != "/echo" {
+		return ws.RejectConnectionError(ws.RejectionStatus(404))
+	}
+	return nil
+}}
+
 // maxLeanHead bounds an upgrade request; maxLeanFrame a frame's payload.
 const maxLeanHead, maxLeanFrame = 8 << 10, 1 << 20
 
@@ -48,13 +56,7 @@ func (s *gnetLean) OnTraffic(c gnet.Conn) gnet.Action {
 			}
 			return gnet.None
 		}
-		u := ws.Upgrader{OnRequest: func(uri []byte) error {
-			if string(uri) != "/echo" {
-				return ws.RejectConnectionError(ws.RejectionStatus(404))
-			}
-			return nil
-		}}
-		if _, err := u.Upgrade(readWrite{bytes.NewReader(in[:end+4]), c}); err != nil {
+		if _, err := echoOnly.Upgrade(readWrite{bytes.NewReader(in[:end+4]), c}); err != nil {
 			return gnet.Close
 		}
 		_, _ = c.Discard(end + 4)
