@@ -5,6 +5,7 @@ package websocket
 import (
 	"bufio"
 	"fmt"
+	"net"
 	"testing"
 	"time"
 
@@ -18,27 +19,58 @@ import (
 // write calls are counted by the kernel (/proc/self/io); nothing else here writes
 // meanwhile. The 201 tasks fit one of the loop's batches (MaxAsyncTasksAtOneTime, 256).
 func TestWriteAsyncBurstLeavesInFewWrites(t *testing.T) {
-	srv, opened := hubServer(t, NewHub(), Handler{})
-	conns, readers, members := subscribe(t, srv, opened, 1)
-	w := members[0]
-	busy, release := make(chan struct{}), make(chan struct{})
-	if err := w.Conn().Execute(func(*server.Conn) { close(busy); <-release }); err != nil {
-		t.Fatal(err)
-	}
-	<-busy
+	conn, r, w, release := heldMember(t)
 	const n = 200
 	for i := range n {
 		if err := w.WriteAsync(OpText, fmt.Appendf(nil, "m%03d", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	_ = conns[0].SetReadDeadline(time.Now().Add(10 * time.Second))
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	before := servertest.WriteCalls(t)
-	close(release)
-	readAll(t, readers[0], n)
+	release()
+	readAll(t, r, n)
 	if writes := servertest.WriteCalls(t) - before; writes > 10 {
 		t.Fatalf("%d messages took %d write calls, want a few", n, writes)
 	}
+}
+
+// TestWriteAsyncKeepsOrderPastTheQueueThreshold: messages queued by one goroutine arrive
+// in order even when more of them wait than the loop's first task queue takes (gnet's
+// queue of urgent tasks admits ordinary ones only while it holds fewer than 1,024, and
+// the loop serves it before the second queue, where the rest go), and more are queued
+// while the loop works through them (the gnet fork's task_order.go).
+func TestWriteAsyncKeepsOrderPastTheQueueThreshold(t *testing.T) {
+	conn, r, w, release := heldMember(t)
+	const held, more = 3000, 3000
+	send := func(i int) {
+		if err := w.WriteAsync(OpText, fmt.Appendf(nil, "m%03d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range held {
+		send(i)
+	}
+	release()
+	for i := held; i < held+more; i++ {
+		send(i)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	readAll(t, r, held+more)
+}
+
+// heldMember connects one WebSocket client and holds its server-side loop busy (in an
+// Execute) until release is called.
+func heldMember(t *testing.T) (net.Conn, *bufio.Reader, *Conn, func()) {
+	t.Helper()
+	srv, opened := hubServer(t, NewHub(), Handler{})
+	conns, readers, members := subscribe(t, srv, opened, 1)
+	busy, release := make(chan struct{}), make(chan struct{})
+	if err := members[0].Conn().Execute(func(*server.Conn) { close(busy); <-release }); err != nil {
+		t.Fatal(err)
+	}
+	<-busy
+	return conns[0], readers[0], members[0], func() { close(release) }
 }
 
 func readAll(t *testing.T, br *bufio.Reader, n int) {

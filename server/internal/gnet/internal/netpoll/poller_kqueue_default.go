@@ -34,6 +34,7 @@ type Poller struct {
 	fd                          int
 	wakeupCall                  int32
 	asyncTaskQueue              queue.AsyncTaskQueue // queue with low priority
+	order                       taskOrder            // Switchyard patch: task_order.go
 	urgentAsyncTaskQueue        queue.AsyncTaskQueue // queue with high priority
 	highPriorityEventsThreshold int32                // threshold of high-priority events
 	tasksDone                   func()               // Switchyard patch: see OnTasksDone
@@ -73,7 +74,7 @@ func (p *Poller) Close() error {
 func (p *Poller) Trigger(priority queue.EventPriority, fn queue.Func, param any) (err error) {
 	task := queue.GetTask()
 	task.Exec, task.Param = fn, param
-	if priority > queue.HighPriority && p.urgentAsyncTaskQueue.Length() >= p.highPriorityEventsThreshold {
+	if p.order.toLowPriority(priority, p.urgentAsyncTaskQueue, p.highPriorityEventsThreshold) {
 		p.asyncTaskQueue.Enqueue(task)
 	} else {
 		// There might be some low-priority tasks overflowing into urgentAsyncTaskQueue in a flash,
@@ -135,6 +136,7 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 				if task = p.asyncTaskQueue.Dequeue(); task == nil {
 					break
 				}
+				p.order.took()
 				err = task.Exec(task.Param)
 				if errors.Is(err, errorx.ErrEngineShutdown) {
 					return err
