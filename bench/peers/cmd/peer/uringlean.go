@@ -31,43 +31,55 @@ func serveUringLean(addr string) error {
 	if err != nil {
 		return err
 	}
-	return uringServe(ln)
+	u, err := startUring()
+	if err != nil {
+		return err
+	}
+	return u.serve(ln)
 }
 
-// uringServe serves ln until it is closed; then it stops the loops, closing their
-// connections.
-func uringServe(ln net.Listener) error {
+// uringServer is the loops (one per P it found) and what stops them.
+type uringServer struct {
+	loops   []*uringLoop
+	running sync.WaitGroup
+	procs   int // GOMAXPROCS before, given back by stop
+}
+
+// startUring starts the loops, or says why the kernel refused a ring.
+func startUring() (*uringServer, error) {
 	n := runtime.GOMAXPROCS(0)
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n + 1)) // a P for accepts and handshakes
-	loops := make([]*uringLoop, n)
-	var running sync.WaitGroup
-	defer running.Wait()
-	for i := range loops {
+	u := &uringServer{loops: make([]*uringLoop, n), procs: runtime.GOMAXPROCS(n + 1)} // a P for accepts and handshakes
+	for i := range u.loops {
 		ready := make(chan error)
-		running.Add(1)
+		u.running.Add(1)
 		go func() {
-			defer running.Done()
+			defer u.running.Done()
 			runtime.LockOSThread() // the ring's single issuer
 			l, err := newUringLoop()
-			loops[i] = l
+			u.loops[i] = l
 			ready <- err
 			if err == nil {
 				l.run()
 			}
 		}()
 		if err := <-ready; err != nil {
-			uringStop(loops)
-			return err
+			u.stop()
+			return nil, err
 		}
 	}
-	defer uringStop(loops)
+	return u, nil
+}
+
+// serve serves ln until it is closed; then it stops the loops, closing their connections.
+func (u *uringServer) serve(ln net.Listener) error {
+	defer u.stop()
 	var next atomic.Uint32
 	for {
 		c, err := ln.Accept()
 		if err != nil {
 			return err
 		}
-		l := loops[next.Add(1)%uint32(n)]
+		l := u.loops[next.Add(1)%uint32(len(u.loops))]
 		go func() {
 			if fd, early, err := uringHandshake(c); err == nil {
 				l.add(uringNew{fd, early})
@@ -76,12 +88,15 @@ func uringServe(ln net.Listener) error {
 	}
 }
 
-func uringStop(loops []*uringLoop) {
-	for _, l := range loops {
+// stop stops the loops and waits for them.
+func (u *uringServer) stop() {
+	for _, l := range u.loops {
 		if l != nil {
 			l.add(uringNew{fd: -1})
 		}
 	}
+	u.running.Wait()
+	runtime.GOMAXPROCS(u.procs)
 }
 
 // uringNew is an upgraded socket on its way to a loop (fd -1: stop), with what the client
