@@ -199,7 +199,7 @@ func (c *Conn) WriteTask(p []byte) {
 // Execute runs fn on the connection's loop, from any goroutine, unless the connection has
 // closed by then. What fn writes is flushed when it returns.
 func (c *Conn) Execute(fn func(c *Conn)) error {
-	return c.loop.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+	return c.loop.Run(gnet.RunnableFunc(func(context.Context) error {
 		if c.closed {
 			return nil
 		}
@@ -253,7 +253,7 @@ func (c *Conn) Yield() { c.yielded = true }
 
 // serveLater is the task that serves a yielded connection's input again.
 func (c *Conn) serveLater() {
-	_ = c.loop.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+	_ = c.loop.Run(gnet.RunnableFunc(func(context.Context) error {
 		if !c.closed && !c.holding && !c.paused {
 			if c.process() {
 				c.closeNow()

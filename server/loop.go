@@ -26,7 +26,9 @@ type Loop struct {
 	tick  gnet.Runnable
 	timer *time.Timer  // queues tick on the loop when the wheel's next due tick begins
 	ticks atomic.Int64 // how many times tick ran, for tests
-	stats loopStats
+	// queued counts the tasks queued by Run, raised once each is in the queue (RunMarked).
+	queued atomic.Uint64
+	stats  loopStats
 	// conns registers the loop's open connections, for draining at shutdown.
 	conns []*Conn
 	// upgradeHdr is scratch space for the extra header lines of a 101.
@@ -69,12 +71,36 @@ type Task interface {
 	Run(ctx context.Context) error
 }
 
-// Run queues t to run on the loop, from any goroutine. It fails once the loop has
-// stopped. A task that writes to connections ends each one's turn with Conn.Flush, but
-// for the last connection it wrote to: the loop flushes that one once it has run the
-// tasks queued meanwhile, so that tasks writing one after another to the same
-// connection (a burst of messages from a publisher) leave in one write.
-func (l *Loop) Run(t Task) error { return l.el.Execute(context.Background(), t) }
+// Run queues t to run on the loop, from any goroutine; tasks run in the order they were
+// queued. It fails once the loop has stopped. A task that writes to connections ends
+// each one's turn with Conn.Flush, but for the last connection it wrote to: the loop
+// flushes that one once it has run the tasks queued meanwhile, so that tasks writing one
+// after another to the same connection (a burst of messages from a publisher) leave in
+// one write.
+func (l *Loop) Run(t Task) error {
+	if err := l.el.Execute(context.Background(), t); err != nil {
+		return err
+	}
+	l.queued.Add(1)
+	return nil
+}
+
+// QueueMark stands for a task's place in its loop's queue (RunMarked).
+type QueueMark uint64
+
+// RunMarked is Run for a task that takes more work while it waits (a broadcast's
+// delivery takes the broadcasts made meanwhile). Such work must not overtake a task
+// queued after the one it joins: join only while StillLast(m).
+func (l *Loop) RunMarked(t Task) (QueueMark, error) {
+	before := l.queued.Load()
+	err := l.Run(t)
+	return QueueMark(before + 1), err
+}
+
+// StillLast reports whether no task has been queued on the loop since the one RunMarked
+// returned m for. It may say false when another task was queued at the same time as that
+// one, never true when one was queued after it. Any goroutine.
+func (l *Loop) StillLast(m QueueMark) bool { return l.queued.Load() == uint64(m) }
 
 // OnTasksDone ends the turn of the connection the loop's last tasks left output for
 // (Loop.Run).

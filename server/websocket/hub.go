@@ -12,8 +12,9 @@ import (
 // Hub is a set of WebSocket connections to broadcast to (a room). Each event loop's
 // members are kept apart and touched only by that loop, so Add, Remove and the delivery
 // of a broadcast take no lock on the members, and a broadcast costs one task per loop,
-// not per connection; while a loop is busy, later broadcasts join the queued task and
-// each member gets them in one write.
+// not per connection; while a loop is busy, later broadcasts join the queued task (as
+// long as nothing else was queued to the loop after it) and each member gets them in one
+// write.
 type Hub struct {
 	mu    sync.Mutex                 // taken to add a part
 	parts atomic.Pointer[[]*hubPart] // one per loop that has had a member; replaced, never changed
@@ -25,18 +26,29 @@ type hubPart struct {
 	index map[*Conn]int
 	n     atomic.Int64 // len(conns), for Len from any goroutine
 
-	mu          sync.Mutex
-	queued      []*PreparedMessage // broadcast, not yet taken by the loop
-	queuedBytes int                // their frames' size, bounded by hubQueueBudget
-	scheduled   bool               // a delivery task is queued on the loop
-	delivering  []*PreparedMessage // loop only
+	mu sync.Mutex
+	// open is the delivery last queued on the loop and not yet begun. A broadcast joins it
+	// while no other task has been queued on the loop since (a WriteAsync to a member,
+	// say, which the broadcast must not overtake); otherwise it queues a delivery of its
+	// own.
+	open        *hubBatch
+	queuedBytes int       // framed size of the broadcasts not yet delivered, bounded by hubQueueBudget
+	spare       *hubBatch // a delivered batch, for the next
 
-	// The member each queued message skips (BroadcastExcept), beside queued and
-	// delivering; excepts counts the non-nil ones, so that a room without such
-	// broadcasts keeps the one-write-per-member path.
-	queuedExcept, deliveringExcept []*Conn
-	excepts, deliveringExcepts     int
-	filtered                       []*PreparedMessage // loop only: one member's share
+	filtered []*PreparedMessage // loop only: one member's share
+}
+
+// hubBatch is one delivery task: broadcasts to give a loop's members in one turn.
+type hubBatch struct {
+	p    *hubPart
+	mark server.QueueMark
+	msgs []*PreparedMessage
+	// The member each message skips (BroadcastExcept), beside msgs; excepts counts the
+	// non-nil ones, so that a room without such broadcasts keeps the one-write-per-member
+	// path.
+	except  []*Conn
+	excepts int
+	bytes   int
 }
 
 // hubQueueBudget bounds the broadcasts waiting for one loop, in framed bytes: a publisher
@@ -153,13 +165,11 @@ func (h *Hub) remove(w *Conn) {
 }
 
 // Broadcast sends pm to every member. Safe from any goroutine; delivery happens on each
-// member's loop, in the order of the Broadcast calls, subject to each connection's send
-// budget and overflow policy. Deliveries are batched per loop, so a broadcast may reach a
-// member before a WriteAsync or CloseAsync to it that another call made earlier; order
-// them through the member's loop (Conn().Execute) where that matters. pm must not change
-// afterwards. It returns ErrRoomSaturated
-// when the members of some loop miss pm because that loop is behind with earlier
-// broadcasts: a publisher should slow down.
+// member's loop, in the order of the Broadcast calls and after whatever was queued to
+// the loop before the call (a WriteAsync, CloseAsync or Execute to a member), subject to
+// each connection's send budget and overflow policy. pm must not change afterwards. It
+// returns ErrRoomSaturated when the members of some loop miss pm because that loop is
+// behind with earlier broadcasts: a publisher should slow down.
 func (h *Hub) Broadcast(pm *PreparedMessage) error { return h.BroadcastExcept(pm, nil) }
 
 // BroadcastExcept is Broadcast to every member but except (nil: to all): "everyone but
@@ -185,65 +195,87 @@ func (h *Hub) Len() int {
 
 func (p *hubPart) enqueue(pm *PreparedMessage, except *Conn) bool {
 	p.mu.Lock()
-	if len(p.queued) > 0 && p.queuedBytes+len(pm.plain) > hubQueueBudget {
-		p.mu.Unlock()
+	defer p.mu.Unlock()
+	if p.queuedBytes > 0 && p.queuedBytes+len(pm.plain) > hubQueueBudget {
 		return false
 	}
-	p.queued = append(p.queued, pm)
-	p.queuedExcept = append(p.queuedExcept, except)
+	b, fresh := p.open, false
+	if b == nil || !p.loop.StillLast(b.mark) {
+		b, fresh = p.spare, true
+		if p.spare = nil; b == nil {
+			b = &hubBatch{p: p}
+		}
+	}
+	b.msgs = append(b.msgs, pm)
+	b.except = append(b.except, except)
 	if except != nil {
-		p.excepts++
+		b.excepts++
 	}
+	b.bytes += len(pm.plain)
 	p.queuedBytes += len(pm.plain)
-	schedule := !p.scheduled
-	p.scheduled = true
-	p.mu.Unlock()
-	if schedule && p.loop.Run(p) != nil {
-		// The loop is gone (the server shut down): nothing will take the queue, so it
-		// must not grow.
-		p.mu.Lock()
-		clear(p.queued)
-		clear(p.queuedExcept)
-		p.queued, p.queuedBytes, p.scheduled = p.queued[:0], 0, false
-		p.queuedExcept, p.excepts = p.queuedExcept[:0], 0
-		p.mu.Unlock()
+	if !fresh {
+		return true
 	}
+	// Queued under the lock, so that no broadcast joins the batch before its mark is set:
+	// a syscall at most (the loop's wakeup), once per delivery.
+	mark, err := p.loop.RunMarked(b)
+	if err != nil {
+		// The loop is gone (the server shut down): nothing will take the batch, so it
+		// must not grow.
+		p.queuedBytes -= b.bytes
+		b.reset()
+		p.spare = b
+		return true
+	}
+	b.mark, p.open = mark, b
 	return true
 }
 
-// Run is the delivery task, on the part's loop: every member gets what was broadcast
-// since the last delivery.
-func (p *hubPart) Run(context.Context) error {
+// Run is the delivery task, on the part's loop: every member gets the batch's messages.
+func (b *hubBatch) Run(context.Context) error {
+	p := b.p
 	p.mu.Lock()
-	p.delivering, p.queued = p.queued, p.delivering[:0]
-	p.deliveringExcept, p.queuedExcept = p.queuedExcept, p.deliveringExcept[:0]
-	p.deliveringExcepts, p.excepts = p.excepts, 0
-	p.queuedBytes, p.scheduled = 0, false
+	if p.open == b {
+		p.open = nil // no broadcast joins it from now on
+	}
+	p.queuedBytes -= b.bytes
 	p.mu.Unlock()
 	// A write that fails closes its connection at once, and OnClose may take it out of
 	// the hub, moving the last member into its place: visit that one too.
 	for i := 0; i < len(p.conns); i++ {
 		w := p.conns[i]
-		w.writePrepared(p.shareOf(w))
+		w.writePrepared(b.shareOf(w))
 		if i < len(p.conns) && p.conns[i] != w {
 			i--
 		}
 	}
-	clear(p.delivering) // the messages may go
-	clear(p.deliveringExcept)
 	clear(p.filtered)
+	b.reset()
+	p.mu.Lock()
+	if p.spare == nil {
+		p.spare = b
+	}
+	p.mu.Unlock()
 	return nil
 }
 
-// shareOf is what w gets of the messages being delivered: all of them but those
-// broadcast except to w. Loop only; valid until the next call.
-func (p *hubPart) shareOf(w *Conn) []*PreparedMessage {
-	if p.deliveringExcepts == 0 {
-		return p.delivering
+// reset empties the batch for reuse; the messages may go.
+func (b *hubBatch) reset() {
+	clear(b.msgs)
+	clear(b.except)
+	b.msgs, b.except, b.excepts, b.bytes = b.msgs[:0], b.except[:0], 0, 0
+}
+
+// shareOf is what w gets of the batch: all of it but what was broadcast except to w.
+// Loop only; valid until the next call.
+func (b *hubBatch) shareOf(w *Conn) []*PreparedMessage {
+	if b.excepts == 0 {
+		return b.msgs
 	}
+	p := b.p
 	p.filtered = p.filtered[:0]
-	for i, pm := range p.delivering {
-		if p.deliveringExcept[i] != w {
+	for i, pm := range b.msgs {
+		if b.except[i] != w {
 			p.filtered = append(p.filtered, pm)
 		}
 	}

@@ -217,10 +217,10 @@ func TestHubBroadcastAfterShutdownDoesNotQueue(t *testing.T) {
 	}
 	for _, p := range hub.list() {
 		p.mu.Lock()
-		queued := len(p.queued)
+		queued, open := p.queuedBytes, p.open
 		p.mu.Unlock()
-		if queued != 0 {
-			t.Fatalf("%d broadcasts queued for a loop that has stopped", queued)
+		if queued != 0 || open != nil {
+			t.Fatalf("%d bytes of broadcasts queued (a delivery open: %v) for a loop that has stopped", queued, open != nil)
 		}
 	}
 }

@@ -19,7 +19,7 @@ import (
 // write calls are counted by the kernel (/proc/self/io); nothing else here writes
 // meanwhile. The 201 tasks fit one of the loop's batches (MaxAsyncTasksAtOneTime, 256).
 func TestWriteAsyncBurstLeavesInFewWrites(t *testing.T) {
-	conn, r, w, release := heldMember(t)
+	conn, r, w, release := heldMember(t, NewHub())
 	const n = 200
 	for i := range n {
 		if err := w.WriteAsync(OpText, fmt.Appendf(nil, "m%03d", i)); err != nil {
@@ -41,7 +41,7 @@ func TestWriteAsyncBurstLeavesInFewWrites(t *testing.T) {
 // the loop serves it before the second queue, where the rest go), and more are queued
 // while the loop works through them (the gnet fork's task_order.go).
 func TestWriteAsyncKeepsOrderPastTheQueueThreshold(t *testing.T) {
-	conn, r, w, release := heldMember(t)
+	conn, r, w, release := heldMember(t, NewHub())
 	const held, more = 3000, 3000
 	send := func(i int) {
 		if err := w.WriteAsync(OpText, fmt.Appendf(nil, "m%03d", i)); err != nil {
@@ -59,11 +59,33 @@ func TestWriteAsyncKeepsOrderPastTheQueueThreshold(t *testing.T) {
 	readAll(t, r, held+more)
 }
 
-// heldMember connects one WebSocket client and holds its server-side loop busy (in an
-// Execute) until release is called.
-func heldMember(t *testing.T) (net.Conn, *bufio.Reader, *Conn, func()) {
+// TestBroadcastDoesNotOvertakeAnEarlierWriteAsync: while a delivery of broadcasts waits
+// for a busy loop, a WriteAsync to a member and then another broadcast arrive in the order
+// they were made; the second broadcast does not join the waiting delivery.
+func TestBroadcastDoesNotOvertakeAnEarlierWriteAsync(t *testing.T) {
+	hub := NewHub()
+	conn, r, w, release := heldMember(t, hub)
+	broadcast := func(p string) {
+		if err := hub.Broadcast(NewPreparedMessage(OpText, []byte(p))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	broadcast("m000") // queues a delivery, which waits
+	if err := w.WriteAsync(OpText, []byte("m001")); err != nil {
+		t.Fatal(err)
+	}
+	broadcast("m002")
+	broadcast("m003") // joins m002's delivery
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	release()
+	readAll(t, r, 4)
+}
+
+// heldMember connects one WebSocket client, a member of hub, and holds its server-side
+// loop busy (in an Execute) until release is called.
+func heldMember(t *testing.T, hub *Hub) (net.Conn, *bufio.Reader, *Conn, func()) {
 	t.Helper()
-	srv, opened := hubServer(t, NewHub(), Handler{})
+	srv, opened := hubServer(t, hub, Handler{})
 	conns, readers, members := subscribe(t, srv, opened, 1)
 	busy, release := make(chan struct{}), make(chan struct{})
 	if err := members[0].Conn().Execute(func(*server.Conn) { close(busy); <-release }); err != nil {
