@@ -56,7 +56,8 @@ func quietSlog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, 
 // profile to cpuprofile when it is not empty. `switchyard bench -serve` runs it: the
 // suite's broadcast server and the way to profile switchyard under any scenario.
 func Serve(addr, cpuprofile string, loops int) error {
-	srv := server.New(server.Config{Addr: addr, Loops: loops, Logger: quietSlog()})
+	// The whole program, as `switchyard serve` is: its loops may keep their P (HoldP).
+	srv := server.New(server.Config{Addr: addr, Loops: loops, Logger: quietSlog(), HoldP: true})
 	BenchRoutes(srv)
 	if err := srv.Listen(); err != nil {
 		return err

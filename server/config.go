@@ -13,14 +13,23 @@ import (
 type Config struct {
 	// Addr is the TCP address to listen on, e.g. ":8080" (default ":8080").
 	Addr string
-	// Loops is the number of event loops (default: one per CPU). On Linux a loop that
-	// gets events every few milliseconds sleeps between them keeping its Go P, so that
-	// the runtime's sysmon leaves it alone (a third fewer context switches per message
-	// under paced load); it yields the P to worker-pool jobs and TLS handshakes it hands
-	// off, to other goroutines at sysmon's 10 ms preemption, and for good once it has had
-	// nothing for 20 ms, when it parks in Go's netpoller. With GOMAXPROCS 1 loops never
-	// keep the P asleep (the gnet fork's netpoll/hold_linux.go).
+	// Loops is the number of event loops (default: one per CPU).
 	Loops int
+	// HoldP has a loop that gets events every few milliseconds sleep between them keeping
+	// its Go P (Linux), so that the runtime's sysmon leaves it alone: a third fewer
+	// context switches per message at low paced rates (1,000-2,000 messages or requests
+	// per second), none gained from about 5,000 up and CPU lost under saturation. The P
+	// goes to worker-pool jobs and TLS handshakes the loop hands off, and for good once
+	// the loop has had nothing for 20 ms (it parks in Go's netpoller); never with
+	// GOMAXPROCS 1. But while every P is held, the program's other goroutines run only
+	// when sysmon preempts a loop, every 10 ms or so: one that a callback readies (a send
+	// on a channel it reads) and one waiting for network I/O in Go's netpoller (a NATS or
+	// database client, an HTTP call from a worker-pool handler). BenchmarkHandedOffReply
+	// (server/websocket: two loops at 5,000 messages/s, a goroutine answering what
+	// OnMessage hands it): p99 41 ms holding, 0.5 ms not. So it is off by default, for a
+	// server that is the whole program (`switchyard serve` sets it unless clustered over
+	// NATS). See the gnet fork's netpoll/hold_linux.go.
+	HoldP bool
 	// ReusePort gives every loop a listening socket of its own on Addr (SO_REUSEPORT,
 	// Linux and FreeBSD): the kernel spreads new connections over them by a hash of the
 	// addresses. Another process of the same user could then bind the same port too, as

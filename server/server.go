@@ -172,9 +172,9 @@ func (s *Server) Serve(ctx context.Context) error {
 			// Every loop accepts from the one listener (server/internal/gnet/README.md).
 			gnet.WithSharedListener(true),
 			gnet.WithIdleSpins(s.cfg.IdleSpins),
-			// Loops under paced load sleep keeping their P, idle ones park in Go's
-			// netpoller (docs/architecture.md §2).
-			gnet.WithHoldP(true),
+			// With HoldP, loops under paced load sleep keeping their P, idle ones park
+			// in Go's netpoller (docs/architecture.md §2).
+			gnet.WithHoldP(s.cfg.HoldP),
 			// Edge-triggered, without the extra read to EAGAIN (docs/architecture.md §2).
 			gnet.WithEdgeTriggeredIO(true),
 			// A connection reads or writes at most this much per turn before the loop

@@ -29,14 +29,17 @@ type serveConfig struct {
 	ReusePort bool `json:"reuseport"`
 	// IdleSpins: polls a loop makes, yielding the CPU between them, before it sleeps
 	// (0: the default, 50; -1: sleep at once); see server.Config.
-	IdleSpins int            `json:"idle_spins"`
-	MaxConns  int            `json:"max_conns"`
-	LogLevel  string         `json:"log_level"`
-	Timeouts  timeoutsConfig `json:"timeouts"`
-	Limits    limitsConfig   `json:"limits"`
-	HTTP2     http2Config    `json:"http2"`
-	TLS       tlsSettings    `json:"tls"` // a TLS listener beside addr (tls.go)
-	Routes    []routeConfig  `json:"routes"`
+	IdleSpins int `json:"idle_spins"`
+	// HoldP: loops sleep keeping their Go P while busy (see server.Config); default on,
+	// but off when NATS is set, whose client's goroutines must not wait for the loops.
+	HoldP    *bool          `json:"hold_p"`
+	MaxConns int            `json:"max_conns"`
+	LogLevel string         `json:"log_level"`
+	Timeouts timeoutsConfig `json:"timeouts"`
+	Limits   limitsConfig   `json:"limits"`
+	HTTP2    http2Config    `json:"http2"`
+	TLS      tlsSettings    `json:"tls"` // a TLS listener beside addr (tls.go)
+	Routes   []routeConfig  `json:"routes"`
 	// NATS makes every broadcast route one room across the nodes that share this NATS
 	// server (nats://host:port); empty: rooms span this process only.
 	NATS string `json:"nats"`
@@ -224,10 +227,19 @@ func (c *serveConfig) serverConfig() server.Config {
 		MaxHeaders: c.Limits.MaxHeaders, MaxBodyBytes: c.Limits.MaxBody, AllowBareLF: c.Limits.AllowBareLF,
 	}
 	return server.Config{
-		Addr: c.Addr, Loops: c.Loops, ReusePort: c.ReusePort, IdleSpins: c.IdleSpins, MaxConns: c.MaxConns, Limits: limits,
+		Addr: c.Addr, Loops: c.Loops, ReusePort: c.ReusePort, IdleSpins: c.IdleSpins, HoldP: c.holdP(), MaxConns: c.MaxConns, Limits: limits,
 		HeaderTimeout: time.Duration(c.Timeouts.Header), BodyTimeout: time.Duration(c.Timeouts.Body),
 		IdleTimeout: time.Duration(c.Timeouts.Idle), ShutdownTimeout: time.Duration(c.Timeouts.Shutdown),
 		MinBodyRate: c.Limits.MinBodyRate,
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}
+}
+
+// holdP is HoldP with its default: on for a server that is the whole program, off when a
+// NATS client shares the process.
+func (c *serveConfig) holdP() bool {
+	if c.HoldP != nil {
+		return *c.HoldP
+	}
+	return c.NATS == ""
 }

@@ -70,6 +70,32 @@ func TestFlagsOverrideTheConfigFile(t *testing.T) {
 	}
 }
 
+// hold_p (and -hold-p) reach server.Config.HoldP: on by default, off by default with NATS.
+func TestHoldPReachesTheServer(t *testing.T) {
+	for _, tc := range []struct {
+		name, file string
+		args       []string
+		want       bool
+	}{
+		{"default", `{}`, nil, true},
+		{"default with NATS", `{"nats": "nats://127.0.0.1:4222"}`, nil, false},
+		{"off in the file", `{"hold_p": false}`, nil, false},
+		{"on with NATS in the file", `{"hold_p": true, "nats": "nats://127.0.0.1:4222"}`, nil, true},
+		{"off as a flag", `{}`, []string{"-hold-p", "false"}, false},
+		{"the flag wins", `{"hold_p": false}`, []string{"-hold-p=true"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := parseServeArgs(append([]string{"-config", writeConfig(t, tc.file)}, tc.args...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.serverConfig().HoldP; got != tc.want {
+				t.Fatalf("HoldP %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 // A configured server serves its routes: a text route, an echo route that does not require
 // an upgrade, and the limit from the file.
 func TestConfiguredRoutesServe(t *testing.T) {

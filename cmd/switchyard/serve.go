@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -36,6 +37,11 @@ func parseServeArgs(args []string) (*serveConfig, error) {
 	fs.IntVar(&cfg.Loops, "loops", cfg.Loops, "event loops (0: one per CPU)")
 	fs.BoolVar(&cfg.ReusePort, "reuseport", cfg.ReusePort, "a listening socket per event loop (SO_REUSEPORT)")
 	fs.IntVar(&cfg.IdleSpins, "idle-spins", cfg.IdleSpins, "polls an idle loop makes, yielding the CPU, before it sleeps (0: default 50; -1: sleep at once)")
+	fs.Func("hold-p", "true or false: loops sleep keeping their Go P while busy (default: true, false with -nats)", func(v string) error {
+		on, err := strconv.ParseBool(v)
+		cfg.HoldP = &on
+		return err
+	})
 	fs.IntVar(&cfg.MaxConns, "max-conns", cfg.MaxConns, "maximum open connections per listener; more get 503, or are closed over TLS (0: no cap)")
 	durationFlag(fs, &cfg.Timeouts.Header, "header-timeout", "time allowed for a request head (default 10s)")
 	durationFlag(fs, &cfg.Timeouts.Body, "body-timeout", "time a request body may take from its start, extended by what arrives at 16 KiB/s or faster (default 30s)")

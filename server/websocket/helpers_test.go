@@ -53,7 +53,7 @@ func clientFrame(op ws.OpCode, fin bool, payload []byte) []byte {
 }
 
 // readFrame reads one server frame (unmasked, RFC 6455 §5.1).
-func readFrame(t *testing.T, br *bufio.Reader) (ws.OpCode, []byte) {
+func readFrame(t testing.TB, br *bufio.Reader) (ws.OpCode, []byte) {
 	t.Helper()
 	var hdr [14]byte
 	if _, err := io.ReadFull(br, hdr[:2]); err != nil {
