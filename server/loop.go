@@ -97,7 +97,7 @@ func (l *Loop) RunMarked(t Task) (QueueMark, error) {
 	return QueueMark(before + 1), err
 }
 
-// StillLast reports whether no task has been queued on the loop since the one RunMarked
+// StillLast reports whether Run has queued no task on the loop since the one RunMarked
 // returned m for. It may say false when another task was queued at the same time as that
 // one, never true when one was queued after it. Any goroutine.
 func (l *Loop) StillLast(m QueueMark) bool { return l.queued.Load() == uint64(m) }

@@ -32,8 +32,8 @@ type hubPart struct {
 	// say, which the broadcast must not overtake); otherwise it queues a delivery of its
 	// own.
 	open        *hubBatch
-	queuedBytes int       // framed size of the broadcasts not yet delivered, bounded by hubQueueBudget
-	spare       *hubBatch // a delivered batch, for the next
+	queuedBytes int         // framed size of the broadcasts not yet delivered, bounded by hubQueueBudget
+	spare       []*hubBatch // delivered batches, for the next ones (at most maxSpareBatches)
 
 	filtered []*PreparedMessage // loop only: one member's share
 }
@@ -201,10 +201,7 @@ func (p *hubPart) enqueue(pm *PreparedMessage, except *Conn) bool {
 	}
 	b, fresh := p.open, false
 	if b == nil || !p.loop.StillLast(b.mark) {
-		b, fresh = p.spare, true
-		if p.spare = nil; b == nil {
-			b = &hubBatch{p: p}
-		}
+		b, fresh = p.spareBatch(), true
 	}
 	b.msgs = append(b.msgs, pm)
 	b.except = append(b.except, except)
@@ -224,7 +221,7 @@ func (p *hubPart) enqueue(pm *PreparedMessage, except *Conn) bool {
 		// must not grow.
 		p.queuedBytes -= b.bytes
 		b.reset()
-		p.spare = b
+		p.keepSpare(b)
 		return true
 	}
 	b.mark, p.open = mark, b
@@ -252,11 +249,32 @@ func (b *hubBatch) Run(context.Context) error {
 	clear(p.filtered)
 	b.reset()
 	p.mu.Lock()
-	if p.spare == nil {
-		p.spare = b
-	}
+	p.keepSpare(b)
 	p.mu.Unlock()
 	return nil
+}
+
+// maxSpareBatches bounds the delivered batches a part keeps for reuse. Broadcasts
+// interleaved with other tasks on a busy loop (WriteAsync to members) each need a batch of
+// their own; a few spares keep that from allocating per broadcast.
+const maxSpareBatches = 8
+
+// spareBatch takes a spare batch, or makes one. Under p.mu.
+func (p *hubPart) spareBatch() *hubBatch {
+	if n := len(p.spare); n > 0 {
+		b := p.spare[n-1]
+		p.spare[n-1] = nil
+		p.spare = p.spare[:n-1]
+		return b
+	}
+	return &hubBatch{p: p}
+}
+
+// keepSpare keeps an empty batch for reuse, if there is room. Under p.mu.
+func (p *hubPart) keepSpare(b *hubBatch) {
+	if len(p.spare) < maxSpareBatches {
+		p.spare = append(p.spare, b)
+	}
 }
 
 // reset empties the batch for reuse; the messages may go.

@@ -198,6 +198,50 @@ func TestHubBroadcastToABusyLoopDoesNotAllocate(t *testing.T) {
 	}
 }
 
+// A broadcast that follows another task on its loop gets a delivery of its own (it must
+// not overtake that task), and reuses a delivered batch for it: the loop queue's nodes
+// are all it allocates, with several such deliveries waiting at once.
+func TestHubBroadcastAfterAnotherTaskReusesBatches(t *testing.T) {
+	hub := NewHub()
+	srv, opened := hubServer(t, hub, Handler{})
+	_, _, members := subscribe(t, srv, opened, 1)
+	loop := members[0].Conn().Loop()
+	ran := make(signal, 1)
+	pm := NewPreparedMessage(OpText, []byte("tick"))
+	round := func(broadcast bool) {
+		for range 3 {
+			if broadcast {
+				hub.Broadcast(pm)
+			}
+			_ = loop.Run(nop{}) // the next broadcast may not join this one's delivery
+		}
+		_ = loop.Run(ran)
+		<-ran
+	}
+	round(true)
+	// Measured against the same tasks without the broadcasts (the race detector's
+	// sync.Pool drops some of the loop queue's pooled task wrappers in both): the three
+	// deliveries should add their queue nodes, 3; a batch made afresh adds 3 of its own.
+	tasks := testing.AllocsPerRun(1000, func() { round(false) })
+	withBroadcasts := testing.AllocsPerRun(1000, func() { round(true) })
+	if extra := withBroadcasts - tasks; extra > 5 {
+		t.Fatalf("3 broadcasts, each after another task, took %.2f allocations beyond the tasks' %.2f; want 3 (their queue nodes)", extra, tasks)
+	}
+}
+
+// nop is a loop task that does nothing.
+type nop struct{}
+
+func (nop) Run(context.Context) error { return nil }
+
+// signal is a loop task that reports that it ran.
+type signal chan struct{}
+
+func (s signal) Run(context.Context) error {
+	s <- struct{}{}
+	return nil
+}
+
 // Once the server has stopped, its loops take no more deliveries: broadcasts must not
 // pile up for them.
 func TestHubBroadcastAfterShutdownDoesNotQueue(t *testing.T) {

@@ -23,7 +23,8 @@ import (
 // connections; a wake-up's echoes are submitted in the io_uring_enter that waits for
 // the next arrival, so a message costs one system call where epoll costs three
 // (epoll_wait, read, write). The handshake is gobwas on a Go net.Conn, whose socket then
-// moves to a loop. Echo only, like gnet-lean, and frames up to 4 KiB.
+// moves to a loop. Echo only and without limits, like gnet-lean (the output waiting for a
+// client that does not read grows), and frames up to 4 KiB.
 //
 //	switchyard bench -scenarios ws-paced -servers switchyard,gnet-lean,uring-lean
 func serveUringLean(addr string) error {
