@@ -13,7 +13,7 @@ ADDR      ?= :8080
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all build run test check vet fmt-check unit race fuzz fuzz-brief bench tools apt-tools peers-test clean
+.PHONY: all build run test check vet fmt-check unit race allocs fuzz fuzz-brief bench tools apt-tools peers-test clean
 .PHONY: bench-suite bench-paced bench-peers bench-tools
 .PHONY: soak
 
@@ -29,7 +29,7 @@ run: build
 ## interop with curl, nghttp, openssl, Python websockets and headless Chromium, Python h2 and
 ## Node's http2 for WebSocket over HTTP/2 (RFC 8441), h2spec,
 ## and each fuzz target briefly.
-test: tools fmt-check vet race peers-test fuzz-brief
+test: tools fmt-check vet race allocs peers-test fuzz-brief
 	@echo "make test: all passed"
 
 fmt-check:
@@ -42,6 +42,11 @@ vet:
 
 race: build
 	SWITCHYARD_BIN=$(SWITCHYARD) $(GO) test -race -count=1 -timeout 10m ./...
+
+## allocs: the allocation budgets (testing.AllocsPerRun) once more without the race
+## detector, under which sync.Pool drops items on purpose and the pooled cases skip.
+allocs:
+	$(GO) test -count=1 -run 'Alloc' ./...
 
 peers-test:
 	cd bench/peers && $(GO) test -count=1 -timeout 5m ./...

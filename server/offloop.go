@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-
-	"github.com/panjf2000/ants/v2"
 )
 
 // ErrPoolFull is returned by Conn.Submit when every worker of the pool is busy.
@@ -26,13 +24,22 @@ func (c *Conn) Submit(fn func()) error {
 	if p == nil {
 		return errNoPool
 	}
-	if err := p.Submit(fn); err != nil {
-		if errors.Is(err, ants.ErrPoolOverload) {
-			return ErrPoolFull
-		}
-		return err
+	return p.Submit(fn)
+}
+
+// Queue runs fn on the worker pool as soon as a worker is free, after every job queued
+// before it (by any connection): where Submit says the pool is full, Queue waits, and
+// the worker that frees takes fn itself, with no timer and no turn of the loop. The
+// queue keeps an entry per waiting call, so a protocol queues at most one job per
+// connection at a time and holds the connection meanwhile (Hold), which bounds the queue
+// by the connections, as the WebSocket protocol's callbacks do. It fails only when the
+// server is not serving; jobs still queued when it stops never run. Loop only.
+func (c *Conn) Queue(fn func()) error {
+	p := c.srv.pool
+	if p == nil {
+		return errNoPool
 	}
-	return nil
+	return p.Queue(fn)
 }
 
 // offLoopJob carries a request of a multiplexing protocol (an HTTP/2 stream) to a

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"net/http"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // tickingGoroutines counts the goroutines of ants pools' tickers (clock and purge).
@@ -42,5 +44,92 @@ func TestWorkerPoolStartsWithItsFirstJob(t *testing.T) {
 	ask("/pool")
 	if !s.pool.started() || tickingGoroutines() == 0 {
 		t.Fatalf("after a pool job: pool started %v, %d ticking goroutines", s.pool.started(), tickingGoroutines())
+	}
+}
+
+// The pool's bound and queue: with its one worker busy, Submit says full, and so it does
+// while queued jobs wait (it would overtake them); queued jobs run in order, each taken
+// by the worker that frees, including after a job that panicked; after Release nothing
+// is taken.
+func TestWorkerPoolQueue(t *testing.T) {
+	w := &workers{size: 1}
+	t.Cleanup(w.Release)
+	release := make(chan struct{})
+	started := make(chan struct{})
+	if err := w.Queue(func() { close(started); <-release }); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	if err := w.Submit(func() {}); err != ErrPoolFull {
+		t.Fatalf("Submit with the worker busy: %v, want ErrPoolFull", err)
+	}
+	var order []int
+	done := make(chan struct{})
+	for i := range 3 {
+		if err := w.Queue(func() { order = append(order, i) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Queue(func() { panic("queued job panics") }); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Queue(func() { close(done) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Submit(func() {}); err != ErrPoolFull {
+		t.Fatalf("Submit with jobs queued: %v, want ErrPoolFull", err)
+	}
+	close(release)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the job queued after a panicking one never ran")
+	}
+	if !slices.Equal(order, []int{0, 1, 2}) {
+		t.Fatalf("queued jobs ran as %v, want [0 1 2]", order)
+	}
+	for deadline := time.Now().Add(10 * time.Second); w.Submit(func() {}) != nil; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the worker's place never came back after the queue emptied")
+		}
+	}
+	w.Release()
+	if err := w.Queue(func() {}); err == nil {
+		t.Fatal("Queue after Release succeeded")
+	}
+}
+
+// jobFIFO hands jobs out oldest first across its compaction, and keeps none it handed out.
+func TestJobFIFO(t *testing.T) {
+	var q jobFIFO
+	var got []int
+	next := 0
+	for round := range 50 {
+		for range round%7 + 1 {
+			i := next
+			q.push(func() { got = append(got, i) })
+			next++
+		}
+		for range round % 5 {
+			if q.len() > 0 {
+				q.pop()()
+			}
+		}
+	}
+	for q.len() > 0 {
+		q.pop()()
+	}
+	for i, v := range got {
+		if v != i {
+			t.Fatalf("job %d ran as %d-th", v, i)
+		}
+	}
+	if len(got) != next {
+		t.Fatalf("%d jobs ran, %d pushed", len(got), next)
+	}
+	for _, fn := range q.jobs[:cap(q.jobs)] {
+		if fn != nil {
+			t.Fatal("the queue keeps a job it handed out")
+		}
 	}
 }

@@ -54,7 +54,6 @@ type loopScratch struct {
 	asm     ws.Assembler
 	current []byte
 	deflate []byte
-	waiting jobQueue // callbacks waiting for a worker of a full pool (offloop.go)
 }
 
 var asmPool = sync.Pool{New: func() any { return new(ws.Assembler) }}

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 
-	"github.com/switchyard-dev/switchyard/server"
 	"github.com/valyala/bytebufferpool"
 )
 
@@ -26,9 +24,9 @@ import (
 // A message's payload is a view of the loop's input, which the loop reuses once the turn
 // ends; the job carries a copy in a pooled buffer, released when the callback returns.
 //
-// A full pool: the job waits in its loop's queue, in order, and the connection stays
-// held; the loop retries whenever one of its jobs comes back and on a short timer. No
-// goroutine is started per connection or message: at most one job per connection exists.
+// A full pool: the job waits in the pool's queue (server.Conn.Queue), in order, and the
+// connection stays held; the first worker to free takes it. No goroutine is started per
+// connection or message: at most one job per connection exists.
 
 // offFlags is a connection's state on the loop with respect to its callback jobs.
 type offFlags uint8
@@ -115,17 +113,15 @@ func (w *Conn) offLoopClose() {
 	w.submit(j)
 }
 
-// submit hands j to the worker pool, or to the loop's queue of jobs waiting for a worker
-// when the pool is full (or when jobs already wait: none overtakes another); the
+// submit hands j to the worker pool, where it waits for a worker when all are busy; the
 // connection is busy until j is back. Loop only.
 func (w *Conn) submit(j *offJob) {
 	w.off |= offBusy
-	q := &w.rt.scratch.Get(w.c).waiting
-	if len(q.jobs) == 0 && w.c.Submit(j.work) == nil {
-		return
+	if w.c.Queue(j.work) != nil {
+		// The server has stopped serving: the job will not run, and the connection,
+		// busy for good, hands out nothing more.
+		j.release()
 	}
-	q.jobs = append(q.jobs, j)
-	q.retryLater(w.c.Loop())
 }
 
 // run is the job on a worker goroutine: the callback, then the return to the loop.
@@ -162,16 +158,15 @@ func (j *offJob) run() {
 	}
 }
 
-// Run is the job back on the loop: the connection is no longer busy; the jobs waiting
-// for a worker are retried, then the connection's input that waited is served (which
-// may hand out its next message), or its OnClose if it closed meanwhile.
+// Run is the job back on the loop: the connection is no longer busy; the connection's
+// input that waited is served (which may hand out its next message), or its OnClose if
+// it closed meanwhile.
 func (j *offJob) Run(context.Context) error {
 	w, kind, panicked := j.w, j.kind, j.panicked
 	j.release()
 	c := w.c
 	held, closePending := w.off&offHeld != 0, w.off&offClosePending != 0
 	w.off = 0
-	w.rt.scratch.Get(c).waiting.retry()
 	if panicked != nil {
 		if log := c.Server().Config().Logger; log != nil {
 			log.Error("switchyard: websocket callback on the worker pool panicked; closing with 1011",
@@ -200,60 +195,4 @@ func (w *Conn) closeStatus() (StatusCode, string) {
 		code = StatusAbnormalClosure
 	}
 	return code, w.closeReason
-}
-
-// jobQueue is a loop's jobs waiting for a worker of a full pool, in the order they were
-// handed out. Loop only, but for the timer, which only queues a task.
-type jobQueue struct {
-	jobs  []*offJob
-	loop  *server.Loop
-	timer *time.Timer
-	armed bool
-}
-
-// poolRetryDelay is how soon a loop tries again to hand waiting jobs to a full pool when
-// none of its own jobs comes back first (a job of another loop or an HTTP handler may
-// free the worker).
-const poolRetryDelay = 2 * time.Millisecond
-
-// retry hands the waiting jobs to the pool, in order, until it is full again. Loop only.
-func (q *jobQueue) retry() {
-	n := 0
-	for _, j := range q.jobs {
-		if j.w.c.Submit(j.work) != nil {
-			break
-		}
-		n++
-	}
-	if n > 0 {
-		rest := copy(q.jobs, q.jobs[n:])
-		clear(q.jobs[rest:])
-		q.jobs = q.jobs[:rest]
-	}
-	if len(q.jobs) > 0 {
-		q.retryLater(q.loop)
-	}
-}
-
-// retryLater arms the loop's retry timer. Loop only.
-func (q *jobQueue) retryLater(l *server.Loop) {
-	if q.armed {
-		return
-	}
-	q.armed = true
-	if q.timer == nil {
-		q.loop = l
-		q.timer = time.AfterFunc(poolRetryDelay, func() {
-			_ = l.Run(q) // fails once the loop has stopped: the jobs will never run then
-		})
-		return
-	}
-	q.timer.Reset(poolRetryDelay)
-}
-
-// Run is the retry timer's task, on the loop.
-func (q *jobQueue) Run(context.Context) error {
-	q.armed = false
-	q.retry()
-	return nil
 }

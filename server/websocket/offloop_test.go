@@ -516,6 +516,51 @@ func TestOffLoopFullPoolWaitsForAWorker(t *testing.T) {
 	}
 }
 
+// A callback waiting for a worker starts the moment one frees, taken by that worker,
+// even while its loop is busy with something else: the wait needs neither a timer nor a
+// turn of the loop. One loop, one worker: A's OnMessage blocks the worker, B's message
+// waits for it (B's pong says the loop has handed the message out), the loop is then held
+// by a task, and A's callback is let go; B's must run before the loop is released.
+func TestOffLoopWaitingCallbackStartsWhenAWorkerFrees(t *testing.T) {
+	g := newGate()
+	var first atomic.Pointer[Conn]
+	bRan := make(chan struct{})
+	h := Handler{
+		UseWorkerPool: true,
+		OnMessage: func(c *Conn, m Message) {
+			if string(m.Payload) == "block" {
+				first.Store(c)
+				g.block()
+				return
+			}
+			close(bRan)
+		},
+	}
+	srv := serveWS(t, server.Config{Loops: 1, WorkerPoolSize: 1}, h)
+	t.Cleanup(g.open)
+	upgrade(t, srv, "", text("block"))
+	g.waitEntered(t)
+
+	b, bbr := upgrade(t, srv, "", nil)
+	servertest.Write(t, b, string(append(text("wait"), ping([]byte("p"))...)))
+	if op, p := readFrame(t, bbr); op != ws.OpPong || string(p) != "p" {
+		t.Fatalf("got op %v %q, want the pong", op, p)
+	}
+
+	busy, release := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	if err := first.Load().Conn().Execute(func(*server.Conn) { close(busy); <-release }); err != nil {
+		t.Fatal(err)
+	}
+	<-busy
+	g.open()
+	select {
+	case <-bRan:
+	case <-time.After(10 * time.Second):
+		t.Fatal("B's callback did not start while the loop was busy: it waited for a turn of the loop")
+	}
+}
+
 // A callback that panics on the pool closes its connection with 1011, and OnClose runs.
 func TestOffLoopPanicClosesWith1011(t *testing.T) {
 	closed := make(chan StatusCode, 1)
