@@ -40,6 +40,9 @@ func (e *engine) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	c.loop.register(c)
 	c.loop.stats.open[c.kind].Add(1)
 	s.open.Add(1)
+	if s.memory != nil {
+		s.memory.connOpened()
+	}
 	return nil, gnet.None
 }
 

@@ -34,6 +34,7 @@ type Server struct {
 	eng     gnet.Engine
 	engErr  chan error // RunListener's result, once the engine has stopped
 	pool    *workers
+	memory  *memoryReturn // nil unless Config.ReturnMemory
 	running chan struct{} // closed once Serve has started everything
 	serving bool          // Serve is starting the engine (under mu, with draining)
 	started chan struct{} // closed once Serve's start has ended, run or failed
@@ -155,6 +156,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.serving = true
 	s.mu.Unlock()
 	s.pool = &workers{size: s.cfg.WorkerPoolSize}
+	if s.cfg.ReturnMemory && s.memory == nil {
+		s.memory = newMemoryReturn(s.cfg.Logger)
+	}
 	if s.tls != nil {
 		s.tls.configure(s) // now that Upgrade has said whether HTTP/2 is spoken
 	}

@@ -32,14 +32,17 @@ type serveConfig struct {
 	IdleSpins int `json:"idle_spins"`
 	// HoldP: loops sleep keeping their Go P while busy (see server.Config); default on,
 	// but off when NATS is set, whose client's goroutines must not wait for the loops.
-	HoldP    *bool          `json:"hold_p"`
-	MaxConns int            `json:"max_conns"`
-	LogLevel string         `json:"log_level"`
-	Timeouts timeoutsConfig `json:"timeouts"`
-	Limits   limitsConfig   `json:"limits"`
-	HTTP2    http2Config    `json:"http2"`
-	TLS      tlsSettings    `json:"tls"` // a TLS listener beside addr (tls.go)
-	Routes   []routeConfig  `json:"routes"`
+	HoldP *bool `json:"hold_p"`
+	// ReturnMemory: the spare heap goes back to the OS once a burst of connections has
+	// settled (see server.Config); default on.
+	ReturnMemory *bool          `json:"return_memory"`
+	MaxConns     int            `json:"max_conns"`
+	LogLevel     string         `json:"log_level"`
+	Timeouts     timeoutsConfig `json:"timeouts"`
+	Limits       limitsConfig   `json:"limits"`
+	HTTP2        http2Config    `json:"http2"`
+	TLS          tlsSettings    `json:"tls"` // a TLS listener beside addr (tls.go)
+	Routes       []routeConfig  `json:"routes"`
 	// NATS makes every broadcast route one room across the nodes that share this NATS
 	// server (nats://host:port); empty: rooms span this process only.
 	NATS string `json:"nats"`
@@ -227,7 +230,7 @@ func (c *serveConfig) serverConfig() server.Config {
 		MaxHeaders: c.Limits.MaxHeaders, MaxBodyBytes: c.Limits.MaxBody, AllowBareLF: c.Limits.AllowBareLF,
 	}
 	return server.Config{
-		Addr: c.Addr, Loops: c.Loops, ReusePort: c.ReusePort, IdleSpins: c.IdleSpins, HoldP: c.holdP(), MaxConns: c.MaxConns, Limits: limits,
+		Addr: c.Addr, Loops: c.Loops, ReusePort: c.ReusePort, IdleSpins: c.IdleSpins, HoldP: c.holdP(), ReturnMemory: c.ReturnMemory == nil || *c.ReturnMemory, MaxConns: c.MaxConns, Limits: limits,
 		HeaderTimeout: time.Duration(c.Timeouts.Header), BodyTimeout: time.Duration(c.Timeouts.Body),
 		IdleTimeout: time.Duration(c.Timeouts.Idle), ShutdownTimeout: time.Duration(c.Timeouts.Shutdown),
 		MinBodyRate: c.Limits.MinBodyRate,

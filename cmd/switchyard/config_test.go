@@ -70,27 +70,35 @@ func TestFlagsOverrideTheConfigFile(t *testing.T) {
 	}
 }
 
-// hold_p (and -hold-p) reach server.Config.HoldP: on by default, off by default with NATS.
-func TestHoldPReachesTheServer(t *testing.T) {
+// hold_p and return_memory (and their flags) reach server.Config: hold_p on by default
+// and off by default with NATS, return_memory on by default; the flag wins over the file.
+func TestOnOffSettingsReachTheServer(t *testing.T) {
+	holdP := func(c server.Config) bool { return c.HoldP }
+	returnMemory := func(c server.Config) bool { return c.ReturnMemory }
 	for _, tc := range []struct {
 		name, file string
 		args       []string
+		get        func(server.Config) bool
 		want       bool
 	}{
-		{"default", `{}`, nil, true},
-		{"default with NATS", `{"nats": "nats://127.0.0.1:4222"}`, nil, false},
-		{"off in the file", `{"hold_p": false}`, nil, false},
-		{"on with NATS in the file", `{"hold_p": true, "nats": "nats://127.0.0.1:4222"}`, nil, true},
-		{"off as a flag", `{}`, []string{"-hold-p", "false"}, false},
-		{"the flag wins", `{"hold_p": false}`, []string{"-hold-p=true"}, true},
+		{"hold_p default", `{}`, nil, holdP, true},
+		{"hold_p default with NATS", `{"nats": "nats://127.0.0.1:4222"}`, nil, holdP, false},
+		{"hold_p off in the file", `{"hold_p": false}`, nil, holdP, false},
+		{"hold_p on with NATS in the file", `{"hold_p": true, "nats": "nats://127.0.0.1:4222"}`, nil, holdP, true},
+		{"hold_p off as a flag", `{}`, []string{"-hold-p", "false"}, holdP, false},
+		{"hold_p flag wins", `{"hold_p": false}`, []string{"-hold-p=true"}, holdP, true},
+		{"return_memory default", `{}`, nil, returnMemory, true},
+		{"return_memory off in the file", `{"return_memory": false}`, nil, returnMemory, false},
+		{"return_memory off as a flag", `{}`, []string{"-return-memory=false"}, returnMemory, false},
+		{"return_memory flag wins", `{"return_memory": false}`, []string{"-return-memory", "true"}, returnMemory, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := parseServeArgs(append([]string{"-config", writeConfig(t, tc.file)}, tc.args...))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := cfg.serverConfig().HoldP; got != tc.want {
-				t.Fatalf("HoldP %v, want %v", got, tc.want)
+			if got := tc.get(cfg.serverConfig()); got != tc.want {
+				t.Fatalf("got %v, want %v", got, tc.want)
 			}
 		})
 	}

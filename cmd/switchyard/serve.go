@@ -42,6 +42,11 @@ func parseServeArgs(args []string) (*serveConfig, error) {
 		cfg.HoldP = &on
 		return err
 	})
+	fs.Func("return-memory", "true or false: the spare heap goes back to the OS once a burst of 1,000+ connections has settled (default: true)", func(v string) error {
+		on, err := strconv.ParseBool(v)
+		cfg.ReturnMemory = &on
+		return err
+	})
 	fs.IntVar(&cfg.MaxConns, "max-conns", cfg.MaxConns, "maximum open connections per listener; more get 503, or are closed over TLS (0: no cap)")
 	durationFlag(fs, &cfg.Timeouts.Header, "header-timeout", "time allowed for a request head (default 10s)")
 	durationFlag(fs, &cfg.Timeouts.Body, "body-timeout", "time a request body may take from its start, extended by what arrives at 16 KiB/s or faster (default 30s)")
