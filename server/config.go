@@ -82,8 +82,9 @@ type Config struct {
 	// no cap other than the process's file descriptor limit, which never
 	// stops the server: see server/internal/gnet/accept_errors.go).
 	MaxConns int
-	// WorkerPoolSize bounds the goroutines that run handlers of routes with UseWorkerPool
-	// (default 4096). The pool starts with the first job that needs it: it keeps tickers
+	// WorkerPoolSize bounds the jobs that run at once on the worker pool: handlers of
+	// routes with UseWorkerPool, and protocols' Conn.Submit and Conn.Queue (default
+	// 4096). The pool starts with the first job that needs it: it keeps tickers
 	// (ants' clock and purge) that an idle server without such routes should not pay.
 	WorkerPoolSize int
 	// Logger receives the reasons for rejected requests and failed upgrades at Debug level

@@ -19,7 +19,7 @@ import (
 // 4.5 KiB of it live heap. debug.FreeOSMemory (one forced cycle, then every free page
 // returned) brought them to 6.2 KiB.
 //
-// When: a burst is memoryBurst connections opened since the last return; it has settled
+// When: a burst is memoryBurst connections opened since the last one settled, which is
 // once a whole memoryQuiet has passed with none opened. Only then, and only if at least
 // memoryReclaimMin would come back, does the return run: a small heap is not worth a
 // forced cycle, and a server that keeps accepting is never interrupted by one. Its timer

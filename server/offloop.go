@@ -6,19 +6,20 @@ import (
 	"sync"
 )
 
-// ErrPoolFull is returned by Conn.Submit when every worker of the pool is busy.
+// ErrPoolFull is returned by Conn.Submit when every worker of the pool is busy, or jobs
+// wait for one (Conn.Queue).
 var ErrPoolFull = errors.New("switchyard: the worker pool is full")
 
 // errNoPool is returned by Conn.Submit when the server has no worker pool: it is not
 // serving (or has stopped).
 var errNoPool = errors.New("switchyard: the server has no worker pool (not serving)")
 
-// Submit runs fn on the server's bounded worker pool (Config.WorkerPoolSize goroutines),
-// the one routes with UseWorkerPool use, for a protocol whose callbacks may block. It
-// never waits: when every worker is busy it returns ErrPoolFull without running fn, and
-// the protocol decides what waits meanwhile (it should Hold the connection rather than
-// buffer its input). fn gets back to the connection through its loop (Loop.Run,
-// Execute). Loop only.
+// Submit runs fn on the server's bounded worker pool (Config.WorkerPoolSize jobs at
+// once), the one routes with UseWorkerPool use, for a protocol whose callbacks may
+// block. It never waits: when every worker is busy, or queued jobs wait (Queue), it
+// returns ErrPoolFull without running fn, and the protocol decides what waits meanwhile
+// (it should Hold the connection rather than buffer its input). fn gets back to the
+// connection through its loop (Loop.Run, Execute). Loop only.
 func (c *Conn) Submit(fn func()) error {
 	p := c.srv.pool
 	if p == nil {
