@@ -34,7 +34,7 @@ func (c *Conn) Submit(fn func()) error {
 // queue keeps an entry per waiting call, so a protocol queues at most one job per
 // connection at a time and holds the connection meanwhile (Hold), which bounds the queue
 // by the connections, as the WebSocket protocol's callbacks do. It fails only when the
-// server is not serving; jobs still queued when it stops never run. Loop only.
+// server is not serving; jobs queued before it stopped still run. Loop only.
 func (c *Conn) Queue(fn func()) error {
 	p := c.srv.pool
 	if p == nil {

@@ -108,11 +108,13 @@ func (w *workers) run(arg any) {
 }
 
 // next takes the oldest queued job for a worker that has finished one, or gives the
-// worker's place back when none waits.
+// worker's place back when none waits. It does so after Release too: a queued job was
+// promised to run (Queue), and a protocol's may be all that ends its connection (a
+// WebSocket's OnClose).
 func (w *workers) next() func() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.waiting.len() == 0 || w.stopped {
+	if w.waiting.len() == 0 {
 		w.busy--
 		return nil
 	}
@@ -126,9 +128,12 @@ func (w *workers) handOn() {
 		return
 	}
 	if p := w.pool.Load(); p == nil || p.Invoke(fn) != nil {
-		w.mu.Lock()
-		w.busy--
-		w.mu.Unlock()
+		// The pool was released meanwhile, and the job still runs. A panic of its is
+		// dropped, as ants would have reported and survived it.
+		go func() {
+			defer func() { _ = recover() }()
+			w.run(fn)
+		}()
 	}
 }
 
@@ -144,13 +149,13 @@ func (w *workers) start() {
 // started reports whether a job has started the pool.
 func (w *workers) started() bool { return w.pool.Load() != nil }
 
-// Release stops the pool, if it started, and keeps it from starting afterwards; jobs
-// still queued never run.
+// Release stops the pool, if it started, and keeps it from starting afterwards: Submit
+// and Queue fail from then on. Jobs already queued still run, each taken by a busy worker
+// as it finishes (there is one whenever a job waits); Release does not wait for them.
 func (w *workers) Release() {
 	w.once.Do(func() {})
 	w.mu.Lock()
 	w.stopped = true
-	w.waiting = jobFIFO{}
 	w.mu.Unlock()
 	if p := w.pool.Load(); p != nil {
 		p.Release()

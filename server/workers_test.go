@@ -50,7 +50,7 @@ func TestWorkerPoolStartsWithItsFirstJob(t *testing.T) {
 // The pool's bound and queue: with its one worker busy, Submit says full, and so it does
 // while queued jobs wait (it would overtake them); queued jobs run in order, each taken
 // by the worker that frees, including after a job that panicked; after Release nothing
-// is taken.
+// more is queued.
 func TestWorkerPoolQueue(t *testing.T) {
 	w := &workers{size: 1}
 	t.Cleanup(w.Release)
@@ -96,6 +96,39 @@ func TestWorkerPoolQueue(t *testing.T) {
 	w.Release()
 	if err := w.Queue(func() {}); err == nil {
 		t.Fatal("Queue after Release succeeded")
+	}
+}
+
+// Jobs queued before Release still run, taken by the busy worker as it frees, and so
+// does a job queued behind one that panics after Release: a protocol's queued job may be
+// all that ends its connection (a WebSocket's OnClose).
+func TestWorkerPoolReleaseRunsQueuedJobs(t *testing.T) {
+	for _, panicking := range []bool{false, true} {
+		w := &workers{size: 1}
+		release, started := make(chan struct{}), make(chan struct{})
+		if err := w.Queue(func() { close(started); <-release }); err != nil {
+			t.Fatal(err)
+		}
+		<-started
+		if panicking {
+			if err := w.Queue(func() { panic("queued job panics after Release") }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ran := make(chan struct{})
+		if err := w.Queue(func() { close(ran) }); err != nil {
+			t.Fatal(err)
+		}
+		w.Release()
+		if err := w.Queue(func() {}); err == nil {
+			t.Fatal("Queue after Release succeeded")
+		}
+		close(release)
+		select {
+		case <-ran:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("a job queued before Release never ran (a panicking job before it: %v)", panicking)
+		}
 	}
 }
 

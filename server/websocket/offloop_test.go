@@ -651,3 +651,55 @@ func BenchmarkOffLoopEcho(b *testing.B) {
 		}
 	}
 }
+
+// Callbacks still waiting for a worker when the server stops run, each followed by its
+// connection's OnClose: a program that counts its connections in OnOpen and OnClose does
+// not leak the ones whose callbacks were queued.
+func TestOffLoopCallbacksQueuedAtShutdownRunAndClose(t *testing.T) {
+	g := newGate()
+	bRan := make(chan struct{})
+	closed := make(chan StatusCode, 2)
+	h := Handler{
+		UseWorkerPool: true,
+		OnMessage: func(c *Conn, m Message) {
+			if string(m.Payload) == "block" {
+				g.block()
+				return
+			}
+			close(bRan)
+		},
+		OnClose: func(_ *Conn, code StatusCode, _ string) { closed <- code },
+	}
+	srv, stop, served := runServer(t, server.Config{Loops: 1, WorkerPoolSize: 1, ShutdownTimeout: 50 * time.Millisecond},
+		func(s *server.Server) {
+			s.Route("/ws", server.Route{RequireUpgrade: true, Upgraders: []server.Upgrader{New(h)}})
+		})
+	t.Cleanup(g.open)
+	upgrade(t, srv, "", text("block"))
+	g.waitEntered(t)
+	b, bbr := upgrade(t, srv, "", nil)
+	// The pong says the loop has read B's message, which now waits for the worker.
+	servertest.Write(t, b, string(append(text("wait"), ping([]byte("p"))...)))
+	if op, p := readFrame(t, bbr); op != ws.OpPong || string(p) != "p" {
+		t.Fatalf("got op %v %q, want the pong", op, p)
+	}
+
+	stop() // neither client answers the drain's close: the shutdown times out
+	servertest.Wait(t, served)
+	g.open()
+	select {
+	case <-bRan:
+	case <-time.After(10 * time.Second):
+		t.Fatal("B's callback, queued when the server stopped, never ran")
+	}
+	for i := range 2 {
+		select {
+		case code := <-closed:
+			if code != StatusAbnormalClosure {
+				t.Errorf("OnClose %d: code %d, want %d", i, code, StatusAbnormalClosure)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("OnClose ran for %d of the 2 connections", i)
+		}
+	}
+}
