@@ -60,15 +60,14 @@ type twoNodeRun struct {
 // roomMember is one connection's state: a subscriber on node 0 or 1, or the publisher
 // (node -1, whose copies of its own broadcasts are read and not counted).
 type roomMember struct {
-	r      *twoNodeRun
-	proto  *roomProto
-	node   int
-	win    seqWindow
-	acked  int
-	now    int64
-	err    error
-	onPub  func([]byte)
-	onRecv func(cc *clientConn, now int64, compressed bool, msg []byte) error
+	r     *twoNodeRun
+	proto *roomProto
+	node  int
+	win   seqWindow
+	acked int
+	now   int64
+	err   error
+	onPub func([]byte)
 }
 
 func (r *twoNodeRun) member(proto *roomProto, node int) *clientConn {

@@ -248,6 +248,3 @@ func (lc *loadClient) stop() {
 		l.release()
 	}
 }
-
-// isLoopback4 reports whether ip is usable as a 127.0.0.x source address.
-func isLoopback4(ip net.IP) bool { return ip.To4() != nil && ip.IsLoopback() }

@@ -204,8 +204,9 @@ func readWholeFrame(c net.Conn, buf *[]byte) (h2.Frame, error) {
 	}
 	n := h2.FrameHeaderLen + int(fh.Length)
 	if cap(*buf) < n {
-		*buf = make([]byte, 0, n)
-		b = append((*buf)[:0], b...)
+		grown := make([]byte, n)
+		copy(grown, b)
+		*buf = grown
 	}
 	b = (*buf)[:n]
 	if _, err := io.ReadFull(c, b[h2.FrameHeaderLen:]); err != nil {

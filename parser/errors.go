@@ -38,7 +38,6 @@ var (
 	errMethod            = badRequest("method is not a token (RFC 9112 §3.1, RFC 9110 §9.1)")
 	errRequestLine       = badRequest("request-line is not exactly method SP request-target SP HTTP-version (RFC 9112 §3)")
 	errTargetChar        = badRequest("request-target contains a character not allowed in a URI (RFC 9112 §3.2, RFC 3986)")
-	errTargetEmpty       = badRequest("request-target is empty (RFC 9112 §3.2)")
 	errTargetForm        = badRequest("request-target is not origin-form or absolute-form (RFC 9112 §3.2)")
 	errAsteriskForm      = badRequest("asterisk-form request-target is only allowed with OPTIONS (RFC 9112 §3.2.4)")
 	errAuthorityForm     = badRequest("CONNECT requires an authority-form request-target host:port (RFC 9112 §3.2.3)")

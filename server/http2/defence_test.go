@@ -617,8 +617,10 @@ func TestH2IdleTimeout(t *testing.T) {
 	cl := h2Dial(t, server.Config{}, Config{IdleTimeout: 300 * time.Millisecond})
 	cl.write(cl.request(nil, 1, "GET", "/", nil))
 	start := time.Now()
-	ev := cl.readUntil(1)
-	ev = cl.readUntil()
+	if r := cl.readUntil(1).streams[1]; r == nil || r.status != "200" {
+		t.Fatalf("stream 1: %+v, want a 200", r)
+	}
+	ev := cl.readUntil()
 	if !ev.goAway || ev.goAwayErr != h2.ErrCodeNo || !ev.closed {
 		t.Fatalf("want GOAWAY NO_ERROR and close, got %+v", ev)
 	}

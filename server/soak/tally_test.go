@@ -27,8 +27,6 @@ var protoNames = [numProtos]string{"http1", "websocket", "http2"}
 // before learning whether the server took its last request adds it to max only.
 type bound struct{ min, max atomic.Int64 }
 
-func (b *bound) both(n int64) { b.min.Add(n); b.max.Add(n) }
-
 func (b *bound) check(name string, got uint64) string {
 	lo, hi := b.min.Load(), b.max.Load()
 	if int64(got) < lo || int64(got) > hi {

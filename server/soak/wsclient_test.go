@@ -231,17 +231,14 @@ func (w *wsClient) closeHandshake() error {
 	if _, err := w.c.Write(w.appendFrame(nil, true, ws.OpClose, false, ws.NewCloseFrameBody(1000, "bye"))); err != nil {
 		return fmt.Errorf("writing close: %w", err)
 	}
-	for {
-		_, p, err := w.readMessage()
-		if err == errClosed {
-			if code, _ := ws.ParseCloseFrameData(p); code != 1000 {
-				return fmt.Errorf("close answered with code %d", code)
-			}
-			break
+	switch _, p, err := w.readMessage(); {
+	case err == errClosed:
+		if code, _ := ws.ParseCloseFrameData(p); code != 1000 {
+			return fmt.Errorf("close answered with code %d", code)
 		}
-		if err != nil {
-			return fmt.Errorf("waiting for the close reply: %w", err)
-		}
+	case err != nil:
+		return fmt.Errorf("waiting for the close reply: %w", err)
+	default:
 		// Echoes still in flight before the close reply are the caller's to have counted.
 		return fmt.Errorf("data message after all echoes were in")
 	}

@@ -15,7 +15,9 @@ type PrepareOption func(*prepareConfig)
 
 type prepareConfig struct{ level, threshold int }
 
-// CompressionLevel sets the deflate level of the compressed form (default: BestSpeed).
+// CompressionLevel sets the deflate level of the compressed form: compress/flate's
+// BestSpeed (1, the default) to BestCompression (9), or HuffmanOnly; other values mean
+// BestSpeed.
 func CompressionLevel(level int) PrepareOption {
 	return func(c *prepareConfig) { c.level = level }
 }
