@@ -61,6 +61,10 @@ func authServer(t *testing.T, offLoop bool, closed chan<- *user) *server.Server 
 				_ = c.Write(OpText, []byte("open without a user"))
 				return
 			}
+			if v, _ := c.Value().(*user); v != u {
+				_ = c.Write(OpText, []byte("Value is not what ValueOf gives"))
+				return
+			}
 			_ = c.Write(OpText, []byte("open "+u.name+" in "+u.room+" from "+u.remote))
 		},
 		OnMessage: func(c *Conn, m Message) {
