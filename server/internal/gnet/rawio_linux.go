@@ -3,16 +3,13 @@
 //
 // The loops' sockets are non-blocking, so accept4, read, write, writev and (without
 // SO_LINGER) close never sleep. Through syscall.Syscall each one still tells the
-// scheduler its P is in a system call. A write on loopback runs the receiver's TCP stack inline and can outlast sysmon's
-// 20 µs tick; sysmon then takes the P from the loop, resets its own back-off to
-// 20 µs and keeps waking 50,000 times a second, and the loop has to win a P back
-// when the write returns. Profiled at 10,000 echoing connections that was 5.5 % of
-// the server's CPU in sysmon alone. RawSyscall keeps the P, as gnet already does for
+// scheduler its P is in a system call. A write on loopback runs the receiver's TCP
+// stack inline and can outlast sysmon's shortest tick; sysmon then takes the P from the
+// loop, drops its own back-off to that tick and keeps waking, and the loop has to win a
+// P back when the write returns. RawSyscall keeps the P, as gnet already does for
 // epoll_ctl and the non-blocking epoll_wait; the cost is that a raw call cannot be
-// preempted, which for a call that cannot block is a few microseconds at most.
-// Raw against x/sys's calls in one run (three alternating rounds, µs of server CPU):
-// echo at 1,000 connections 3.99 → 3.83 per message, at 10,000 8.51 → 7.16;
-// ws-handshake 16.42 → 15.58 per upgrade.
+// preempted, which for a call that cannot block is a few microseconds at most. The
+// figures are in the README's table.
 
 //go:build linux
 

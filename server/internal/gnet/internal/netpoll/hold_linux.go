@@ -12,22 +12,20 @@ import (
 )
 
 // A loop that keeps getting events every few milliseconds sleeps between them keeping its
-// P (Switchyard patch; on with HoldPWhileActive, which the server always calls).
+// P (Switchyard patch; on with HoldPWhileActive, which the server calls when
+// server.Config.HoldP asks). The fork's README has the measurements behind each rule.
 //
 // Asleep in an ordinary epoll_wait the loop is, to the runtime, a goroutine in a system
-// call. With every P held by a sleeping loop, sysmon takes one away within 20 µs, resets
-// its own back-off and polls every 20 µs for the next millisecond; the loop's return then
-// finds its P gone, takes an idle one and wakes sysmon through a futex. Upstream's yield
-// after every batch (so that what the batch readied runs before the loop blocks) wakes
-// another thread whenever a P is idle. Under paced load that was most of the server's
-// context switches: 10,000 WebSockets, 1,000 messages/s, perf stat over 5 s: 15-19
-// thousand context switches, 3-5 thousand futex calls and 5-7 thousand nanosleeps beside
-// 5,000 reads, the same for the lean gnet + gobwas echo.
+// call. With every P held by a sleeping loop, sysmon takes one away within its shortest
+// tick, drops its own back-off and keeps polling; the loop's return then finds its P
+// gone, takes an idle one and wakes sysmon through a futex. Upstream's yield after every
+// batch (so that what the batch readied runs before the loop blocks) wakes another
+// thread whenever a P is idle. Under paced load that was most of the server's context
+// switches, futex calls and nanosleeps, for the lean gnet + gobwas echo as well.
 //
 // A raw epoll_pwait is invisible to the scheduler: the P stays with the loop, sysmon
-// backs off to its 10 ms tick, and the loop's return costs nothing. Same load: 11
-// thousand context switches, 70 futex calls, 1,500 nanosleeps. The price is that the P
-// runs nothing else while the loop sleeps, hence the rules:
+// backs off to its 10 ms tick, and the loop's return costs nothing. The price is that
+// the P runs nothing else while the loop sleeps, hence the rules:
 //
 //   - a loop that handed work to another goroutine (a worker-pool job, a TLS handshake:
 //     NoteHandoff) yields before it next holds, as upstream does after every batch, so
@@ -46,28 +44,21 @@ import (
 //     once its idle gaps are shorter than holdTimeout: a loop woken now and then pays
 //     no timeout per event, and an idle server's sysmon sleeps deeply. In an ordinary
 //     epoll_wait instead, traffic in bursts further apart than holdTimeout (h2load
-//     --rps: 100 connections at 20 requests/s each) kept sysmon polling: 1,800
-//     nanosleeps in 1.4 s at 2,000 requests/s, none parked, and 37 against 25 µs of
-//     server CPU per request (two pairs of runs);
+//     --rps) kept sysmon polling, at a higher CPU cost per request;
 //   - the loops of every engine in the process that hold at once are at most
 //     GOMAXPROCS, and none with one P (holdersFor; a loop over the count parks), so a
 //     loop never waits for a P that another loop holds asleep;
-//   - no loop holds while another loop of its engine (LoopGroup) is parked. Where one
+//   - no loop holds while another loop of its engine (LoopGroup) is parked: where one
 //     loop parked between h2load's bunches while the other held, the parked loop's
-//     requests waited about as long as a hold: p99 22-24 ms in three of four runs
-//     (h2load, 2,000 requests/s over 100 connections), 3-5 ms in four runs with this
-//     rule, which cost nothing measurable under steady paced load (1,000 and 5,000
-//     messages/s). That the runtime's netpoller queues what it wakes behind the held
-//     P is our reading, not measured. Loops woken from idleness thus start out parking
-//     each other, and hold from the first time one sleeps while the other is awake:
-//     soon under steady load (four runs at 5,000 messages/s all held: 12-17 futex
-//     calls in 5 s, where parking loops make about a hundred a second).
+//     requests waited about as long as a hold. That the runtime's netpoller queues what
+//     it wakes behind the held P is our reading, not measured. Loops woken from
+//     idleness thus start out parking each other, and hold from the first time one
+//     sleeps while the other is awake, which under steady load is soon.
 //
 // Keeping a P to spare for everything else instead (GOMAXPROCS one above the loops, and
-// at most GOMAXPROCS-1 holders) cost 16 % of ws-handshake's upgrades per second on two
-// cores, with or without holding; with GOMAXPROCS equal to the loops and one loop left
-// to sleep ordinarily, sysmon kept taking that loop's P and polled every 20 µs (40,000
-// nanosleeps in 5 s at 1,000 messages/s).
+// at most GOMAXPROCS-1 holders) cost upgrades per second on two cores, with or without
+// holding; with GOMAXPROCS equal to the loops and one loop left to sleep ordinarily,
+// sysmon kept taking that loop's P and polling at its shortest tick.
 const holdTimeout = 20 * time.Millisecond
 
 var (
@@ -149,10 +140,7 @@ func allowedHolders(now time.Duration) int32 {
 // holdersFor is how many loops may hold at once with procs Ps: all of them, but none when
 // there is only one (a container limited to one CPU, testing.AllocsPerRun). A loop holding
 // the only P leaves every other goroutine of the program (a timer's, one a callback
-// readied, one waiting on the loop) to sysmon's preemption: on a one-loop server, a
-// goroutine that waited for each of 200 WriteAsync calls to leave the loop took 2.03 s
-// (the slowest 20 ms) with the loop holding, 5.9 ms (the slowest 166 µs) without. With
-// two Ps and two loops the same test took 8-12 ms (the slowest 0.15-1.3 ms).
+// readied, one waiting on the loop) to sysmon's preemption, up to 10 ms a turn.
 func holdersFor(procs int) int32 {
 	if procs <= 1 {
 		return 0

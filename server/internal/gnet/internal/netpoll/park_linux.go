@@ -18,15 +18,13 @@ import (
 // system call: sysmon takes its P away (with both loops asleep there is nobody idle to
 // spare it), stays awake to watch, polling every few hundred microseconds, and the
 // loop's return from the call has to find a P again, waking threads through futexes.
-// Under paced load (thousands of connections, each sending now and then) that was most
-// of the loops' system calls: at 2,000 HTTP/2 requests/s, 7,249 nanosleeps (sysmon)
-// and 1,446 futex calls in 5 s against 9,797 reads. An epoll descriptor is itself
+// Under paced load (thousands of connections, each sending now and then) sysmon's
+// sleeps and the futex calls outnumbered the loops' reads. An epoll descriptor is itself
 // pollable, so the loop instead parks like a net.Conn reader until its set is ready; the
 // runtime's own poller, which sleeps only when every P is idle, wakes it. What it costs
-// is one more epoll_wait (the runtime's) per wakeup, and a goroutine switch: with gaps
-// of a few hundred microseconds (5,000 paced messages/s and up) parking at every sleep
-// cost 15-40 % more CPU per message than epoll_wait, so a loop that sleeps that often
-// holds its P instead.
+// is one more epoll_wait (the runtime's) per wakeup, and a goroutine switch, which with
+// gaps of a few hundred microseconds costs more than it saves, so a loop that sleeps that
+// often holds its P instead. The measurements are in the fork's README.
 type runtimePark struct {
 	f  *os.File // a duplicate of the loop's epoll descriptor, registered with the runtime
 	rc syscall.RawConn

@@ -61,9 +61,8 @@ type Poller struct {
 // and a hypervisor exit, paid by the sender; and the Go runtime hands the loop's P to
 // another thread while it blocks in the system call. Yielding with sched_yield instead of
 // spinning in user space lets any other runnable thread on this CPU (a handler on the
-// worker pool, a client on the same machine) have the CPU meanwhile. On the two-core
-// bench machine 50 spins took wrk's GET / from a median of 100k to 137k requests/s, at
-// lower server CPU per request; see server.Config.IdleSpins.
+// worker pool, a client on the same machine) have the CPU meanwhile (figures in the
+// fork's README); see server.Config.IdleSpins.
 func (p *Poller) SetIdleSpins(n int) { p.idleSpins = max(n, 0) }
 
 // HoldPWhileActive has Polling, while its idle gaps are shorter than holdTimeout, sleep
