@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -75,12 +76,12 @@ func evaluateBars(r *Report) []Bar {
 		check("echo CPU per message", sc, "≤ 0.8× the best peer's server µs/msg", func(sy *Summary, peers []*Summary) (string, bool) {
 			p := best(peers, byCPU)
 			x := ratio(sy.ServerUsPer, p.ServerUsPer)
-			return fmt.Sprintf("%.2f µs vs %s %.2f µs = %.2f×", sy.ServerUsPer, p.Server, p.ServerUsPer, x), x <= 0.8
+			return fmt.Sprintf("%.2f µs vs %s %.2f µs = %.2f×%s", sy.ServerUsPer, p.Server, p.ServerUsPer, x, r.roundSpread(sy, p, cpuPerOp)), x <= 0.8
 		})
 		check("echo messages/s", sc, "≥ 1.1× the best peer's msgs/s", func(sy *Summary, peers []*Summary) (string, bool) {
 			p := best(peers, byRate)
 			x := ratio(sy.Rate, p.Rate)
-			return fmt.Sprintf("%.0f vs %s %.0f = %.2f×", sy.Rate, p.Server, p.Rate, x), x >= 1.1
+			return fmt.Sprintf("%.0f vs %s %.0f = %.2f×%s", sy.Rate, p.Server, p.Rate, x, r.roundSpread(sy, p, opRate)), x >= 1.1
 		})
 	}
 	check("idle memory per connection", "ws-hold-19000", "< 0.75 KiB, lowest of all, at ≥ 15,000 connections", func(sy *Summary, peers []*Summary) (string, bool) {
@@ -91,14 +92,14 @@ func evaluateBars(r *Report) []Bar {
 	check("handshakes/s", "ws-handshake", "≥ 1.2× the best peer, lowest server CPU per upgrade", func(sy *Summary, peers []*Summary) (string, bool) {
 		p, c := best(peers, byRate), best(peers, byCPU)
 		x := ratio(sy.Rate, p.Rate)
-		return fmt.Sprintf("%.0f/s vs %s %.0f/s = %.2f×; %.1f µs/upgrade vs %s %.1f µs", sy.Rate, p.Server, p.Rate, x,
-			sy.ServerUsPer, c.Server, c.ServerUsPer), x >= 1.2 && sy.ServerUsPer < c.ServerUsPer
+		return fmt.Sprintf("%.0f/s vs %s %.0f/s = %.2f×%s; %.1f µs/upgrade vs %s %.1f µs", sy.Rate, p.Server, p.Rate, x,
+			r.roundSpread(sy, p, opRate), sy.ServerUsPer, c.Server, c.ServerUsPer), x >= 1.2 && sy.ServerUsPer < c.ServerUsPer
 	})
 	check("HTTP/1.1 GET / requests/s", "h1-get", "≥ 1.2× fasthttp's", func(sy *Summary, peers []*Summary) (string, bool) {
 		for _, p := range peers {
 			if p.Server == "fasthttp" {
 				x := ratio(sy.Rate, p.Rate)
-				return fmt.Sprintf("%.0f vs fasthttp %.0f = %.2f×", sy.Rate, p.Rate, x), x >= 1.2
+				return fmt.Sprintf("%.0f vs fasthttp %.0f = %.2f×%s", sy.Rate, p.Rate, x, r.roundSpread(sy, p, opRate)), x >= 1.2
 			}
 		}
 		return "fasthttp not measured", false
@@ -127,7 +128,7 @@ func evaluateBars(r *Report) []Bar {
 	check("TLS echo CPU per message", "tls-ws-echo-64B-c1000", "≤ 0.8× the best peer's server µs/msg", func(sy *Summary, peers []*Summary) (string, bool) {
 		p := best(peers, byCPU)
 		x := ratio(sy.ServerUsPer, p.ServerUsPer)
-		return fmt.Sprintf("%.2f µs vs %s %.2f µs = %.2f×", sy.ServerUsPer, p.Server, p.ServerUsPer, x), x <= 0.8
+		return fmt.Sprintf("%.2f µs vs %s %.2f µs = %.2f×%s", sy.ServerUsPer, p.Server, p.ServerUsPer, x, r.roundSpread(sy, p, cpuPerOp)), x <= 0.8
 	})
 	check("idle memory per TLS connection", "tls-ws-hold-10000", "lowest of all, at ≥ 10,000 upgraded TLS connections", func(sy *Summary, peers []*Summary) (string, bool) {
 		p := best(peers, byKiB)
@@ -154,8 +155,8 @@ func evaluateBars(r *Report) []Bar {
 			check("paced CPU per op and p99", sc.Name, "≤ 0.8× the best peer's server µs/op, p99 ≤ the best peer's", func(sy *Summary, peers []*Summary) (string, bool) {
 				p, l := best(peers, byCPU), best(peers, byLatency)
 				x := ratio(sy.ServerUsPer, p.ServerUsPer)
-				return fmt.Sprintf("%.1f µs vs %s %.1f µs = %.2f×; %s %s µs vs %s %s µs", sy.ServerUsPer, p.Server, p.ServerUsPer, x,
-						latName(sy), us(latOf(sy)), l.Server, us(latOf(l))),
+				return fmt.Sprintf("%.1f µs vs %s %.1f µs = %.2f×%s; %s %s µs vs %s %s µs", sy.ServerUsPer, p.Server, p.ServerUsPer, x,
+						r.roundSpread(sy, p, cpuPerOp), latName(sy), us(latOf(sy)), l.Server, us(latOf(l))),
 					x <= 0.8 && latOf(sy) <= latOf(l) && sy.Errors == 0
 			})
 		case sc.Kind == KindWSIdle:
@@ -186,4 +187,37 @@ func latName(s *Summary) string {
 		return "p99"
 	}
 	return "mean"
+}
+
+func cpuPerOp(m *Metrics) float64 { return m.ServerUsPer }
+func opRate(m *Metrics) float64   { return m.Rate }
+
+// roundSpread is the range of a's ratio to b, round by round, as " (rounds 0.89-1.02×)",
+// or "" when fewer than two rounds measured both. The bars judge the ratio of medians; the
+// spread says how far single rounds strayed from it. Within a round the servers ran one
+// after another, so a drift of the machine's speed moves a round's pair alike and its
+// ratio less than the medians.
+func (r *Report) roundSpread(a, b *Summary, metric func(*Metrics) float64) string {
+	of := func(server string) map[int]float64 {
+		m := map[int]float64{}
+		for i := range r.Runs {
+			run := &r.Runs[i]
+			if run.Scenario == a.Scenario && run.Server == server && run.Err == "" && metric(&run.Metrics) > 0 {
+				m[run.Round] = metric(&run.Metrics)
+			}
+		}
+		return m
+	}
+	av, bv := of(a.Server), of(b.Server)
+	lo, hi, n := math.Inf(1), math.Inf(-1), 0
+	for round, x := range av {
+		if y, ok := bv[round]; ok {
+			q := x / y
+			lo, hi, n = math.Min(lo, q), math.Max(hi, q), n+1
+		}
+	}
+	if n < 2 {
+		return ""
+	}
+	return fmt.Sprintf(" (rounds %.2f-%.2f×)", lo, hi)
 }

@@ -105,3 +105,25 @@ func TestReportRendersTablesRatiosAndChart(t *testing.T) {
 		t.Errorf("chart: %d rects\n%s", strings.Count(svg, "<rect"), svg)
 	}
 }
+
+// A bar's ratio of medians comes with the range of its round-by-round ratios, over the
+// rounds that measured both servers.
+func TestBarsGiveTheRoundsSpread(t *testing.T) {
+	sc := Scenario{Name: "ws-echo-64B-c1000", Kind: KindEcho, Servers: []string{"switchyard", "gws"}}
+	at := func(r Run, round int) Run { r.Round = round; return r }
+	r := &Report{Scenarios: []Scenario{sc}, Runs: runsFor(sc.Name,
+		at(run("switchyard", 100, 8, 0, 0), 1), at(run("gws", 90, 10, 0, 0), 1),
+		at(run("switchyard", 100, 9, 0, 0), 2), at(run("gws", 90, 10, 0, 0), 2),
+		at(run("switchyard", 100, 6, 0, 0), 3), at(run("gws", 90, 12, 0, 0), 3),
+		at(run("switchyard", 100, 1, 0, 0), 4), // no gws run in round 4: not a pair
+	)}
+	r.summarize()
+	if b := barNamed(t, r.Bars, "echo CPU per message", sc.Name); !strings.Contains(b.Got, "(rounds 0.50-0.90×)") {
+		t.Fatalf("bar %q: want the rounds' spread 0.50-0.90×", b.Got)
+	}
+	one := &Report{Scenarios: []Scenario{sc}, Runs: runsFor(sc.Name, run("switchyard", 100, 8, 0, 0), run("gws", 90, 10, 0, 0))}
+	one.summarize()
+	if b := barNamed(t, one.Bars, "echo CPU per message", sc.Name); strings.Contains(b.Got, "rounds") {
+		t.Fatalf("bar %q: a single round has no spread", b.Got)
+	}
+}
