@@ -351,3 +351,39 @@ func TestWriteToAnotherConnectionReachesThatPeer(t *testing.T) {
 		t.Fatalf("b got %v %q, want only its pong", op, p)
 	}
 }
+
+// Add and Remove are idempotent: a member added twice gets each broadcast once, and
+// removing one that is not (or no longer) a member changes nothing.
+func TestHubAddAndRemoveAreIdempotent(t *testing.T) {
+	hub := NewHub()
+	srv, opened := hubServer(t, hub, Handler{})
+	sockets, readers, members := subscribe(t, srv, opened, 2)
+	a, b := members[0], members[1]
+	onLoop := func(c *Conn, fn func()) {
+		done := make(chan struct{})
+		if err := c.Conn().Execute(func(*server.Conn) { fn(); close(done) }); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+	}
+	onLoop(a, func() { hub.Add(a) }) // already added in OnOpen
+	onLoop(b, func() { hub.Remove(b); hub.Remove(b) })
+	if n := hub.Len(); n != 1 {
+		t.Fatalf("Len %d, want 1", n)
+	}
+	for _, msg := range []string{"one", "two"} {
+		if err := hub.Broadcast(NewPreparedMessage(OpText, []byte(msg))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, want := range []string{"one", "two"} {
+		if op, p := readFrame(t, readers[0]); op != ws.OpText || string(p) != want {
+			t.Fatalf("member got %v %q, want %q once", op, p, want)
+		}
+	}
+	// b, no longer a member, got nothing: a pong is the next thing it reads.
+	servertest.Write(t, sockets[1], string(ping([]byte("p"))))
+	if op, p := readFrame(t, readers[1]); op != ws.OpPong || string(p) != "p" {
+		t.Fatalf("removed member got %v %q, want the pong", op, p)
+	}
+}
