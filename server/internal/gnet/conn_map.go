@@ -27,8 +27,8 @@ import (
 // indexing a slice with the descriptor instead of through a map[int]*conn. Every
 // readiness event looks its connection up, and descriptors are small dense integers:
 // the slice costs one bounds check instead of a hash, 8 bytes per descriptor number
-// instead of about 40 per entry, and no garbage when it grows. It does not shrink: like nginx's
-// connection array, it stays sized for the most descriptors the process has had.
+// instead of about 40 per entry, and no garbage when it grows. It does not shrink: like
+// nginx's connection array, it stays sized for the most descriptors the process has had.
 type connMatrix struct {
 	connCount int32
 	byFD      []*conn // indexed by descriptor; nil where none of this loop's
