@@ -3,12 +3,14 @@ package http2
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/switchyard-dev/switchyard/frame/ws"
 	"github.com/switchyard-dev/switchyard/server"
+	"github.com/switchyard-dev/switchyard/server/internal/h2ws"
 	"github.com/switchyard-dev/switchyard/server/websocket"
 	"golang.org/x/net/http2"
 )
@@ -332,5 +334,29 @@ func TestExtendedConnectConnectionTimeouts(t *testing.T) {
 	_ = c.WaitClosed()
 	if code, ok := c.GoAwayCode(); !ok || code != http2.ErrCodeNo {
 		t.Fatalf("GOAWAY %v %v; want NO_ERROR (idle)", code, ok)
+	}
+}
+
+// A stream that stops making progress beside a WebSocket (a request body that never
+// comes) is cancelled at the body timeout, and the WebSocket on the same connection goes
+// on: the timeout no longer ends the connection while a WebSocket watches its own peer.
+func TestExtendedConnectTimeoutCancelsOnlyTheStalledStream(t *testing.T) {
+	s := wsServer(t, server.Config{BodyTimeout: 300 * time.Millisecond}, Config{}, websocket.Handler{},
+		func(s *server.Server) {
+			s.Route("/upload", server.Route{HTTP: func(w *server.ResponseWriter, r *server.Request) { _, _ = w.WriteString("got it") }})
+		})
+	c := wsDial(t, s)
+	st, br := wsConnect(t, c)
+	upload, err := c.Send(false, ":method", "POST", ":scheme", "http", ":path", "/upload", ":authority", "localhost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = upload.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := upload.Read(make([]byte, 1)); !errors.Is(err, h2ws.ErrReset) || upload.ResetErr != http2.ErrCodeCancel {
+		t.Fatalf("the stalled upload: %v (code %v), want a reset with CANCEL", err, upload.ResetErr)
+	}
+	expectEcho(t, st, br, []byte("still open"))
+	if _, ok := c.GoAwayCode(); ok {
+		t.Fatal("the connection got a GOAWAY")
 	}
 }
