@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -358,5 +359,18 @@ func TestExtendedConnectTimeoutCancelsOnlyTheStalledStream(t *testing.T) {
 	expectEcho(t, st, br, []byte("still open"))
 	if _, ok := c.GoAwayCode(); ok {
 		t.Fatal("the connection got a GOAWAY")
+	}
+}
+
+// Padding on a WebSocket stream's DATA frames counts against the windows and is granted
+// back with the data (RFC 9113 §6.1, §6.9.1): a client that pads every frame keeps
+// talking long past what both windows hold.
+func TestExtendedConnectPaddedDataKeepsTheWindowsOpen(t *testing.T) {
+	s := wsServer(t, server.Config{}, Config{StreamWindow: 16 << 10, ConnWindow: 64 << 10}, websocket.Handler{}, nil)
+	c := wsDial(t, s)
+	st, br := wsConnect(t, c)
+	st.Pad = 255
+	for i := range 600 { // 600 frames of 256 bytes of padding: 150 KiB, twice the windows
+		expectEcho(t, st, br, fmt.Appendf(nil, "message %d", i))
 	}
 }

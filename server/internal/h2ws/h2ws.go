@@ -131,6 +131,10 @@ func (r *Response) Get(name string) string {
 type Stream struct {
 	c  *Conn
 	ID uint32
+	// Pad, when not 0, pads each DATA frame Write sends with Pad bytes (RFC 9113 §6.1);
+	// the padding and its length byte count against the windows as data does. Set it
+	// before the first Write.
+	Pad uint8
 
 	// guarded by c.mu
 	resp     *Response
@@ -377,9 +381,13 @@ func (s *Stream) waitLocked() {
 func (s *Stream) Write(p []byte) (int, error) {
 	c := s.c
 	sent := 0
+	over, padding := int64(0), []byte(nil)
+	if s.Pad > 0 {
+		over, padding = int64(s.Pad)+1, make([]byte, s.Pad)
+	}
 	for sent < len(p) {
 		c.mu.Lock()
-		for (c.sendWin <= 0 || s.sendWin <= 0) && !s.reset && c.readErr == nil {
+		for (c.sendWin <= over || s.sendWin <= over) && !s.reset && c.readErr == nil {
 			if !s.deadline.IsZero() && time.Now().After(s.deadline) {
 				c.mu.Unlock()
 				return sent, os.ErrDeadlineExceeded
@@ -394,13 +402,13 @@ func (s *Stream) Write(p []byte) (int, error) {
 			c.mu.Unlock()
 			return sent, c.readErr
 		}
-		n := min(int64(len(p)-sent), c.sendWin, s.sendWin, int64(c.maxFrame))
-		c.sendWin -= n
-		s.sendWin -= n
+		n := min(int64(len(p)-sent), c.sendWin-over, s.sendWin-over, int64(c.maxFrame)-over)
+		c.sendWin -= n + over
+		s.sendWin -= n + over
 		c.cond.Broadcast() // for WaitSendWindow
 		c.mu.Unlock()
 		chunk := p[sent : sent+int(n)]
-		if err := c.Framer(func(fr *http2.Framer) error { return fr.WriteData(s.ID, false, chunk) }); err != nil {
+		if err := c.Framer(func(fr *http2.Framer) error { return fr.WriteDataPadded(s.ID, false, chunk, padding) }); err != nil {
 			return sent, err
 		}
 		sent += int(n)
