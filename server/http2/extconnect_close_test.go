@@ -374,3 +374,40 @@ func TestExtendedConnectPaddedDataKeepsTheWindowsOpen(t *testing.T) {
 		expectEcho(t, st, br, fmt.Appendf(nil, "message %d", i))
 	}
 }
+
+// An extended CONNECT whose off-loop authorization outlives HandlerTimeout is answered
+// 503 on its stream, and the connection serves on; the late decision changes nothing.
+func TestExtendedConnectAuthorizeTimeoutAnswers503(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	s := wsServer(t, server.Config{HandlerTimeout: 300 * time.Millisecond}, Config{}, websocket.Handler{
+		AuthorizeOffLoop: true,
+		Authorize: func(r *server.Request) (any, *server.Rejection) {
+			if string(r.Get("x-slow")) == "yes" {
+				entered <- struct{}{}
+				<-release
+			}
+			return nil, nil
+		},
+	}, nil)
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	c := wsDial(t, s)
+	slow, err := c.Connecting("/ws", "x-slow", "yes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-entered
+	resp, err := slow.Response()
+	if err != nil || resp.Status != 503 {
+		t.Fatalf("the slow authorization: %v %v, want a 503", resp, err)
+	}
+	close(release)
+	st, br := wsConnect(t, c) // the connection serves on
+	expectEcho(t, st, br, []byte("after the timeout"))
+}
