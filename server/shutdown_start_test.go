@@ -3,6 +3,8 @@ package server
 import (
 	"bufio"
 	"context"
+	"errors"
+	"net"
 	"testing"
 	"time"
 
@@ -94,5 +96,25 @@ func TestCloseEndsARunningDrain(t *testing.T) {
 				t.Fatalf("%d connections open after %s", n, second)
 			}
 		})
+	}
+}
+
+// A server that listened but never served: Shutdown closes its listener (new clients are
+// refused, not left in the backlog) and returns, and a later Serve says ErrServerClosed.
+func TestShutdownBeforeServeClosesTheListener(t *testing.T) {
+	s := New(Config{Addr: "127.0.0.1:0"})
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	addr := s.Addr().String()
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if c, err := net.Dial("tcp", addr); err == nil {
+		_ = c.Close()
+		t.Fatal("the listener still accepts after Shutdown")
+	}
+	if err := s.Serve(context.Background()); !errors.Is(err, ErrServerClosed) {
+		t.Fatalf("Serve after Shutdown: %v, want ErrServerClosed", err)
 	}
 }
