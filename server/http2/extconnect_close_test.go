@@ -380,7 +380,7 @@ func TestExtendedConnectPaddedDataKeepsTheWindowsOpen(t *testing.T) {
 func TestExtendedConnectAuthorizeTimeoutAnswers503(t *testing.T) {
 	release := make(chan struct{})
 	entered := make(chan struct{}, 1)
-	s := wsServer(t, server.Config{HandlerTimeout: 300 * time.Millisecond}, Config{}, websocket.Handler{
+	s := wsServer(t, server.Config{HandlerTimeout: time.Second}, Config{}, websocket.Handler{
 		AuthorizeOffLoop: true,
 		Authorize: func(r *server.Request) (any, *server.Rejection) {
 			if string(r.Get("x-slow")) == "yes" {

@@ -538,14 +538,7 @@ func TestOffLoopWaitingCallbackStartsWhenAWorkerFrees(t *testing.T) {
 	}
 	srv := serveWS(t, server.Config{Loops: 1, WorkerPoolSize: 1}, h)
 	t.Cleanup(g.open)
-	upgrade(t, srv, "", text("block"))
-	g.waitEntered(t)
-
-	b, bbr := upgrade(t, srv, "", nil)
-	servertest.Write(t, b, string(append(text("wait"), ping([]byte("p"))...)))
-	if op, p := readFrame(t, bbr); op != ws.OpPong || string(p) != "p" {
-		t.Fatalf("got op %v %q, want the pong", op, p)
-	}
+	queueBehindBlocked(t, srv, g)
 
 	busy, release := make(chan struct{}), make(chan struct{})
 	defer close(release)
@@ -675,14 +668,7 @@ func TestOffLoopCallbacksQueuedAtShutdownRunAndClose(t *testing.T) {
 			s.Route("/ws", server.Route{RequireUpgrade: true, Upgraders: []server.Upgrader{New(h)}})
 		})
 	t.Cleanup(g.open)
-	upgrade(t, srv, "", text("block"))
-	g.waitEntered(t)
-	b, bbr := upgrade(t, srv, "", nil)
-	// The pong says the loop has read B's message, which now waits for the worker.
-	servertest.Write(t, b, string(append(text("wait"), ping([]byte("p"))...)))
-	if op, p := readFrame(t, bbr); op != ws.OpPong || string(p) != "p" {
-		t.Fatalf("got op %v %q, want the pong", op, p)
-	}
+	queueBehindBlocked(t, srv, g)
 
 	stop() // neither client answers the drain's close: the shutdown times out
 	servertest.Wait(t, served)
@@ -701,5 +687,20 @@ func TestOffLoopCallbacksQueuedAtShutdownRunAndClose(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("OnClose ran for %d of the 2 connections", i)
 		}
+	}
+}
+
+// queueBehindBlocked has a first connection's callback ("block") take the pool's only
+// worker and stay on g, then queues a second connection's message ("wait") behind it:
+// the pong to the ping sent after it says the loop has read the message, which now waits
+// for the worker.
+func queueBehindBlocked(t *testing.T, srv *server.Server, g *gate) {
+	t.Helper()
+	upgrade(t, srv, "", text("block"))
+	g.waitEntered(t)
+	b, bbr := upgrade(t, srv, "", nil)
+	servertest.Write(t, b, string(append(text("wait"), ping([]byte("p"))...)))
+	if op, p := readFrame(t, bbr); op != ws.OpPong || string(p) != "p" {
+		t.Fatalf("got op %v %q, want the pong", op, p)
 	}
 }
