@@ -38,7 +38,7 @@ type Scenario struct {
 	Kind    string   `json:"kind"`
 	Servers []string `json:"servers"`
 	// Extra are servers that run only when -servers names them: experiments beside the
-	// peers (uring-lean), kept out of the suite's time.
+	// peers (uringExperiments), kept out of the suite's time.
 	Extra     []string         `json:"extra,omitempty"`
 	Echo      *EchoParams      `json:"echo,omitempty"`
 	Handshake *HandshakeParams `json:"handshake,omitempty"`
@@ -86,6 +86,11 @@ var (
 	// hand: in the suite it took 5-10 s a run, which the suite's budget has no room for.)
 	tlsWSServers = []string{"switchyard", "gws", "nbio", "gorilla"}
 	tlsH2Servers = []string{"switchyard", "nghttpd"}
+	// Issue 15's io_uring experiments (bench/peers: uringlean.go), run only when named:
+	// gnet-lean's echo with every system call of a message in the ring (uring-lean), with
+	// only the sends and the epoll wait there (uring-hybrid), with only a multishot recv
+	// there (uring-recv).
+	uringExperiments = []string{"uring-lean", "uring-hybrid", "uring-recv"}
 )
 
 // DefaultSuite is what `make bench` runs: issue 5's comparisons, sized so that three
@@ -94,9 +99,9 @@ var (
 func DefaultSuite() []Scenario {
 	const d, warm = 2 * time.Second, 300 * time.Millisecond
 	suite := []Scenario{
-		{Name: "ws-echo-64B-c1000", Kind: KindEcho, Servers: wsServers, Extra: []string{"uring-lean"},
+		{Name: "ws-echo-64B-c1000", Kind: KindEcho, Servers: wsServers, Extra: uringExperiments,
 			Echo: &EchoParams{Conns: 1000, InFlight: 1, Size: 64, Duration: d, Warmup: warm}},
-		{Name: "ws-echo-64B-c10000", Kind: KindEcho, Servers: wsServers, Extra: []string{"uring-lean"},
+		{Name: "ws-echo-64B-c10000", Kind: KindEcho, Servers: wsServers, Extra: uringExperiments,
 			Echo: &EchoParams{Conns: 10000, InFlight: 1, Size: 64, Duration: d, Warmup: warm}},
 		{Name: "ws-echo-1KiB-c100-deflate", Kind: KindEcho, Servers: deflateServers,
 			Echo: &EchoParams{Conns: 100, InFlight: 4, Size: 1024, Duration: 1500 * time.Millisecond, Warmup: warm, Deflate: true}},
@@ -150,7 +155,7 @@ func tlsSuite() []Scenario {
 // ws-paced-half comes after ws-echo-64B-c10000, whose rate it halves.
 func pacedSuite() []Scenario {
 	ws := func(name string, rate int) Scenario {
-		return Scenario{Name: name, Kind: KindWSPaced, Servers: pacedWSServers, Extra: []string{"uring-lean"},
+		return Scenario{Name: name, Kind: KindWSPaced, Servers: pacedWSServers, Extra: uringExperiments,
 			Paced: &PacedParams{Conns: 10000, Rate: rate, Size: 64, Duration: 5 * time.Second, Warmup: 500 * time.Millisecond}}
 	}
 	half := ws("ws-paced-half", 0)

@@ -30,16 +30,18 @@ import (
 const rootText = "peer: HTTP/1.1 here; WebSocket echo at /echo\n"
 
 var servers = map[string]func(addr string) error{
-	"gws":        serveGWS,
-	"nbio":       serveNbio,
-	"gorilla":    serveGorilla,
-	"gobwas":     serveGobwas,
-	"gnet":       serveGnet,
-	"gnet-lean":  serveGnetLean,
-	"uring-lean": serveUringLean,
-	"fasthttp":   serveFasthttp,
-	"nethttp":    serveNetHTTP,
-	"h2c":        serveH2C,
+	"gws":          serveGWS,
+	"nbio":         serveNbio,
+	"gorilla":      serveGorilla,
+	"gobwas":       serveGobwas,
+	"gnet":         serveGnet,
+	"gnet-lean":    serveGnetLean,
+	"uring-lean":   serveUringLean,
+	"uring-hybrid": serveUringHybrid,
+	"uring-recv":   serveUringRecv,
+	"fasthttp":     serveFasthttp,
+	"nethttp":      serveNetHTTP,
+	"h2c":          serveH2C,
 }
 
 func main() {

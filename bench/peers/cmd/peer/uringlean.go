@@ -27,12 +27,31 @@ import (
 // client that does not read grows), and frames up to 4 KiB.
 //
 //	switchyard bench -scenarios ws-paced -servers switchyard,gnet-lean,uring-lean
-func serveUringLean(addr string) error {
+func serveUringLean(addr string) error { return serveUringMode(addr, uringFull) }
+
+// serveUringHybrid and serveUringRecv split uring-lean's saving in two (experiments of
+// issue 15): uring-hybrid keeps epoll for readiness and read(2) for data, and puts only
+// the sends and the epoll wait (IORING_OP_EPOLL_WAIT, Linux 6.15) in the ring, so a
+// message costs two system calls; uring-recv keeps the multishot recv and writes with
+// write(2), two system calls too.
+func serveUringHybrid(addr string) error { return serveUringMode(addr, uringHybrid) }
+func serveUringRecv(addr string) error   { return serveUringMode(addr, uringRecvOnly) }
+
+// uringMode says which of a message's system calls go through the ring.
+type uringMode int
+
+const (
+	uringFull     uringMode = iota // multishot recv; sends submitted with the wait
+	uringHybrid                    // epoll wait and sends in the ring, read(2)
+	uringRecvOnly                  // multishot recv in the ring, write(2)
+)
+
+func serveUringMode(addr string, mode uringMode) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	u, err := startUring()
+	u, err := startUring(mode)
 	if err != nil {
 		return err
 	}
@@ -47,7 +66,7 @@ type uringServer struct {
 }
 
 // startUring starts the loops, or says why the kernel refused a ring.
-func startUring() (*uringServer, error) {
+func startUring(mode uringMode) (*uringServer, error) {
 	n := runtime.GOMAXPROCS(0)
 	u := &uringServer{loops: make([]*uringLoop, n), procs: runtime.GOMAXPROCS(n + 1)} // a P for accepts and handshakes
 	for i := range u.loops {
@@ -56,7 +75,7 @@ func startUring() (*uringServer, error) {
 		go func() {
 			defer u.running.Done()
 			runtime.LockOSThread() // the ring's single issuer
-			l, err := newUringLoop()
+			l, err := newUringLoop(mode)
 			u.loops[i] = l
 			ready <- err
 			if err == nil {
@@ -162,17 +181,26 @@ type uringLoop struct {
 	incoming []uringNew
 	done     bool // the loop has stopped (under mu)
 	out      []byte
+
+	mode    uringMode
+	ep      int                  // uringHybrid: the epoll instance
+	events  [256]unix.EpollEvent // uringHybrid: where the ring's epoll wait puts events
+	waiting bool                 // uringHybrid: an epoll wait is in the ring
+	rbuf    []byte               // uringHybrid: read(2)'s buffer
 }
 
 const (
 	tagRecv = iota
 	tagSend
 	tagEvent
+	tagEpoll
 )
+
+const opEpollWait = 59 // IORING_OP_EPOLL_WAIT
 
 func uringTag(idx int, tag uint64) uint64 { return uint64(idx)<<8 | tag }
 
-func newUringLoop() (*uringLoop, error) {
+func newUringLoop(mode uringMode) (*uringLoop, error) {
 	r, err := newRing()
 	if err != nil {
 		return nil, err
@@ -182,7 +210,16 @@ func newUringLoop() (*uringLoop, error) {
 		r.close()
 		return nil, err
 	}
-	return &uringLoop{r: r, efd: efd}, nil
+	l := &uringLoop{r: r, efd: efd, mode: mode, ep: -1}
+	if mode == uringHybrid {
+		if l.ep, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
+			r.close()
+			_ = unix.Close(efd)
+			return nil, err
+		}
+		l.rbuf = make([]byte, bufSize)
+	}
+	return l, nil
 }
 
 // add hands a socket (or the stop) to the loop; any goroutine.
@@ -205,6 +242,9 @@ func (l *uringLoop) run() {
 	l.armEvent()
 	stop := false
 	for !stop {
+		if l.mode == uringHybrid && !l.waiting {
+			l.armEpollWait()
+		}
 		// Each send submitted completes as it is submitted: wait for those and one more,
 		// or the wait would end at once on the sends' own completions.
 		l.r.enter(1 + l.sends)
@@ -219,6 +259,9 @@ func (l *uringLoop) run() {
 				l.received(idx, e)
 			case tagSend:
 				l.sent(idx, e)
+			case tagEpoll:
+				l.waiting = false
+				l.ready(int(e.res))
 			}
 		})
 	}
@@ -237,7 +280,15 @@ func (l *uringLoop) takeIncoming() (stop bool) {
 		}
 		l.conns = append(l.conns, &uringConn{fd: n.fd})
 		idx := len(l.conns) - 1
-		l.armRecv(idx)
+		if l.mode == uringHybrid {
+			_ = unix.SetNonblock(n.fd, true)
+			if err := unix.EpollCtl(l.ep, unix.EPOLL_CTL_ADD, n.fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(idx)}); err != nil {
+				l.close(idx)
+				continue
+			}
+		} else {
+			l.armRecv(idx)
+		}
 		if len(n.early) > 0 {
 			l.input(idx, n.early)
 		}
@@ -255,6 +306,33 @@ func (l *uringLoop) armRecv(idx int) {
 	s := l.r.next()
 	s.opcode, s.fd, s.ioprio, s.flags, s.bufGroup = opRecv, int32(l.conns[idx].fd), recvMultishot, sqeBufferSelect, bufGroup
 	s.userData = uringTag(idx, tagRecv)
+}
+
+func (l *uringLoop) armEpollWait() {
+	s := l.r.next()
+	s.opcode, s.fd, s.addr, s.len = opEpollWait, int32(l.ep), uint64(uintptr(unsafe.Pointer(&l.events[0]))), uint32(len(l.events))
+	s.userData = uringTag(0, tagEpoll)
+	l.waiting = true
+}
+
+// ready reads the n connections the ring's epoll wait found readable (level-triggered:
+// one read each, what is left is found again).
+func (l *uringLoop) ready(n int) {
+	for i := range max(n, 0) {
+		idx := int(l.events[i].Fd)
+		c := l.conns[idx]
+		if c.closed {
+			continue
+		}
+		got, err := unix.Read(c.fd, l.rbuf)
+		switch {
+		case got > 0:
+			l.input(idx, l.rbuf[:got])
+		case err == unix.EAGAIN || err == unix.EINTR:
+		default:
+			l.close(idx)
+		}
+	}
 }
 
 func (l *uringLoop) received(idx int, e cqe) {
@@ -297,6 +375,17 @@ func (l *uringLoop) input(idx int, data []byte) {
 
 func (l *uringLoop) send(idx int, p []byte) {
 	c := l.conns[idx]
+	if l.mode == uringRecvOnly && !c.sending && len(c.pending) == 0 {
+		n, err := unix.Write(c.fd, p)
+		if n == len(p) {
+			return
+		}
+		if err != nil && err != unix.EAGAIN {
+			l.close(idx)
+			return
+		}
+		p = p[max(n, 0):] // the rest goes through the ring, which waits for room
+	}
 	if c.sending {
 		c.pending = append(c.pending, p...)
 		return
@@ -305,6 +394,12 @@ func (l *uringLoop) send(idx int, p []byte) {
 	c.sending = true
 	s := l.r.next()
 	s.opcode, s.fd, s.opFlags = opSend, int32(c.fd), unix.MSG_NOSIGNAL
+	if l.mode == uringHybrid {
+		// It must complete as it is submitted (the wait counts on it): no waiting for
+		// room in the ring; a short send is sent again with the next wait (an
+		// experiment's echo of small messages to clients that read never meets one).
+		s.opFlags |= unix.MSG_DONTWAIT
+	}
 	s.addr, s.len = uint64(uintptr(unsafe.Pointer(&c.out[0]))), uint32(len(c.out))
 	s.userData = uringTag(idx, tagSend)
 	l.sends++
@@ -316,6 +411,10 @@ func (l *uringLoop) sent(idx int, e cqe) {
 	switch {
 	case c.closed:
 		_ = unix.Close(c.fd)
+	case e.res == -int32(syscall.EAGAIN):
+		next := append(append([]byte(nil), c.out...), c.pending...)
+		c.pending = c.pending[:0]
+		l.send(idx, next)
 	case e.res < 0:
 		l.close(idx)
 	case int(e.res) < len(c.out) || len(c.pending) > 0:
@@ -351,6 +450,9 @@ func (l *uringLoop) shut() {
 	}
 	_ = unix.Close(l.efd)
 	l.mu.Unlock()
+	if l.ep >= 0 {
+		defer unix.Close(l.ep) // after the ring, which may still wait on it
+	}
 	for idx := range l.conns {
 		l.close(idx)
 	}

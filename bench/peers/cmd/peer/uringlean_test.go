@@ -18,13 +18,22 @@ import (
 // TestUringLeanEcho runs the io_uring experiment over real sockets: messages come back
 // whole and in order on several connections at once, a frame split over two writes is
 // joined, a ping gets its pong, bytes sent with the handshake are echoed, and closing the
-// listener stops the loops.
+// listener stops the loops; in each of the experiment's modes.
 func TestUringLeanEcho(t *testing.T) {
+	for _, m := range []struct {
+		name string
+		mode uringMode
+	}{{"uring-lean", uringFull}, {"uring-hybrid", uringHybrid}, {"uring-recv", uringRecvOnly}} {
+		t.Run(m.name, func(t *testing.T) { testUringEcho(t, m.mode) })
+	}
+}
+
+func testUringEcho(t *testing.T, mode uringMode) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := startUring()
+	u, err := startUring(mode)
 	if err != nil {
 		t.Fatalf("the kernel refused a ring (%v): uring-lean needs Linux 6.1 or later with io_uring enabled", err)
 	}
