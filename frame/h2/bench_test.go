@@ -130,6 +130,22 @@ func BenchmarkHeaderEncoderResponse(b *testing.B) {
 	}
 }
 
+// BenchmarkHeaderEncoderResponse through hpack.Encoder, which HeaderEncoder replaced.
+func BenchmarkXNetHeaderEncoderResponse(b *testing.B) {
+	var buf bytes.Buffer
+	enc := hpack.NewEncoder(&buf)
+	dst := make([]byte, 0, 256)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf.Reset()
+		_ = enc.WriteField(hpack.HeaderField{Name: ":status", Value: "200"})
+		_ = enc.WriteField(hpack.HeaderField{Name: "content-type", Value: "text/plain; charset=utf-8"})
+		_ = enc.WriteField(hpack.HeaderField{Name: "server", Value: "switchyard"})
+		_ = enc.WriteField(hpack.HeaderField{Name: "content-length", Value: "1234", Sensitive: true})
+		dst = AppendHeaders(dst[:0], 1, buf.Bytes(), false, 0)
+	}
+}
+
 // A repeated request from a peer that indexes its fields (curl, browsers).
 func BenchmarkHeaderDecoderRequest(b *testing.B) {
 	var buf bytes.Buffer

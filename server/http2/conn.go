@@ -78,7 +78,6 @@ type h2Conn struct {
 	def defence
 
 	hdrs    []server.Header // the request's header views, reused per request
-	fields  fieldCache      // stable strings for response fields (see handler.go)
 	scratch [20]byte        // content-length digits
 }
 

@@ -62,13 +62,13 @@ func (h *h2Conn) acceptChild(s *h2Stream, ch *server.Child, r *server.Request, h
 			end = len(line)
 		}
 		if name, value, ok := bytes.Cut(line[:end], colon); ok {
-			enc.WriteField(h.fields.get(bytes.TrimSpace(name), bytes.TrimSpace(value)))
+			enc.WriteFieldBytes(bytes.TrimSpace(name), bytes.TrimSpace(value))
 		}
 		line = line[min(end+2, len(line)):]
 	}
-	enc.WriteField(h.fields.get(bytesOf("date"), h.c.Server().Date()))
+	enc.WriteFieldBytes(bytesOf("date"), h.c.Server().Date())
 	if name := h.cfg.serverName; name != "" {
-		enc.WriteField(h.fields.get(bytesOf("server"), bytesOf(name)))
+		enc.WriteField("server", name)
 	}
 	h.c.Commit(enc.AppendHeaders(h.c.AppendBuffer(), s.id, false, h.peer.MaxFrameSize))
 	s.responded = true

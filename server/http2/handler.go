@@ -133,19 +133,19 @@ func (h *h2Conn) writeResponse(s *h2Stream, w *server.ResponseWriter) {
 		if connectionSpecific(name) {
 			continue
 		}
-		enc.WriteField(h.fields.get(name, value))
+		enc.WriteFieldBytes(name, value)
 	}
 	if !w.SetsDate() {
-		enc.WriteField(h.fields.get(bytesOf("date"), c.Server().Date()))
+		enc.WriteFieldBytes(bytesOf("date"), c.Server().Date())
 	}
 	if name := h.cfg.serverName; name != "" && !w.SetsServer() {
-		enc.WriteField(h.fields.get(bytesOf("server"), bytesOf(name)))
+		enc.WriteField("server", name)
 	}
 	body := w.Body()
 	if bodyless(status) {
 		body = nil
 	} else if n := w.ContentLength(s.isHead); n >= 0 {
-		enc.WriteField(h.fields.get(bytesOf("content-length"), strconv.AppendInt(h.scratch[:0], n, 10)))
+		enc.WriteFieldBytes(bytesOf("content-length"), strconv.AppendInt(h.scratch[:0], n, 10))
 	}
 	if s.isHead {
 		body = nil
@@ -171,30 +171,4 @@ func connectionSpecific(name []byte) bool {
 		}
 	}
 	return false
-}
-
-// fieldCache holds the response fields a connection sent recently as stable strings.
-// hpack.Encoder keeps the strings of every field it indexes in its dynamic table, so it
-// must not be given views of the ResponseWriter's reused buffer; converting each field
-// would allocate per response. Responses on one connection repeat their fields, so a
-// small cache, checked before converting, makes a repeated response allocate nothing.
-type fieldCache struct {
-	ents  [16]struct{ name, value string }
-	next  uint8
-	lower []byte
-}
-
-// get returns the field with its name lowercased (§8.2.1), from the cache when it is there.
-func (fc *fieldCache) get(name, value []byte) (string, string) {
-	for i := range fc.ents {
-		e := &fc.ents[i]
-		if e.value == string(value) && parser.EqualFold(name, e.name) && e.name != "" {
-			return e.name, e.value
-		}
-	}
-	e := &fc.ents[fc.next%uint8(len(fc.ents))]
-	fc.next++
-	fc.lower = parser.AppendLower(fc.lower[:0], name)
-	e.name, e.value = string(fc.lower), string(value)
-	return e.name, e.value
 }
