@@ -2,7 +2,11 @@ package http2
 
 import (
 	"testing"
+	"time"
 
+	"golang.org/x/net/http2/hpack"
+
+	"github.com/switchyard-dev/switchyard/frame/h2"
 	"github.com/switchyard-dev/switchyard/server"
 )
 
@@ -33,4 +37,49 @@ func TestH2ResponseDropsConnectionSpecificFields(t *testing.T) {
 	if r.fields["x-kept"] != "yes" {
 		t.Errorf("x-kept: %q, want yes", r.fields["x-kept"])
 	}
+}
+
+// A client that lowers SETTINGS_HEADER_TABLE_SIZE gets its responses encoded for the
+// table it has left (RFC 7541 §4.2, RFC 9113 §6.5.2): the first header block after the
+// change starts with a dynamic table size update to the new size, and a client whose
+// decoder allows no more than that reads every response, the second included, whose
+// fields a 4096-octet table would have turned into indexes of entries this client no
+// longer has.
+func TestH2ResponsesHonourTheClientsTableSize(t *testing.T) {
+	cl := h2DialWith(t, server.Config{}, Config{}, func(s *server.Server) {
+		s.Route("/fields", server.Route{HTTP: func(w *server.ResponseWriter, r *server.Request) {
+			w.Header("X-Session", "a fairly long value that a table would keep")
+			_, _ = w.WriteString("ok")
+		}})
+	})
+	cl.write(h2.AppendSettings(nil, h2.Setting{ID: h2.SettingHeaderTableSize, Val: 0}))
+	cl.dec.SetAllowedMaxDynamicTableSize(0)
+	var blocks [][]byte
+	for _, id := range []uint32{1, 3} {
+		cl.write(cl.request(nil, id, "GET", "/fields", nil))
+		frames, closed := cl.readFrames(5*time.Second, func(f h2frame) bool { return f.StreamID == id && f.EndStream() })
+		if closed {
+			t.Fatalf("stream %d: the server closed after %s", id, describe(frames))
+		}
+		for _, f := range frames {
+			if f.Type == h2.FrameHeaders && f.StreamID == id {
+				blocks = append(blocks, f.HeaderBlockFragment())
+				if got := fieldValue(f.fields, "x-session"); got != "a fairly long value that a table would keep" {
+					t.Errorf("stream %d: x-session %q", id, got)
+				}
+			}
+		}
+	}
+	if len(blocks) != 2 || len(blocks[0]) == 0 || blocks[0][0] != 0x20 {
+		t.Fatalf("header blocks % x: want the first to start with a size update to 0 (0x20)", blocks)
+	}
+}
+
+func fieldValue(fs []hpack.HeaderField, name string) string {
+	for _, f := range fs {
+		if f.Name == name {
+			return f.Value
+		}
+	}
+	return ""
 }
