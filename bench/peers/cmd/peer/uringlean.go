@@ -411,14 +411,10 @@ func (l *uringLoop) sent(idx int, e cqe) {
 	switch {
 	case c.closed:
 		_ = unix.Close(c.fd)
-	case e.res == -int32(syscall.EAGAIN):
-		next := append(append([]byte(nil), c.out...), c.pending...)
-		c.pending = c.pending[:0]
-		l.send(idx, next)
-	case e.res < 0:
+	case e.res < 0 && e.res != -int32(syscall.EAGAIN): // EAGAIN: uring-hybrid's socket was full
 		l.close(idx)
 	case int(e.res) < len(c.out) || len(c.pending) > 0:
-		next := append(append([]byte(nil), c.out[e.res:]...), c.pending...)
+		next := append(append([]byte(nil), c.out[max(e.res, 0):]...), c.pending...)
 		c.pending = c.pending[:0]
 		l.send(idx, next)
 	}
