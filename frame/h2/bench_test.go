@@ -2,6 +2,7 @@ package h2
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 
 	"golang.org/x/net/http2/hpack"
@@ -173,5 +174,41 @@ func BenchmarkHeaderDecoderRequest(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		decode(blocks[1])
+	}
+}
+
+// A server's response on connections that have been open for minutes: each second's
+// date is a new dynamic entry, so a table is full of dates and the other fields sit
+// behind them (or were evicted and come back as new entries). Each response goes to the
+// next of 8,192 connections, whose tables are not in the cache by then, as on a server
+// whose connections each send now and then.
+func BenchmarkHeaderEncoderResponseFullTable(b *testing.B) {
+	encoders := make([]*HeaderEncoder, 8192)
+	dst := make([]byte, 0, 256)
+	dates := make([][]byte, 200)
+	for i := range dates {
+		dates[i] = fmt.Appendf(nil, "Mon, 07 Dec 2026 %02d:%02d:%02d GMT", 18+i/3600, i/60%60, i%60)
+	}
+	response := func(e *HeaderEncoder, date []byte) {
+		e.Reset()
+		e.WriteStatus(200)
+		e.WriteFieldBytes([]byte("content-type"), []byte("text/plain; charset=utf-8"))
+		e.WriteFieldBytes([]byte("date"), date)
+		e.WriteFieldBytes([]byte("server"), []byte("switchyard"))
+		e.WriteFieldBytes([]byte("content-length"), []byte("68"))
+		dst = e.AppendHeaders(dst[:0], 1, false, 0)
+	}
+	for i := range encoders {
+		encoders[i] = NewHeaderEncoder()
+		for _, d := range dates[:len(dates)-1-i%7] {
+			response(encoders[i], d)
+		}
+	}
+	last := dates[len(dates)-1]
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		response(encoders[i%len(encoders)], last)
+		i++
 	}
 }

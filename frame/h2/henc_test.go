@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -130,7 +131,54 @@ func TestHeaderEncoderRFC7541ResponseExamples(t *testing.T) {
 func TestHeaderEncoderMatchesXNet(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for round := range 200 {
-		encodeAndCompare(t, randomOps(rng, 1+rng.IntN(60)), fmt.Sprintf("round %d", round))
+		ops := randomOps(rng, 1+rng.IntN(60))
+		encodeAndCompare(t, ops, fmt.Sprintf("round %d", round), false)
+		encodeAndCompare(t, ops, fmt.Sprintf("round %d with volatile fields", round), true)
+	}
+}
+
+// Fields whose hashes are equal (same name, same length, same first and last eight
+// bytes) share the slot that remembers the newest entry of each: each is found by its
+// bytes, at its own index, as x/net finds it.
+func TestHeaderEncoderFieldsWithEqualHashes(t *testing.T) {
+	a, b := "12345678-a-87654321", "12345678-b-87654321"
+	if hpackFieldHash(7, []byte(a)) != hpackFieldHash(7, []byte(b)) {
+		t.Fatal("the test's values should hash alike")
+	}
+	ops := []encOp{{name: "x-id", value: a}, {name: "x-id", value: b, end: true},
+		{name: "x-id", value: a}, {name: "x-id", value: b}, {name: "x-id", value: a, end: true}}
+	encodeAndCompare(t, ops, "equal hashes", false)
+}
+
+// RFC 7541 §6.2.2: a volatile field is a literal without indexing, named by its static
+// index where there is one; it adds nothing to the table and allocates nothing, whatever
+// its value. One the table holds in full is still sent as an index.
+func TestHeaderEncoderVolatileField(t *testing.T) {
+	e := NewHeaderEncoder()
+	e.WriteVolatileFieldBytes([]byte("Content-Length"), []byte("12"))
+	if b := e.Block(); !bytes.Equal(b, []byte{0x0f, 0x0d, 0x02, '1', '2'}) {
+		t.Fatalf("block % x: want a literal without indexing of static name 28", b)
+	}
+	e.Reset()
+	e.WriteVolatileFieldBytes([]byte("x-request-id"), []byte("a1"))
+	if b := e.Block(); b[0] != 0x00 || e.n != 0 {
+		t.Fatalf("block % x, %d entries: want a literal with its name, not indexed", b, e.n)
+	}
+	scratch := make([]byte, 0, 20)
+	length := 0
+	if n := testing.AllocsPerRun(100, func() {
+		length++
+		e.Reset()
+		e.WriteVolatileFieldBytes([]byte("content-length"), strconv.AppendInt(scratch[:0], int64(length), 10))
+	}); n != 0 || e.n != 0 {
+		t.Fatalf("%v allocs per block and %d entries, want none", n, e.n)
+	}
+	e.Reset()
+	e.WriteFieldBytes([]byte("content-length"), []byte("99"))
+	e.Reset()
+	e.WriteVolatileFieldBytes([]byte("content-length"), []byte("99"))
+	if b := e.Block(); len(b) != 1 || b[0]&0x80 == 0 {
+		t.Fatalf("block % x: want the index of the entry written before", b)
 	}
 }
 
@@ -146,16 +194,17 @@ func FuzzHeaderEncoder(f *testing.F) {
 		for _, b := range in[:min(len(in), 64)] {
 			ops = append(ops, opFromByte(b))
 		}
-		encodeAndCompare(t, ops, "fuzz")
+		encodeAndCompare(t, ops, "fuzz", false)
+		encodeAndCompare(t, ops, "fuzz with volatile fields", true)
 	})
 }
 
-// encOp is a field to write (never-indexed or not) or, with size set, a new peer table
-// size; end closes the block.
+// encOp is a field to write (never-indexed, volatile, or indexed) or, with size set, a
+// new peer table size; end closes the block.
 type encOp struct {
-	name, value string
-	never, end  bool
-	size        *uint32
+	name, value          string
+	never, volatile, end bool
+	size                 *uint32
 }
 
 var (
@@ -169,7 +218,9 @@ func opFromByte(b byte) encOp {
 		s := encSizes[int(b&0x0f)%len(encSizes)]
 		return encOp{size: &s, end: b&1 == 1}
 	}
-	return encOp{name: encNames[int(b>>4)%len(encNames)], value: encValues[int(b&0x0f)%len(encValues)], never: int(b)*37%7 == 0, end: int(b)*13%3 == 0}
+	never := int(b)*37%7 == 0
+	return encOp{name: encNames[int(b>>4)%len(encNames)], value: encValues[int(b&0x0f)%len(encValues)],
+		never: never, volatile: !never && int(b)*11%5 == 0, end: int(b)*13%3 == 0}
 }
 
 func randomOps(rng *rand.Rand, n int) []encOp {
@@ -180,7 +231,13 @@ func randomOps(rng *rand.Rand, n int) []encOp {
 	return ops
 }
 
-func encodeAndCompare(t *testing.T, ops []encOp, what string) {
+// encodeAndCompare writes ops through a HeaderEncoder and through hpack.Encoder, and
+// checks that x/net's decoder reads every block back as written and that the blocks are
+// byte for byte x/net's. With volatile, the ops marked so go through
+// WriteVolatileFieldBytes, which hpack.Encoder has no counterpart for: then the tables
+// part ways, and only the decoding is checked (an index into a table the decoder does
+// not have would decode as another field, or not at all).
+func encodeAndCompare(t *testing.T, ops []encOp, what string, volatile bool) {
 	t.Helper()
 	e := NewHeaderEncoder()
 	var xbuf bytes.Buffer
@@ -200,7 +257,7 @@ func encodeAndCompare(t *testing.T, ops []encOp, what string) {
 				t.Fatalf("%s: field %d decoded as %+v, written %+v", what, i, got[i], want[i])
 			}
 		}
-		if !bytes.Equal(e.Block(), xbuf.Bytes()) {
+		if !volatile && !bytes.Equal(e.Block(), xbuf.Bytes()) {
 			t.Fatalf("%s: block\n% x\nx/net's\n% x", what, e.Block(), xbuf.Bytes())
 		}
 		e.Reset()
@@ -217,9 +274,12 @@ func encodeAndCompare(t *testing.T, ops []encOp, what string) {
 			dec.SetAllowedMaxDynamicTableSize(*op.size)
 		} else {
 			f := hpack.HeaderField{Name: strings.ToLower(op.name), Value: op.value, Sensitive: op.never}
-			if op.never {
+			switch {
+			case op.never:
 				e.WriteFieldUnindexed(op.name, op.value)
-			} else {
+			case volatile && op.volatile:
+				e.WriteVolatileFieldBytes([]byte(op.name), []byte(op.value))
+			default:
 				e.WriteFieldBytes([]byte(op.name), []byte(op.value))
 			}
 			_ = xe.WriteField(f)

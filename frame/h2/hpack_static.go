@@ -1,5 +1,7 @@
 package h2
 
+import "encoding/binary"
+
 // hpackStatic is HPACK's static table (RFC 7541 Appendix A); entry i is index i+1.
 var hpackStatic = [...]struct{ name, value string }{
 	{":authority", ""}, {":method", "GET"}, {":method", "POST"}, {":path", "/"},
@@ -62,6 +64,25 @@ func hpackNameHash(name []byte) (h uint32, upper bool) {
 		h = h*31 + uint32(c)
 	}
 	return h, upper
+}
+
+// hpackFieldHash mixes a name's hpackNameHash with a fingerprint of the value: its length
+// and its first and last eight bytes, a constant cost whatever the value's length (a
+// byte-by-byte hash of a date was a quarter of a response's encoding). Values that differ
+// only in between collide, which costs a compare, never a wrong index.
+func hpackFieldHash(nameHash uint32, value []byte) uint32 {
+	var first, last uint64
+	if len(value) >= 8 {
+		first = binary.LittleEndian.Uint64(value)
+		last = binary.LittleEndian.Uint64(value[len(value)-8:])
+	} else {
+		for i, c := range value {
+			first |= uint64(c) << (8 * i)
+		}
+	}
+	const golden = 0x9e3779b97f4a7c15
+	h := (first*golden ^ last ^ uint64(len(value))) * golden
+	return uint32(h>>32) ^ nameHash
 }
 
 // searchStatic returns the static index of name and value (full, unless nameOnly) or,

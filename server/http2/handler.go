@@ -145,7 +145,7 @@ func (h *h2Conn) writeResponse(s *h2Stream, w *server.ResponseWriter) {
 	if bodyless(status) {
 		body = nil
 	} else if n := w.ContentLength(s.isHead); n >= 0 {
-		enc.WriteFieldBytes(bytesOf("content-length"), strconv.AppendInt(h.scratch[:0], n, 10))
+		enc.WriteVolatileFieldBytes(bytesOf("content-length"), strconv.AppendInt(h.scratch[:0], n, 10))
 	}
 	if s.isHead {
 		body = nil

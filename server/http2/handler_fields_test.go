@@ -1,6 +1,9 @@
 package http2
 
 import (
+	"bytes"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,4 +85,44 @@ func fieldValue(fs []hpack.HeaderField, name string) string {
 		}
 	}
 	return ""
+}
+
+// Responses of many lengths leave the fields that repeat in the table: content-length
+// goes as a literal without indexing (frame/h2's WriteVolatileFieldBytes), so 120
+// lengths do not push a handler's long field out of a 4096-octet table, and every
+// response after the first is indexes but for its length. Indexed, the lengths' entries
+// (49 octets each) evicted the long field after about 80 responses, and it went out in
+// full again.
+func TestH2ContentLengthsDoNotChurnTheTable(t *testing.T) {
+	long := strings.Repeat("a long value that a table keeps ", 4)
+	cl := h2DialWith(t, server.Config{}, Config{}, func(s *server.Server) {
+		s.Route("/sized", server.Route{HTTP: func(w *server.ResponseWriter, r *server.Request) {
+			n, _ := strconv.Atoi(string(r.Query))
+			w.Header("Date", "Mon, 07 Dec 2026 19:00:00 GMT") // one date: the server's own changes every second
+			w.Header("X-Session", long)
+			_, _ = w.Write(bytes.Repeat([]byte("x"), n))
+		}})
+	})
+	for i := 1; i <= 120; i++ {
+		id := uint32(2*i - 1)
+		cl.write(cl.request(nil, id, "GET", "/sized?"+strconv.Itoa(i), nil))
+		frames, closed := cl.readFrames(5*time.Second, func(f h2frame) bool { return f.StreamID == id && f.EndStream() })
+		if closed {
+			t.Fatalf("response %d: the server closed after %s", i, describe(frames))
+		}
+		for _, f := range frames {
+			if f.Type != h2.FrameHeaders || f.StreamID != id {
+				continue
+			}
+			if got := fieldValue(f.fields, "content-length"); got != strconv.Itoa(i) {
+				t.Fatalf("response %d: content-length %q", i, got)
+			}
+			if fieldValue(f.fields, "x-session") != long {
+				t.Fatalf("response %d: x-session %q", i, fieldValue(f.fields, "x-session"))
+			}
+			if block := f.HeaderBlockFragment(); i > 1 && len(block) > 16 {
+				t.Fatalf("response %d: a %d-octet header block % x, want indexes and the length", i, len(block), block)
+			}
+		}
+	}
 }
