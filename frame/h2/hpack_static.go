@@ -67,9 +67,10 @@ func hpackNameHash(name []byte) (h uint32, upper bool) {
 }
 
 // hpackFieldHash mixes a name's hpackNameHash with a fingerprint of the value: its length
-// and its first and last eight bytes, a constant cost whatever the value's length (a
-// byte-by-byte hash of a date was a quarter of a response's encoding). Values that differ
-// only in between collide, which costs a compare, never a wrong index.
+// and its first and last eight bytes, a constant cost whatever the value's length (hashing
+// every byte, tried first, took a quarter of a response's encoding, the date's 29 bytes
+// most of it). Values that differ only in between collide, which costs a compare, never a
+// wrong index.
 func hpackFieldHash(nameHash uint32, value []byte) uint32 {
 	var first, last uint64
 	if len(value) >= 8 {
