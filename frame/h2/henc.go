@@ -23,8 +23,8 @@ import (
 // the table a server's responses fill holds a few dozen at most, so here a name is
 // hashed once: the static names are found through an open-addressed table by that hash
 // (one compare, rarely two), a field the dynamic table holds is found with one probe of
-// a small memory of recent entries (HeaderEncoder.recent), and only what that misses is
-// a scan of the entries comparing their names' hashes before bytes. And the encoder
+// a small memory of the newest entry per field hash, and only what that misses is a scan
+// of the entries comparing their names' hashes before bytes. And the encoder
 // copies what it keeps, so it takes views. BenchmarkHeaderEncoderResponse against BenchmarkXNetHeaderEncoderResponse
 // measures the difference.
 //
