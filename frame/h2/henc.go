@@ -158,10 +158,14 @@ func (e *HeaderEncoder) field(name, value []byte, mode fieldMode) {
 	}
 	nameOnly := mode == neverIndexed
 	index, full := searchStatic(hash, name, value, nameOnly)
-	var fieldHash uint32
+	var fieldHash uint32 // for recent and add; a never-indexed field needs neither
 	if !full {
-		fieldHash = hpackFieldHash(hash, value)
-		dyn, dynFull := e.recentEntry(fieldHash, name, value, nameOnly)
+		var dyn uint64
+		var dynFull bool
+		if !nameOnly {
+			fieldHash = hpackFieldHash(hash, value)
+			dyn, dynFull = e.recentEntry(fieldHash, name, value)
+		}
 		// A volatile field with a static name is seldom in the dynamic table: the probe
 		// of recent is all it gets, not a scan of the table per block.
 		if !dynFull && (mode != volatile || index == 0) {
@@ -193,13 +197,13 @@ func (e *HeaderEncoder) field(name, value []byte, mode fieldMode) {
 }
 
 // recentEntry returns the dynamic index of name and value if recent remembers them
-// (0 and false otherwise, and when nameOnly). The index is the newest such entry's:
+// (0 and false otherwise). The index is the newest such entry's:
 // adding one writes its slot, so a slot that names an entry holding these bytes was
 // written by the newest of them.
-func (e *HeaderEncoder) recentEntry(fieldHash uint32, name, value []byte, nameOnly bool) (uint64, bool) {
+func (e *HeaderEncoder) recentEntry(fieldHash uint32, name, value []byte) (uint64, bool) {
 	r := e.recent[fieldHash%recentSlots]
 	k := e.added - r.num // the entry's index, if it is still in the table
-	if nameOnly || r.field != fieldHash || k == 0 || k > uint32(e.n) {
+	if r.field != fieldHash || k == 0 || k > uint32(e.n) {
 		return 0, false
 	}
 	ent := &e.ents[(e.head+e.n-int(k))&(len(e.ents)-1)]
