@@ -1,10 +1,9 @@
 package http2
 
 import (
-	"bytes"
-
 	"github.com/switchyard-dev/switchyard/frame/h2"
 	"github.com/switchyard-dev/switchyard/server"
+	"github.com/switchyard-dev/switchyard/server/internal/headerlines"
 	"github.com/valyala/bytebufferpool"
 )
 
@@ -56,29 +55,12 @@ func (h *h2Conn) acceptChild(s *h2Stream, ch *server.Child, r *server.Request, h
 	enc := h.henc
 	enc.Reset()
 	enc.WriteStatus(200)
-	for line := hdr; len(line) > 0; {
-		end := bytes.Index(line, crlf)
-		if end < 0 {
-			end = len(line)
-		}
-		if name, value, ok := bytes.Cut(line[:end], colon); ok {
-			enc.WriteFieldBytes(bytes.TrimSpace(name), bytes.TrimSpace(value))
-		}
-		line = line[min(end+2, len(line)):]
-	}
-	enc.WriteFieldBytes(bytesOf("date"), h.c.Server().Date())
-	if name := h.cfg.serverName; name != "" {
-		enc.WriteField("server", name)
-	}
+	headerlines.Each(hdr, enc.WriteFieldBytes)
+	h.writeServerFields(enc, false, false)
 	h.c.Commit(enc.AppendHeaders(h.c.AppendBuffer(), s.id, false, h.peer.MaxFrameSize))
 	s.responded = true
 	ch.Start(r)
 }
-
-var (
-	crlf  = []byte("\r\n")
-	colon = []byte(":")
-)
 
 // answerRejection answers a refused extended CONNECT with the upgrader's status, header
 // lines and reason, as HTTP/1.1 answers a refused upgrade.
@@ -86,22 +68,7 @@ func (h *h2Conn) answerRejection(s *h2Stream, rej *server.Rejection) {
 	w := &h.u.scratch.Get(h.c).resp
 	w.Reset()
 	w.WriteHeader(rej.Status)
-	for line := rej.Header; len(line) > 0; {
-		end := len(line)
-		for i := 0; i+1 < len(line); i++ {
-			if line[i] == '\r' && line[i+1] == '\n' {
-				end = i
-				break
-			}
-		}
-		for i := 0; i < end; i++ {
-			if line[i] == ':' {
-				w.Header(line[:i], trimOWS(line[i+1:end]))
-				break
-			}
-		}
-		line = line[min(end+2, len(line)):]
-	}
+	headerlines.Each(rej.Header, w.Header)
 	if rej.ContentType == "" {
 		w.Header("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.WriteString(rej.Reason)
@@ -111,16 +78,6 @@ func (h *h2Conn) answerRejection(s *h2Stream, rej *server.Rejection) {
 		_, _ = w.WriteString(rej.Reason)
 	}
 	h.writeResponse(s, w)
-}
-
-func trimOWS(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
 }
 
 // childData hands a DATA frame's payload on an extended CONNECT stream to its child;

@@ -135,12 +135,7 @@ func (h *h2Conn) writeResponse(s *h2Stream, w *server.ResponseWriter) {
 		}
 		enc.WriteFieldBytes(name, value)
 	}
-	if !w.SetsDate() {
-		enc.WriteFieldBytes(bytesOf("date"), c.Server().Date())
-	}
-	if name := h.cfg.serverName; name != "" && !w.SetsServer() {
-		enc.WriteField("server", name)
-	}
+	h.writeServerFields(enc, w.SetsDate(), w.SetsServer())
 	body := w.Body()
 	if bodyless(status) {
 		body = nil
@@ -157,6 +152,17 @@ func (h *h2Conn) writeResponse(s *h2Stream, w *server.ResponseWriter) {
 		return
 	}
 	h.sendBody(s, body)
+}
+
+// writeServerFields adds the fields the server puts on its responses unless the handler
+// set them: date (RFC 9110 §6.6.1) and server, when the configuration names one.
+func (h *h2Conn) writeServerFields(enc *h2.HeaderEncoder, setsDate, setsServer bool) {
+	if !setsDate {
+		enc.WriteFieldBytes(bytesOf("date"), h.c.Server().Date())
+	}
+	if name := h.cfg.serverName; name != "" && !setsServer {
+		enc.WriteField("server", name)
+	}
 }
 
 // bodyless reports whether a response with this status carries no content (RFC 9110 §6.4.1).

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/switchyard-dev/switchyard/server"
+	"github.com/switchyard-dev/switchyard/server/internal/headerlines"
 )
 
 // ErrBadHandshake is returned by Handoff for a request that is not a valid WebSocket
@@ -80,11 +80,7 @@ func checkHandshake(r *http.Request) *server.Rejection {
 // answer writes rej through net/http: its status, header lines and body; a 426 names
 // the protocol it wants, as the server's own 426s do (RFC 9110 §15.5.22).
 func answer(w http.ResponseWriter, rej *server.Rejection) {
-	for _, line := range strings.Split(rej.Header, "\r\n") {
-		if name, value, ok := strings.Cut(line, ":"); ok {
-			w.Header().Add(strings.TrimSpace(name), strings.TrimSpace(value))
-		}
-	}
+	headerlines.Each(rej.Header, w.Header().Add)
 	if rej.Status == http.StatusUpgradeRequired {
 		w.Header().Set("Upgrade", "websocket")
 		w.Header().Set("Connection", "Upgrade")

@@ -128,11 +128,13 @@ func TestHandoffRefusesBadHandshakes(t *testing.T) {
 		name, req string
 		status    int
 		body      string
+		field     [2]string // a header field the answer must carry, beside its status and body
 	}{
-		{"no upgrade (RFC 6455 §4.2.1)", "GET /ws HTTP/1.1\r\nHost: x\r\n\r\n", 426, "Upgrade: websocket"},
-		{"version 8 (RFC 6455 §4.2.2)", strings.Replace(handshake, "Version: 13", "Version: 8", 1) + "\r\n", 426, "must be 13"},
-		{"short key (RFC 6455 §4.2.1)", strings.Replace(handshake, "dGhlIHNhbXBsZSBub25jZQ==", "c2hvcnQ=", 1) + "\r\n", 400, "Sec-WebSocket-Key"},
-		{"POST (RFC 6455 §4.2.1)", strings.Replace(handshake, "GET", "POST", 1) + "Content-Length: 0\r\n\r\n", 400, "must be GET"},
+		{"no upgrade (RFC 6455 §4.2.1)", "GET /ws HTTP/1.1\r\nHost: x\r\n\r\n", 426, "Upgrade: websocket", [2]string{}},
+		{"version 8 (RFC 6455 §4.2.2)", strings.Replace(handshake, "Version: 13", "Version: 8", 1) + "\r\n", 426, "must be 13",
+			[2]string{"Sec-WebSocket-Version", "13"}},
+		{"short key (RFC 6455 §4.2.1)", strings.Replace(handshake, "dGhlIHNhbXBsZSBub25jZQ==", "c2hvcnQ=", 1) + "\r\n", 400, "Sec-WebSocket-Key", [2]string{}},
+		{"POST (RFC 6455 §4.2.1)", strings.Replace(handshake, "GET", "POST", 1) + "Content-Length: 0\r\n\r\n", 400, "must be GET", [2]string{}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -143,6 +145,9 @@ func TestHandoffRefusesBadHandshakes(t *testing.T) {
 			}
 			if tc.status == 426 && (resp.Header.Get("Upgrade") != "websocket" || resp.Header.Get("Connection") != "Upgrade") {
 				t.Fatalf("426 without Upgrade: websocket and Connection: Upgrade (RFC 9110 §15.5.22): %v", resp.Header)
+			}
+			if name := tc.field[0]; name != "" && resp.Header.Get(name) != tc.field[1] {
+				t.Fatalf("header %v, want %s: %s", resp.Header, name, tc.field[1])
 			}
 		})
 	}
