@@ -98,6 +98,26 @@ func (lc *loadClient) exampleErr() string {
 // connect opens n connections with the dialer, par at a time, and enrolls them with
 // states made by mk. It stops early on ctx; errors are counted.
 func (lc *loadClient) connect(ctx context.Context, d dialer, n, par int, mk func(i int) *clientConn) int {
+	return lc.openAll(ctx, n, par, func(i int) (*loadConn, error) {
+		c, br, err := d.dial(ctx)
+		if err == nil && br != nil && br.Buffered() > 0 {
+			c.Close()
+			err = errors.New("server sent data before the client spoke")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("connect: %w", err)
+		}
+		lconn, err := lc.enroll(c, mk(i))
+		if err != nil {
+			return nil, fmt.Errorf("enroll: %w", err)
+		}
+		return lconn, nil
+	})
+}
+
+// openAll runs open for connections 0..n-1 on par goroutines and keeps what they open;
+// it stops early on ctx, and counts open's errors. It returns how many are open.
+func (lc *loadClient) openAll(ctx context.Context, n, par int, open func(i int) (*loadConn, error)) int {
 	var (
 		wg   sync.WaitGroup
 		next atomic.Int64
@@ -112,18 +132,9 @@ func (lc *loadClient) connect(ctx context.Context, d dialer, n, par int, mk func
 				if i >= n {
 					return
 				}
-				c, br, err := d.dial(ctx)
-				if err == nil && br != nil && br.Buffered() > 0 {
-					c.Close()
-					err = errors.New("server sent data before the client spoke")
-				}
+				lconn, err := open(i)
 				if err != nil {
-					lc.fail(fmt.Errorf("connect: %w", err))
-					continue
-				}
-				lconn, err := lc.enroll(c, mk(i))
-				if err != nil {
-					lc.fail(fmt.Errorf("enroll: %w", err))
+					lc.fail(err)
 					continue
 				}
 				mu.Lock()

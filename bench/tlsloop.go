@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -132,33 +130,13 @@ func (c *loadConn) asyncSend(b []byte) {
 // connectTLS is connect for wss: d.tls must be set. Each connection's handshake and
 // upgrade run on one of par goroutines; then its socket goes onto a loop.
 func (lc *loadClient) connectTLS(ctx context.Context, d *wsDialer, n, par int, mk func(i int) *clientConn) int {
-	var (
-		wg   sync.WaitGroup
-		next atomic.Int64
-		mu   sync.Mutex
-	)
-	for w := 0; w < par; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				lconn, err := lc.dialTLSOnLoop(ctx, d, mk(i))
-				if err != nil {
-					lc.fail(fmt.Errorf("connect: %w", err))
-					continue
-				}
-				mu.Lock()
-				lc.conns = append(lc.conns, lconn)
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return len(lc.conns)
+	return lc.openAll(ctx, n, par, func(i int) (*loadConn, error) {
+		lconn, err := lc.dialTLSOnLoop(ctx, d, mk(i))
+		if err != nil {
+			return nil, fmt.Errorf("connect: %w", err)
+		}
+		return lconn, nil
+	})
 }
 
 func (lc *loadClient) dialTLSOnLoop(ctx context.Context, d *wsDialer, cc *clientConn) (*loadConn, error) {

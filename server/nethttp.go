@@ -234,31 +234,33 @@ func (rw *netHTTPWriter) WriteHeader(status int) {
 }
 
 func (rw *netHTTPWriter) Write(p []byte) (int, error) {
-	if !rw.wroteHeader {
-		rw.WriteHeader(http.StatusOK)
-	}
-	if bodyless(rw.w.Status()) {
-		return 0, http.ErrBodyNotAllowed // as net/http answers a body for 204 or 304
-	}
-	if rw.over || len(rw.w.body)+len(p) > rw.limit {
-		rw.over = true
-		return 0, ErrResponseTooLarge
+	if err := rw.admit(len(p)); err != nil {
+		return 0, err
 	}
 	return rw.w.Write(p)
 }
 
 func (rw *netHTTPWriter) WriteString(s string) (int, error) {
+	if err := rw.admit(len(s)); err != nil {
+		return 0, err
+	}
+	return rw.w.WriteString(s)
+}
+
+// admit fixes the status as net/http does on a first write (200 unless one was set), then
+// says whether n more octets of body may follow.
+func (rw *netHTTPWriter) admit(n int) error {
 	if !rw.wroteHeader {
 		rw.WriteHeader(http.StatusOK)
 	}
 	if bodyless(rw.w.Status()) {
-		return 0, http.ErrBodyNotAllowed // as net/http answers a body for 204 or 304
+		return http.ErrBodyNotAllowed // as net/http answers a body for 204 or 304
 	}
-	if rw.over || len(rw.w.body)+len(s) > rw.limit {
+	if rw.over || len(rw.w.body)+n > rw.limit {
 		rw.over = true
-		return 0, ErrResponseTooLarge
+		return ErrResponseTooLarge
 	}
-	return rw.w.WriteString(s)
+	return nil
 }
 
 // Flush is accepted so that handlers which flush work, but the response is buffered: it

@@ -57,20 +57,13 @@ func (w *ResponseWriter) text(status int, text string) {
 // character other than HTAB in the value, or a name the server sets itself:
 // Content-Length, Connection, Transfer-Encoding) are dropped, so a handler cannot split
 // the response. A Date or Server field replaces the server's own.
-func (w *ResponseWriter) Header(name, value string) {
-	if !validFieldName(name) || !validFieldValue(value) || reservedField(name) {
-		return
-	}
-	w.note(name)
-	start := len(w.hbuf)
-	w.hbuf = append(w.hbuf, name...)
-	mid := len(w.hbuf)
-	w.hbuf = append(w.hbuf, value...)
-	w.fields = append(w.fields, field{start, mid, len(w.hbuf)})
-}
+func (w *ResponseWriter) Header(name, value string) { addField(w, name, value) }
 
 // HeaderBytes is Header with a byte-slice value (copied).
-func (w *ResponseWriter) HeaderBytes(name string, value []byte) {
+func (w *ResponseWriter) HeaderBytes(name string, value []byte) { addField(w, name, value) }
+
+// addField is Header and HeaderBytes: the field is copied into w.hbuf.
+func addField[T string | []byte](w *ResponseWriter, name string, value T) {
 	if !validFieldName(name) || !validFieldValue(value) || reservedField(name) {
 		return
 	}

@@ -1,5 +1,7 @@
 package ws
 
+import "github.com/switchyard-dev/switchyard/parser"
+
 // Parsing of the Sec-WebSocket-Extensions header (RFC 6455 §9.1):
 //
 //	extension-list  = 1#extension
@@ -127,7 +129,7 @@ func skipOWS(p []byte) []byte {
 // tokenLen returns the length of the RFC 7230 §3.2.6 token at the start of p.
 func tokenLen(p []byte) int {
 	for i, c := range p {
-		if !isTokenChar(c) {
+		if !parser.IsTchar(c) {
 			return i
 		}
 	}
@@ -163,19 +165,3 @@ func Unquote(dst, v []byte) []byte {
 	}
 	return dst
 }
-
-func isTokenChar(c byte) bool { return c < 0x80 && tokenTable[c] }
-
-var tokenTable = func() (t [128]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-		t[c-'a'+'A'] = true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()
