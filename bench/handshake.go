@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -47,11 +46,8 @@ func RunHandshake(ctx context.Context, addr string, pid int, p HandshakeParams, 
 		return Metrics{}, err
 	}
 	var (
-		hist      Histogram
-		measuring atomic.Bool
-		ops, errs atomic.Uint64
-		sample    atomic.Value
-		wg        sync.WaitGroup
+		tally = opTally{live: live}
+		wg    sync.WaitGroup
 	)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -68,19 +64,7 @@ func RunHandshake(ctx context.Context, addr string, pid int, p HandshakeParams, 
 			wg.Wait()
 			return Metrics{}, err
 		}
-		l.done = func(lat time.Duration, err error) {
-			if !measuring.Load() || ctx.Err() != nil {
-				return
-			}
-			if err != nil {
-				errs.Add(1)
-				sample.Store(err.Error())
-				return
-			}
-			hist.Record(lat)
-			ops.Add(1)
-			live.add(1)
-		}
+		l.done = func(lat time.Duration, err error) { tally.done(ctx, lat, err) }
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -89,13 +73,7 @@ func RunHandshake(ctx context.Context, addr string, pid int, p HandshakeParams, 
 			}
 		}()
 	}
-	sleepCtx(ctx, p.Warmup)
-	measuring.Store(true)
-	w := openWindow(pid)
-	sleepCtx(ctx, p.Duration)
-	m := Metrics{Ops: ops.Load()}
-	w.close(&m)
-	measuring.Store(false)
+	m := tally.measure(ctx, pid, p.Warmup, p.Duration)
 	cancel()
 	wg.Wait()
 	select {
@@ -103,11 +81,7 @@ func RunHandshake(ctx context.Context, addr string, pid int, p HandshakeParams, 
 		return m, err
 	default:
 	}
-	m.Errors = errs.Load()
-	if s, ok := sample.Load().(string); ok {
-		m.ErrorSample = s
-	}
-	m.Latency = hist.Summary()
+	tally.report(&m)
 	return m, nil
 }
 

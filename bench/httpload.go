@@ -34,18 +34,7 @@ type H2Params struct {
 func RunWrk(ctx context.Context, addr string, pid int, p WrkParams) (Metrics, error) {
 	args := []string{"-t", strconv.Itoa(p.Threads), "-c", strconv.Itoa(p.Conns),
 		"-d", fmt.Sprintf("%ds", int(p.Duration.Seconds())), "--latency", "http://" + addr + "/"}
-	out, w, err := runTool(ctx, pid, "wrk", args...)
-	if err != nil {
-		return Metrics{}, err
-	}
-	m, err := parseWrk(out)
-	if err != nil {
-		return m, err
-	}
-	rate := m.Rate
-	w.close(&m)
-	m.Rate = rate // wrk's own figure, over its exact test time
-	return m, nil
+	return runParsed(ctx, pid, parseWrk, "wrk", args...)
 }
 
 // RunH2load runs `h2load -n N -c C -m M http://addr/` (https:// with p.TLS) and reads
@@ -57,11 +46,17 @@ func RunH2load(ctx context.Context, addr string, pid int, p H2Params) (Metrics, 
 	}
 	args := []string{"-n", strconv.Itoa(p.Requests), "-c", strconv.Itoa(p.Conns),
 		"-m", strconv.Itoa(p.Streams), scheme + addr + "/"}
-	out, w, err := runTool(ctx, pid, "h2load", args...)
+	return runParsed(ctx, pid, parseH2load, "h2load", args...)
+}
+
+// runParsed runs a load tool (runTool) and reads its report with parse; the rate stays
+// the tool's own figure, over its exact test time.
+func runParsed(ctx context.Context, pid int, parse func([]byte) (Metrics, error), name string, args ...string) (Metrics, error) {
+	out, w, err := runTool(ctx, pid, name, args...)
 	if err != nil {
 		return Metrics{}, err
 	}
-	m, err := parseH2load(out)
+	m, err := parse(out)
 	if err != nil {
 		return m, err
 	}

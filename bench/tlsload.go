@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -54,11 +53,8 @@ func RunTLSHandshake(ctx context.Context, addr string, pid int, p HandshakeParam
 	}
 	d := &wsDialer{addr: addr, srcs: srcs, timeout: handshakeTimeout, tls: benchTLSConfig()}
 	var (
-		hist      Histogram
-		measuring atomic.Bool
-		ops, errs atomic.Uint64
-		sample    atomic.Value
-		wg        sync.WaitGroup
+		tally = opTally{live: live}
+		wg    sync.WaitGroup
 	)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -70,34 +66,14 @@ func RunTLSHandshake(ctx context.Context, addr string, pid int, p HandshakeParam
 			for ctx.Err() == nil {
 				t0 := time.Now()
 				err := tlsUpgradeOnce(ctx, d, hs, buf[:])
-				if !measuring.Load() || ctx.Err() != nil {
-					continue
-				}
-				if err != nil {
-					errs.Add(1)
-					sample.Store(err.Error())
-					continue
-				}
-				hist.Record(time.Since(t0))
-				ops.Add(1)
-				live.add(1)
+				tally.done(ctx, time.Since(t0), err)
 			}
 		}()
 	}
-	sleepCtx(ctx, p.Warmup)
-	measuring.Store(true)
-	w := openWindow(pid)
-	sleepCtx(ctx, p.Duration)
-	m := Metrics{Ops: ops.Load()}
-	w.close(&m)
-	measuring.Store(false)
+	m := tally.measure(ctx, pid, p.Warmup, p.Duration)
 	cancel()
 	wg.Wait()
-	m.Errors = errs.Load()
-	if s, ok := sample.Load().(string); ok {
-		m.ErrorSample = s
-	}
-	m.Latency = hist.Summary()
+	tally.report(&m)
 	return m, nil
 }
 
