@@ -2,6 +2,7 @@ package admin
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/switchyard-dev/switchyard/server"
@@ -90,14 +91,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for code, n := range st.Errors {
 		counter(c.errors, n, code)
 	}
-	buckets := make(map[float64]uint64, len(st.HandshakeBuckets))
-	var total uint64
-	for i, ub := range st.HandshakeBuckets {
-		total += st.HandshakeCounts[i]
-		buckets[ub.Seconds()] = total
-	}
-	total += st.HandshakeCounts[len(st.HandshakeBuckets)]
-	ch <- prometheus.MustNewConstHistogram(c.handshakeDuration, total, st.HandshakeSum.Seconds(), buckets)
+	ch <- durationHistogram(c.handshakeDuration, st.HandshakeBuckets, st.HandshakeCounts, st.HandshakeSum)
 	c.collectTLS(ch)
 }
 
@@ -172,12 +166,18 @@ func (c *Collector) collectTLS(ch chan<- prometheus.Metric) {
 	counter(c.tlsALPN, ts.ALPNH2, "h2")
 	counter(c.tlsALPN, ts.ALPNHTTP11, "http/1.1")
 	counter(c.tlsALPN, ts.ALPNNone, "none")
-	buckets := make(map[float64]uint64, len(ts.Buckets))
+	ch <- durationHistogram(c.tlsDuration, ts.Buckets, ts.Counts, ts.Sum)
+}
+
+// durationHistogram is a histogram of the server's (upper bounds, counts per bucket with
+// one more for +Inf, sum) as Prometheus wants it: cumulative counts keyed by seconds.
+func durationHistogram(desc *prometheus.Desc, bounds []time.Duration, counts []uint64, sum time.Duration) prometheus.Metric {
+	buckets := make(map[float64]uint64, len(bounds))
 	var total uint64
-	for i, ub := range ts.Buckets {
-		total += ts.Counts[i]
+	for i, ub := range bounds {
+		total += counts[i]
 		buckets[ub.Seconds()] = total
 	}
-	total += ts.Counts[len(ts.Buckets)]
-	ch <- prometheus.MustNewConstHistogram(c.tlsDuration, total, ts.Sum.Seconds(), buckets)
+	total += counts[len(bounds)]
+	return prometheus.MustNewConstHistogram(desc, total, sum.Seconds(), buckets)
 }
