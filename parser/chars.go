@@ -82,21 +82,22 @@ var hexValue = func() (t [256]byte) {
 	return t
 }()
 
-func isOWS(c byte) bool { return c == ' ' || c == '\t' }
+// IsOWS reports whether c is optional whitespace, a space or a tab (RFC 9110 §5.6.3).
+func IsOWS(c byte) bool { return c == ' ' || c == '\t' }
 
 func isDigit(c byte) bool { return c-'0' <= 9 }
 
 func isAlpha(c byte) bool { return (c|0x20)-'a' <= 'z'-'a' }
 
-// trimOWS removes optional whitespace (RFC 9110 §5.6.3) from both ends.
-func trimOWS(b []byte) []byte {
-	for len(b) > 0 && isOWS(b[0]) {
-		b = b[1:]
+// TrimOWS removes optional whitespace (RFC 9110 §5.6.3) from both ends of s.
+func TrimOWS[T string | []byte](s T) T {
+	for len(s) > 0 && IsOWS(s[0]) {
+		s = s[1:]
 	}
-	for len(b) > 0 && isOWS(b[len(b)-1]) {
-		b = b[:len(b)-1]
+	for len(s) > 0 && IsOWS(s[len(s)-1]) {
+		s = s[:len(s)-1]
 	}
-	return b
+	return s
 }
 
 // lowerTable folds ASCII upper case to lower case and leaves other bytes alone.

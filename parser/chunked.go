@@ -126,7 +126,7 @@ func (d *ChunkedDecoder) step(c byte, lim *Limits) error {
 			return nil
 		}
 		if d.digits == 0 {
-			if c == '\r' || c == '\n' || c == ';' || isOWS(c) {
+			if c == '\r' || c == '\n' || c == ';' || IsOWS(c) {
 				return errChunkSizeEmpty
 			}
 			return errChunkSizeChar
@@ -183,7 +183,7 @@ func (d *ChunkedDecoder) ext(c byte, lim *Limits) error {
 	if d.extLen++; d.extLen > lim.maxChunkExtBytes() {
 		return errChunkExtTooLong
 	}
-	ws := isOWS(c)
+	ws := IsOWS(c)
 	switch d.st {
 	case csExtSemi:
 		switch {

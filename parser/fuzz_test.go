@@ -178,7 +178,7 @@ func wellFormed(req *Request) error {
 				return fmt.Errorf("header value %q", h.Value)
 			}
 		}
-		if len(h.Value) > 0 && (isOWS(h.Value[0]) || isOWS(h.Value[len(h.Value)-1])) {
+		if len(h.Value) > 0 && (IsOWS(h.Value[0]) || IsOWS(h.Value[len(h.Value)-1])) {
 			return fmt.Errorf("header value %q not trimmed", h.Value)
 		}
 	}

@@ -367,7 +367,7 @@ func fieldLine(w []byte, pos int, first, bareLF bool) (name, value []byte, next 
 	if pos == len(w) {
 		return nil, nil, 0, ErrIncomplete
 	}
-	if isOWS(w[pos]) {
+	if IsOWS(w[pos]) {
 		if first {
 			return nil, nil, 0, errWSBeforeFirst
 		}
@@ -381,7 +381,7 @@ func fieldLine(w []byte, pos int, first, bareLF bool) (name, value []byte, next 
 	}
 	if c := w[pos]; c != ':' {
 		switch {
-		case isOWS(c):
+		case IsOWS(c):
 			return nil, nil, 0, errFieldNameWS
 		case c == '\r' || c == '\n':
 			return nil, nil, 0, errNoColon
@@ -393,7 +393,7 @@ func fieldLine(w []byte, pos int, first, bareLF bool) (name, value []byte, next 
 	}
 	name = w[lineStart:pos]
 	pos++
-	for pos < len(w) && isOWS(w[pos]) {
+	for pos < len(w) && IsOWS(w[pos]) {
 		pos++
 	}
 	valStart := pos
@@ -425,7 +425,7 @@ func fieldLine(w []byte, pos int, first, bareLF bool) (name, value []byte, next 
 	default:
 		return nil, nil, 0, errFieldValueChar
 	}
-	for valEnd > valStart && isOWS(w[valEnd-1]) {
+	for valEnd > valStart && IsOWS(w[valEnd-1]) {
 		valEnd--
 	}
 	return name, w[valStart:valEnd], next, nil

@@ -121,7 +121,7 @@ func parseContentLength(req *Request) (int64, error) {
 			for end < len(v) && v[end] != ',' {
 				end++
 			}
-			m, ok := parseDecimal(trimOWS(v[:end]))
+			m, ok := parseDecimal(TrimOWS(v[:end]))
 			if !ok {
 				return 0, errCLInvalid
 			}
@@ -173,7 +173,7 @@ func checkTransferEncoding(req *Request) error {
 		name, params := tok, false
 		for i, c := range tok {
 			if c == ';' {
-				name, params = trimOWS(tok[:i]), true
+				name, params = TrimOWS(tok[:i]), true
 				break
 			}
 		}

@@ -25,7 +25,7 @@ func (it *TokenIter) Next() bool {
 	for {
 		for len(it.rest) > 0 {
 			end := listElementEnd(it.rest)
-			tok := trimOWS(it.rest[:end])
+			tok := TrimOWS(it.rest[:end])
 			if end < len(it.rest) {
 				it.rest = it.rest[end+1:]
 			} else {

@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"testing"
 	"unsafe"
+
+	"github.com/switchyard-dev/switchyard/parser"
 )
 
 // within reports whether view lies inside buf[lo:hi].
@@ -134,7 +136,7 @@ func FuzzHTTP2SettingsHeader(f *testing.F) {
 		err := DecodeHTTP2SettingsHeader([]byte(v), &s)
 
 		want := DefaultSettings()
-		trimmed := string(trimOWS([]byte(v)))
+		trimmed := parser.TrimOWS(v)
 		p, decErr := base64.RawURLEncoding.DecodeString(trimmed)
 		ok := decErr == nil && len(p)%6 == 0 && base64.RawURLEncoding.EncodeToString(p) == trimmed
 		for i := 0; ok && i < len(p); i += 6 {

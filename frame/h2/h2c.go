@@ -1,6 +1,10 @@
 package h2
 
-import "encoding/base64"
+import (
+	"encoding/base64"
+
+	"github.com/switchyard-dev/switchyard/parser"
+)
 
 // DecodeHTTP2SettingsHeader decodes the HTTP2-Settings header field of an
 // h2c upgrade request (RFC 7540 §3.2.1; RFC 9113 §3.1 dropped the upgrade
@@ -19,7 +23,7 @@ import "encoding/base64"
 // on the stack, so the value's length needs no bound of its own beyond the
 // HTTP/1.1 parser's header limit.
 func DecodeHTTP2SettingsHeader(value []byte, s *Settings) error {
-	value = trimOWS(value)
+	value = parser.TrimOWS(value)
 	for _, c := range value {
 		if !isBase64URL(c) {
 			return errSettingsBase64
@@ -51,14 +55,4 @@ func DecodeHTTP2SettingsHeader(value []byte, s *Settings) error {
 
 func isBase64URL(c byte) bool {
 	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
-}
-
-func trimOWS(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
 }

@@ -24,9 +24,9 @@ import (
 // hashed once: the static names are found through an open-addressed table by that hash
 // (one compare, rarely two), a field the dynamic table holds is found with one probe of
 // a small memory of the newest entry per field hash, and only what that misses is a scan
-// of the entries comparing their names' hashes before bytes. And the encoder
-// copies what it keeps, so it takes views. BenchmarkHeaderEncoderResponse against BenchmarkXNetHeaderEncoderResponse
-// measures the difference.
+// of the entries comparing their names' hashes before bytes. And the encoder copies what
+// it keeps, so it takes views. BenchmarkHeaderEncoderResponse against
+// BenchmarkXNetHeaderEncoderResponse measures the difference.
 //
 // Repeated responses are cheap: a field already in the static or dynamic table encodes
 // as one index and costs no allocation. A field seen for the first time is added to the

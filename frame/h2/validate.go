@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/http2/hpack"
+
+	"github.com/switchyard-dev/switchyard/parser"
 )
 
 // RequestHead is a validated request header section (RFC 9113 §8.3.1), or
@@ -261,7 +263,7 @@ func validFieldValue(s string) bool {
 	if s == "" {
 		return true
 	}
-	if isOWS(s[0]) || isOWS(s[len(s)-1]) {
+	if parser.IsOWS(s[0]) || parser.IsOWS(s[len(s)-1]) {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -272,5 +274,3 @@ func validFieldValue(s string) bool {
 	}
 	return true
 }
-
-func isOWS(c byte) bool { return c == ' ' || c == '\t' }

@@ -43,7 +43,7 @@ func (s *ExtensionScanner) Next() (ext Extension, ok bool) {
 	}
 	p := s.rest
 	// Skip empty elements.
-	for len(p) > 0 && (isOWS(p[0]) || p[0] == ',') {
+	for len(p) > 0 && (parser.IsOWS(p[0]) || p[0] == ',') {
 		p = p[1:]
 	}
 	if len(p) == 0 {
@@ -117,10 +117,8 @@ func (s *ParamScanner) Next() (name, value []byte, hasValue, ok bool) {
 	return name, value, hasValue, true
 }
 
-func isOWS(c byte) bool { return c == ' ' || c == '\t' }
-
 func skipOWS(p []byte) []byte {
-	for len(p) > 0 && isOWS(p[0]) {
+	for len(p) > 0 && parser.IsOWS(p[0]) {
 		p = p[1:]
 	}
 	return p

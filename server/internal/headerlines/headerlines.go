@@ -4,6 +4,8 @@
 // net/http need its fields one by one, and this is the one reader they share.
 package headerlines
 
+import "github.com/switchyard-dev/switchyard/parser"
+
 // Each calls fn with the name and value of every line of block that has a colon, both
 // without surrounding spaces and tabs (RFC 9110 §5.6.3); other lines are skipped. name and
 // value are views into block.
@@ -19,21 +21,10 @@ func Each[T string | []byte](block T, fn func(name, value T)) {
 		line := block[:end]
 		for i := 0; i < len(line); i++ {
 			if line[i] == ':' {
-				fn(trimOWS(line[:i]), trimOWS(line[i+1:]))
+				fn(parser.TrimOWS(line[:i]), parser.TrimOWS(line[i+1:]))
 				break
 			}
 		}
 		block = block[min(end+2, len(block)):]
 	}
-}
-
-// trimOWS drops the optional whitespace (spaces and tabs) around a field's name or value.
-func trimOWS[T string | []byte](s T) T {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
 }
