@@ -47,7 +47,8 @@ type ConnectUpgrader interface {
 	// HTTP/1.1 upgrade: c is the child connection the protocol will run on (its transport
 	// is the stream), r the request (ProtoMajor 2, Method "CONNECT", its fields in
 	// Header; HTTP1 is nil). To accept it returns the Protocol and may append header
-	// lines ("Name: value\r\n") to hdr, which become fields of the 200 response. A
+	// lines ("Name: value\r\n") to hdr, which become fields of the 200 response, as
+	// Upgrade's do of the 101 (connection-specific fields are dropped too). A
 	// Rejection is answered as it is; Decline is answered 404.
 	UpgradeConnect(c *Conn, r *Request, hdr []byte) (p Protocol, out []byte, rej *Rejection)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchyard-dev/switchyard/parser"
+	"github.com/switchyard-dev/switchyard/server/internal/headerlines"
 	"github.com/valyala/bytebufferpool"
 )
 
@@ -345,7 +346,7 @@ func (h *http1) appendResponse(b []byte, keepAlive bool, minor int, head bool, c
 		b = append(b, value...)
 		b = append(b, "\r\n"...)
 	}
-	b = append(b, w.raw...)
+	b = headerlines.Append(b, w.raw)
 	if n := w.ContentLength(head); !bodyless(status) && n >= 0 {
 		b = append(b, "Content-Length: "...)
 		b = strconv.AppendInt(b, n, 10)

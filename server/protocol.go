@@ -39,7 +39,8 @@ type Upgrader interface {
 	Token() string
 	// Upgrade decides on a request that asked for this protocol. To accept, it returns the
 	// Protocol that takes over and may append extra 101 header lines (each ending in CRLF)
-	// to hdr. To refuse with an answer it returns a Rejection; to ignore the request for
+	// to hdr; lines that are not valid fields, and Content-Length, Transfer-Encoding and
+	// Connection, are dropped (the server writes those itself). To refuse with an answer it returns a Rejection; to ignore the request for
 	// this protocol (so the next one the client offered, or HTTP/1.1, serves it) it returns
 	// Decline. r and its views are valid only during the call.
 	Upgrade(c *Conn, r *Request, hdr []byte) (p Protocol, out []byte, rej *Rejection)
@@ -58,7 +59,9 @@ type PriorKnowledge interface {
 type Rejection struct {
 	Status int
 	// Header holds extra header lines, each ending in CRLF (e.g. "Sec-WebSocket-Version: 13\r\n").
-	// A 426 over HTTP/1.1 gets "Upgrade: <the upgrader's token>" and "Connection: Upgrade"
+	// Lines that are not valid fields (a name of tchars; a value without control
+	// characters but HTAB, RFC 9110 §5.5), and the fields that frame the response, are
+	// dropped, so an upgrader cannot split the answer. A 426 over HTTP/1.1 gets "Upgrade: <the upgrader's token>" and "Connection: Upgrade"
 	// from the server (RFC 9110 §15.5.22): Header does not repeat them.
 	Header string
 	// Reason is the response body: which header was missing or wrong, and what to do.

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/switchyard-dev/switchyard/parser"
+	"github.com/switchyard-dev/switchyard/server/internal/headerlines"
 )
 
 // ResponseWriter builds the response to one request. The response is sent when the handler
@@ -13,8 +14,8 @@ type ResponseWriter struct {
 	fields []field
 	hbuf   []byte
 	body   []byte
-	// raw holds header lines the server adds as they are, each ending in CRLF (an
-	// Upgrade list, a rejection's Sec-WebSocket-Version).
+	// raw holds header lines each ending in CRLF (an Upgrade list, a rejection's
+	// Sec-WebSocket-Version), written through headerlines.Append.
 	raw string
 	// headLength is HeadLength's n plus one (0: not set).
 	headLength int64
@@ -64,7 +65,7 @@ func (w *ResponseWriter) HeaderBytes(name string, value []byte) { addField(w, na
 
 // addField is Header and HeaderBytes: the field is copied into w.hbuf.
 func addField[T string | []byte](w *ResponseWriter, name string, value T) {
-	if !validFieldName(name) || !validFieldValue(value) || reservedField(name) {
+	if !headerlines.ValidName(name) || !headerlines.ValidValue(value) || headerlines.Framing(name) {
 		return
 	}
 	w.note(name)
@@ -152,32 +153,6 @@ func (w *ResponseWriter) NumFields() int { return len(w.fields) }
 func (w *ResponseWriter) Field(i int) (name, value []byte) {
 	f := w.fields[i]
 	return w.hbuf[f.start:f.mid], w.hbuf[f.mid:f.end]
-}
-
-func validFieldName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		if !parser.IsTchar(name[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func validFieldValue[T string | []byte](v T) bool {
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f { // RFC 9110 §5.5
-			return false
-		}
-	}
-	return true
-}
-
-func reservedField(name string) bool {
-	return parser.EqualFold(name, "content-length") || parser.EqualFold(name, "connection") ||
-		parser.EqualFold(name, "transfer-encoding")
 }
 
 // appendStatusLine appends "HTTP/1.1 <code> <reason>\r\n"; a code without a registered

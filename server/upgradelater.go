@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/switchyard-dev/switchyard/parser"
+	"github.com/switchyard-dev/switchyard/server/internal/headerlines"
 )
 
 // UpgradeDecision decides an upgrade off the loop (see Conn.UpgradeOffLoop). r is a copy
@@ -141,7 +142,7 @@ func (job *laterJob) release() {
 }
 
 // appendSwitching appends the 101 that switches to the protocol named token, with the
-// upgrader's extra header lines, after the 100 Continue a request that expected one and
+// upgrader's extra header lines that headerlines lets through, after the 100 Continue a request that expected one and
 // has not had it is owed first (RFC 9110 §7.8).
 func appendSwitching(b []byte, owes100 bool, token string, hdr []byte) []byte {
 	if owes100 {
@@ -150,6 +151,6 @@ func appendSwitching(b []byte, owes100 bool, token string, hdr []byte) []byte {
 	b = append(b, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: "...)
 	b = append(b, token...)
 	b = append(b, "\r\nConnection: Upgrade\r\n"...)
-	b = append(b, hdr...)
+	b = headerlines.Append(b, hdr)
 	return append(b, "\r\n"...)
 }

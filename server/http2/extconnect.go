@@ -55,7 +55,12 @@ func (h *h2Conn) acceptChild(s *h2Stream, ch *server.Child, r *server.Request, h
 	enc := h.henc
 	enc.Reset()
 	enc.WriteStatus(200)
-	headerlines.Each(hdr, enc.WriteFieldBytes)
+	headerlines.Each(hdr, func(name, value []byte) {
+		// RFC 9110 §8.6 forbids Content-Length on a 2xx to CONNECT
+		if !connectionSpecific(name) && !headerlines.Framing(name) {
+			enc.WriteFieldBytes(name, value)
+		}
+	})
 	h.writeServerFields(enc, false, false)
 	h.c.Commit(enc.AppendHeaders(h.c.AppendBuffer(), s.id, false, h.peer.MaxFrameSize))
 	s.responded = true
