@@ -51,23 +51,31 @@ func ParseClose(payload []byte) (code StatusCode, reason []byte, err *Error) {
 // MaxCloseReason is the longest reason that fits a close payload (§5.5).
 const MaxCloseReason = MaxControlPayload - 2
 
-// AppendClose appends a Close payload (code and reason) to dst. A reason
-// longer than MaxCloseReason is cut at the last whole UTF-8 sequence that
-// fits, so the result stays a valid control payload. Code StatusNoStatusRcvd
-// produces an empty payload, which is how "no status" is said on the wire.
+// AppendClose appends a Close payload (code and reason) to dst, one a peer
+// accepts whatever the caller passes. A code that may not be sent
+// (!ValidCloseCode: StatusNoStatusRcvd, StatusAbnormalClosure, 0-999, ...)
+// produces an empty payload, which is how "no status" is said on the wire
+// (RFC 6455 §7.4.1, §5.5.1: a reason needs a code). The reason is cut before
+// its first byte that is not UTF-8 (a peer fails the connection with 1007
+// otherwise, §8.1), and to at most MaxCloseReason bytes at the last whole
+// UTF-8 sequence that fits, so the result stays a valid control payload.
 func AppendClose(dst []byte, code StatusCode, reason string) []byte {
-	if code == StatusNoStatusRcvd {
+	if !ValidCloseCode(code) {
 		return dst
 	}
 	if len(reason) > MaxCloseReason {
-		cut := MaxCloseReason
-		for cut > 0 && !utf8.RuneStart(reason[cut]) {
-			cut--
+		reason = reason[:MaxCloseReason] // a sequence cut in two ends the valid prefix below
+	}
+	valid := 0
+	for valid < len(reason) {
+		r, size := utf8.DecodeRuneInString(reason[valid:])
+		if r == utf8.RuneError && size <= 1 {
+			break
 		}
-		reason = reason[:cut]
+		valid += size
 	}
 	dst = binary.BigEndian.AppendUint16(dst, uint16(code))
-	return append(dst, reason...)
+	return append(dst, reason[:valid]...)
 }
 
 // AppendCloseFrame appends a whole unmasked Close frame to dst.

@@ -78,6 +78,13 @@ func TestAppendClose(t *testing.T) {
 		{"§7.1.5 1005 is an empty payload", StatusNoStatusRcvd, "ignored", nil},
 		{"§5.5 long reason cut to 123 bytes", 1001, strings.Repeat("a", 200), closePayload(1001, strings.Repeat("a", 123))},
 		{"§5.5 cut keeps UTF-8 whole", 1001, strings.Repeat("a", 122) + "é", closePayload(1001, strings.Repeat("a", 122))},
+		{"§7.4.1 1006 is never sent: an empty payload", StatusAbnormalClosure, "x", nil},
+		{"§7.4.1 1015 is never sent: an empty payload", 1015, "x", nil},
+		{"§7.4.2 0-999 are unused: an empty payload", 0, "", nil},
+		{"§7.4.2 1016-2999 are reserved: an empty payload", 2999, "x", nil},
+		{"§7.4.2 3000-4999 are the applications'", 4999, "x", closePayload(4999, "x")},
+		{"§8.1 a reason is cut before its first byte that is not UTF-8", 1000, "ok\xffmore", closePayload(1000, "ok")},
+		{"§8.1 a literal U+FFFD stays", 1000, "a\ufffdb", closePayload(1000, "a\ufffdb")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	stdflate "compress/flate"
 	"io"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -360,6 +361,29 @@ func FuzzParseClose(f *testing.F) {
 			if got := AppendClose(nil, code, string(reason)); len(p) <= MaxControlPayload && !bytes.Equal(got, p) {
 				t.Fatalf("AppendClose %x != %x", got, p)
 			}
+		}
+	})
+}
+
+// FuzzAppendClose: whatever code and reason the server's user passes, AppendClose writes a
+// payload the peer accepts, and keeps code and reason when they may be sent as they are.
+func FuzzAppendClose(f *testing.F) {
+	f.Add(uint16(1000), "bye")
+	f.Add(uint16(1006), "x")
+	f.Add(uint16(4000), strings.Repeat("é", 70))
+	f.Add(uint16(1001), "a\xffb")
+	f.Fuzz(func(t *testing.T, code uint16, reason string) {
+		p := AppendClose(nil, StatusCode(code), reason)
+		if len(p) > MaxControlPayload {
+			t.Fatalf("payload of %d bytes", len(p))
+		}
+		gotCode, gotReason, err := ParseClose(p)
+		if err != nil {
+			t.Fatalf("code %d reason %q: payload %x refused: %v", code, reason, p, err)
+		}
+		if ValidCloseCode(StatusCode(code)) && utf8.ValidString(reason) && len(reason) <= MaxCloseReason &&
+			(gotCode != StatusCode(code) || string(gotReason) != reason) {
+			t.Fatalf("code %d reason %q came out as %d %q", code, reason, gotCode, gotReason)
 		}
 	})
 }

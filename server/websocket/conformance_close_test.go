@@ -3,6 +3,7 @@ package websocket
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -380,6 +381,44 @@ func TestWriteAsyncRacingTheCloseNeverFollowsIt(t *testing.T) {
 				}
 				<-writerDone
 				cl.conn.Close()
+			}
+		})
+	}
+}
+
+// The server's close carries only what RFC 6455 lets a close frame carry, whatever code
+// and reason the handler passes: codes that are never sent (§7.4.1: 1005, 1006, 1015;
+// §7.4.2: 0-999, 1016-2999) give a close without a code, so without a reason (§5.5.1),
+// and a reason is cut before a byte that is not UTF-8, which the peer would fail with
+// 1007 (§8.1).
+func TestServerCloseCodeAndReasonAreSendable(t *testing.T) {
+	s := conformanceServer(t, Handler{OnMessage: func(c *Conn, m Message) {
+		code, reason, _ := strings.Cut(string(m.Payload), " ")
+		n, _ := strconv.Atoi(code)
+		c.Close(StatusCode(n), reason)
+	}})
+	cases := []struct {
+		ask  string
+		want []byte // the close frame's payload
+	}{
+		{"4001 asked to", append(closePayload(4001), "asked to"...)},
+		{"1000 ok\xffrest", append(closePayload(1000), "ok"...)},
+		{"1006 x", nil},
+		{"1005 x", nil},
+		{"1015 x", nil},
+		{"0 x", nil},
+		{"2999 x", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.ask, func(t *testing.T) {
+			cl := transports[0].dial(t, s, "")
+			servertest.Write(t, cl.conn, string(msg(ws.OpBinary, []byte(tc.ask))))
+			f, err := readServerFrame(cl.br)
+			if err != nil || f.op != ws.OpClose || !bytes.Equal(f.payload, tc.want) {
+				t.Fatalf("got op %v payload %q (%v), want a close with %q", f.op, f.payload, err, tc.want)
+			}
+			if _, _, perr := ws.ParseClose(f.payload); perr != nil {
+				t.Fatalf("a peer refuses the close payload %q: %v", f.payload, perr)
 			}
 		})
 	}

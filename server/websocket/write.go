@@ -105,7 +105,9 @@ func (rt *route) overflowCode() (StatusCode, bool) {
 }
 
 // Close starts the close handshake from the server's side with code and reason (RFC 6455
-// §7.1.2); the connection closes when the peer answers or CloseTimeout passes. Loop only:
+// §7.1.2); the connection closes when the peer answers or CloseTimeout passes. A code that
+// may not be sent (1005, 1006, 1015, 0-999, 1016-2999) closes without one, so without the
+// reason; a reason is cut to 123 bytes and before any byte that is not UTF-8. Loop only:
 // from other goroutines use CloseAsync. On a route with Handler.UseWorkerPool, Close is
 // CloseAsync, safe from the callbacks on the pool and from any goroutine.
 func (w *Conn) Close(code StatusCode, reason string) {
