@@ -354,7 +354,7 @@ func (h *http1) appendResponse(b []byte, keepAlive bool, minor int, head bool, c
 	}
 	b = append(b, "\r\n"...)
 	if !bodyless(status) && !head {
-		b = append(b, w.body...)
+		b = append(b, w.Body()...)
 	}
 	return b
 }

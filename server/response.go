@@ -77,10 +77,15 @@ func addField[T string | []byte](w *ResponseWriter, name string, value T) {
 }
 
 // WriteHeader sets the status code (default 200). Informational statuses (1xx) are
-// ignored: the response is the final one, and the server sends its own interim ones.
+// ignored: the response is the final one, and the server sends its own interim ones. A
+// status outside 100-599, which RFC 9110 §15 makes invalid (and a client would read as a
+// server error), is sent as 500.
 func (w *ResponseWriter) WriteHeader(status int) {
-	if status >= 200 && status <= 999 {
+	switch {
+	case status >= 200 && status <= 599:
 		w.status = status
+	case status < 100 || status > 599:
+		w.status = 500
 	}
 }
 
@@ -126,6 +131,8 @@ func (w *ResponseWriter) SetsServer() bool { return w.sets&ownServer != 0 }
 // no Content-Length is announced (RFC 9110 §8.6), as net/http does.
 func (w *ResponseWriter) ContentLength(head bool) int64 {
 	switch {
+	case w.status == 205:
+		return 0 // RFC 9110 §15.3.6: no content, announced as such
 	case !head:
 	case w.headLength > 0:
 		return w.headLength - 1
@@ -143,8 +150,14 @@ func (w *ResponseWriter) Status() int {
 	return w.status
 }
 
-// Body is the body written so far (a view).
-func (w *ResponseWriter) Body() []byte { return w.body }
+// Body is the body written so far (a view); none for 205 Reset Content, which a server
+// must not send content with (RFC 9110 §15.3.6).
+func (w *ResponseWriter) Body() []byte {
+	if w.status == 205 {
+		return nil
+	}
+	return w.body
+}
 
 // NumFields and Field let a protocol walk the handler's header fields.
 func (w *ResponseWriter) NumFields() int { return len(w.fields) }
