@@ -126,6 +126,7 @@ func (h *http1) Serve(c *Conn, in []byte) (int, error) {
 		return h.startPriorKnowledge()
 	default:
 		if h.notHTTP1Preface(in) {
+			h.c.LogRefusal(0, "closed unanswered: the connection opened with neither an HTTP/1.x request line nor the HTTP/2 preface")
 			return len(in), ErrClose
 		}
 		h.reject(asParseError(err))
@@ -462,9 +463,10 @@ func (h *http1) acceptsPriorKnowledge() bool {
 
 // notHTTP1Preface reports that a fresh connection on a server that accepts HTTP/2 with
 // prior knowledge opened with a line that is not an HTTP/1.x request line at all (its
-// last word is no HTTP-version). Such a client speaks neither HTTP/1.1 nor a valid HTTP/2
-// preface, and RFC 9113 §3.4 says an invalid preface ends the connection: it is closed
-// without an HTTP/1.1 400, which an HTTP/2 client would misread as a frame.
+// last word is no HTTP-version, in any case: "http/1.1" gets its 400). Such a client
+// speaks neither HTTP/1.1 nor a valid HTTP/2 preface, and RFC 9113 §3.4 says an invalid
+// preface ends the connection: it is closed without an HTTP/1.1 400, which an HTTP/2
+// client would misread as a frame.
 func (h *http1) notHTTP1Preface(in []byte) bool {
 	if !h.acceptsPriorKnowledge() {
 		return false
@@ -475,5 +477,5 @@ func (h *http1) notHTTP1Preface(in []byte) bool {
 	}
 	line := bytes.TrimRight(in[:eol], "\r")
 	word := line[bytes.LastIndexByte(line, ' ')+1:]
-	return !bytes.HasPrefix(word, []byte("HTTP/"))
+	return len(word) < len("HTTP/") || !parser.EqualFold(word[:len("HTTP/")], "HTTP/")
 }
