@@ -112,8 +112,8 @@ type Config struct {
 	// LogRate bounds the per-connection log lines (why a request was refused) per second
 	// (default 20); the rest are counted and reported as suppressed.
 	LogRate int
-	// ServerName is sent in the Server header of HTTP/1.1 responses (default "switchyard";
-	// "-" sends none).
+	// ServerName is sent in the Server field of HTTP/1.1 and HTTP/2 responses (default
+	// "switchyard"; "-" sends none).
 	ServerName string
 	// TLS, when set, makes every connection a TLS one (TLS 1.2 at least, whatever its
 	// MinVersion says). Its NextProtos defaults to "h2" (when HTTP/2 is enabled) and

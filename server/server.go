@@ -76,6 +76,9 @@ func (s *Server) Upgrade(u Upgrader) {
 	s.addKind(u.Token())
 	if p, ok := u.(PriorKnowledge); ok {
 		s.prior = p
+		if s.tls != nil {
+			s.addKind(alpnH2)
+		}
 	}
 }
 

@@ -93,7 +93,8 @@ func (h *histogram) observe(d time.Duration) {
 // Stats is a snapshot of the server's counters since it started.
 type Stats struct {
 	// Open counts open connections by protocol: "http1", then each upgrader's token
-	// ("websocket", "h2c").
+	// ("websocket", "h2c"); with TLS, "tls" for those still in their handshake and "h2"
+	// for HTTP/2 that ALPN chose (h2c is HTTP/2 in cleartext, RFC 9113 §3.1).
 	Open map[string]int64
 	// OpenOnStreams counts open connections carried on streams of another connection
 	// rather than on sockets of their own, by protocol: "websocket" for WebSockets over

@@ -38,6 +38,10 @@ type tlsServer struct {
 // ClientHellos costs at most this many goroutines.
 const DefaultMaxTLSHandshakes = 1024
 
+// alpnH2 is HTTP/2's ALPN id (RFC 9113 §3.2), and the name its TLS connections count
+// under in Stats.Open.
+const alpnH2 = "h2"
+
 func newTLSServer(s *Server) *tlsServer {
 	return &tlsServer{timeout: s.cfg.TLSHandshakeTimeout, max: int64(s.cfg.MaxTLSHandshakes), kind: s.kindIndex("tls"),
 		workers: newHandshakers(4*runtime.GOMAXPROCS(0), workerExpiry)}
@@ -51,10 +55,10 @@ func (ts *tlsServer) configure(s *Server) {
 		cfg.MinVersion = tls.VersionTLS12
 	}
 	if len(cfg.NextProtos) == 0 {
-		cfg.NextProtos = []string{"h2", "http/1.1"}
+		cfg.NextProtos = []string{alpnH2, "http/1.1"}
 	}
 	if s.prior == nil {
-		cfg.NextProtos = slices.DeleteFunc(slices.Clone(cfg.NextProtos), func(p string) bool { return p == "h2" })
+		cfg.NextProtos = slices.DeleteFunc(slices.Clone(cfg.NextProtos), func(p string) bool { return p == alpnH2 })
 	}
 	ts.cfg = cfg
 }
@@ -174,16 +178,15 @@ func (h *tlsHandshake) done(c *Conn, err error) {
 		ts.tls12.Add(1)
 	}
 	switch st.NegotiatedProtocol {
-	case "h2":
+	case alpnH2:
 		ts.alpnH2.Add(1)
 	case "http/1.1":
 		ts.alpnHTTP11.Add(1)
 	default:
 		ts.alpnNone.Add(1)
 	}
-	if st.NegotiatedProtocol == "h2" && c.srv.prior != nil {
-		u := c.srv.prior
-		c.Switch(u.(Upgrader).Token(), u.StartWithPreface(c), nil)
+	if st.NegotiatedProtocol == alpnH2 && c.srv.prior != nil {
+		c.Switch(alpnH2, c.srv.prior.StartWithPreface(c), nil) // "h2c" would say cleartext
 	} else {
 		c.setKind("http1")
 		c.proto = newHTTP1(c)

@@ -129,15 +129,16 @@ func TestTLSProtocolByALPN(t *testing.T) {
 		wantH2 bool
 		// counted is the TLSStats counter the handshake must have raised to 1
 		counted func(server.TLSStats) int64
+		open    string // the Stats.Open protocol that counts the connection ("h2c" is cleartext)
 	}{
 		{"h2 offered first gets HTTP/2", []string{"h2", "http/1.1"}, false, "h2", true,
-			func(s server.TLSStats) int64 { return s.ALPNH2 }},
+			func(s server.TLSStats) int64 { return s.ALPNH2 }, "h2"},
 		{"http/1.1 gets HTTP/1.1", []string{"http/1.1"}, false, "http/1.1", false,
-			func(s server.TLSStats) int64 { return s.ALPNHTTP11 }},
+			func(s server.TLSStats) int64 { return s.ALPNHTTP11 }, "http1"},
 		{"no ALPN gets HTTP/1.1", nil, false, "", false,
-			func(s server.TLSStats) int64 { return s.ALPNNone }},
+			func(s server.TLSStats) int64 { return s.ALPNNone }, "http1"},
 		{"h2 not offered by a server without HTTP/2", []string{"h2", "http/1.1"}, true, "http/1.1", false,
-			func(s server.TLSStats) int64 { return s.ALPNHTTP11 }},
+			func(s server.TLSStats) int64 { return s.ALPNHTTP11 }, "http1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := startTLS(t, server.Config{}, tc.noH2)
@@ -158,6 +159,7 @@ func TestTLSProtocolByALPN(t *testing.T) {
 				if resp.ProtoMajor != 2 || resp.TLS == nil || resp.TLS.NegotiatedProtocol != tc.want || string(body) != "hello over TLS\n" {
 					t.Fatalf("got %s, ALPN %q, body %q", resp.Proto, resp.TLS.NegotiatedProtocol, body)
 				}
+				expectOpenAs(t, f.srv, tc.open)
 				return
 			}
 			c := dialTLS(t, f.addr(), f.clientConfig(tc.offer...))
@@ -175,7 +177,21 @@ func TestTLSProtocolByALPN(t *testing.T) {
 			if resp.StatusCode != 200 || len(body) != 256<<10 {
 				t.Fatalf("/big: got %d, %d bytes", resp.StatusCode, len(body))
 			}
+			expectOpenAs(t, f.srv, tc.open)
 		})
+	}
+}
+
+// expectOpenAs checks that the server's one open connection counts under protocol.
+func expectOpenAs(t *testing.T, s *server.Server, protocol string) {
+	t.Helper()
+	open := s.Stats().Open
+	var total int64
+	for _, n := range open {
+		total += n
+	}
+	if open[protocol] != 1 || total != 1 {
+		t.Fatalf("Stats().Open %v: want the one connection under %q", open, protocol)
 	}
 }
 
