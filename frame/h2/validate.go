@@ -42,6 +42,7 @@ const (
 	reasonEmptyPath           = "empty :path (RFC 9113 §8.3.1)"
 	reasonBadPath             = ":path is neither absolute nor '*' for OPTIONS (RFC 9113 §8.3.1)"
 	reasonAuthorityUserinfo   = ":authority with userinfo for http or https (RFC 9113 §8.3.1)"
+	reasonHostAuthority       = "host differs from :authority (RFC 9113 §8.3.1)"
 	reasonConnectSchemePath   = "CONNECT with :scheme or :path (RFC 9113 §8.5)"
 	reasonConnectAuthority    = "CONNECT without :authority (RFC 9113 §8.5)"
 	reasonProtocolNotConnect  = ":protocol without CONNECT (RFC 8441 §4)"
@@ -121,6 +122,13 @@ func (d *HeaderDecoder) validate() string {
 		}
 		if r := checkRegular(h, &fields[j], false); r != "" {
 			return r
+		}
+		// §8.3.1: a host that names another entity than :authority is malformed, so
+		// that routing by one and checking by the other cannot disagree. Pseudo-header
+		// fields come first, so :authority is known here. Hosts compare
+		// case-insensitively (RFC 3986 §3.2.2); ports are compared as sent.
+		if fields[j].Name == "host" && seen&pseudoAuthority != 0 && !strings.EqualFold(fields[j].Value, h.Authority) {
+			return reasonHostAuthority
 		}
 	}
 	h.Fields = fields[i:]

@@ -11,9 +11,9 @@ import (
 )
 
 // h2Fake is an HTTP/2 connection driven without a socket (drive.Conn), past its preface,
-// with the connection window opened wide, plus the header block of a GET / that is fully
-// indexed in the server's HPACK table (what a client repeating a request sends, RFC 7541
-// §2.3).
+// with the connection window opened wide, plus the header block of a GET / (with extra
+// fields after its own) that is fully indexed in the server's HPACK table (what a client
+// repeating a request sends, RFC 7541 §2.3).
 type h2Fake struct {
 	c       drive.Conn
 	closing bool // the server closed the connection
@@ -22,7 +22,7 @@ type h2Fake struct {
 	req     []byte
 }
 
-func newH2Fake(tb testing.TB, setup func(*server.Server)) *h2Fake {
+func newH2Fake(tb testing.TB, setup func(*server.Server), extra ...hpack.HeaderField) *h2Fake {
 	srv := server.New(server.Config{Logger: discard})
 	setup(srv)
 	srv.Upgrade(New(Config{}))
@@ -33,6 +33,9 @@ func newH2Fake(tb testing.TB, setup func(*server.Server)) *h2Fake {
 		ebuf.Reset()
 		for _, f := range []hpack.HeaderField{{Name: ":method", Value: "GET"}, {Name: ":scheme", Value: "http"},
 			{Name: ":path", Value: "/"}, {Name: ":authority", Value: "bench.example"}, {Name: "user-agent", Value: "h2load nghttp2/1.52.0"}} {
+			_ = enc.WriteField(f)
+		}
+		for _, f := range extra {
 			_ = enc.WriteField(f)
 		}
 		return append([]byte(nil), ebuf.Bytes()...)
@@ -58,19 +61,46 @@ func (hf *h2Fake) request() {
 }
 
 // A repeated HTTP/2 request, served on the loop from HEADERS to the response's DATA,
-// allocates nothing once HPACK's tables hold its fields.
+// allocates nothing once HPACK's tables hold its fields: with no cookie, one, or cookies
+// split into several fields (RFC 9113 §8.2.3), which the handler gets joined.
 func TestH2RequestAllocatesNothing(t *testing.T) {
-	hf := newH2Fake(t, helloRoutes)
-	before := hf.c.Written()
-	allocs := testing.AllocsPerRun(500, hf.request)
-	if hf.closing {
-		t.Fatal("connection closed")
+	cookie := func(v string) hpack.HeaderField { return hpack.HeaderField{Name: "cookie", Value: v} }
+	cases := []struct {
+		name  string
+		extra []hpack.HeaderField
+		want  string // the handler's r.Get("cookie")
+	}{
+		{"no cookie", nil, ""},
+		{"one cookie field", []hpack.HeaderField{cookie("a=1; b=2")}, "a=1; b=2"},
+		{"three cookie fields", []hpack.HeaderField{cookie("a=1"), {Name: "accept", Value: "*/*"}, cookie("b=2"), cookie("c=3")}, "a=1; b=2; c=3"},
 	}
-	if hf.c.Written() == before {
-		t.Fatal("no response written")
-	}
-	if allocs != 0 {
-		t.Fatalf("%v allocations per request, want 0", allocs)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			body := []byte("hello")
+			wrong := 0
+			hf := newH2Fake(t, func(s *server.Server) {
+				s.Route("", server.Route{HTTP: func(w *server.ResponseWriter, r *server.Request) {
+					if string(r.Get("cookie")) != tc.want {
+						wrong++
+					}
+					_, _ = w.Write(body)
+				}})
+			}, tc.extra...)
+			before := hf.c.Written()
+			allocs := testing.AllocsPerRun(500, hf.request)
+			if hf.closing {
+				t.Fatal("connection closed")
+			}
+			if hf.c.Written() == before {
+				t.Fatal("no response written")
+			}
+			if wrong > 0 {
+				t.Fatalf("the handler's cookie was not %q in %d requests", tc.want, wrong)
+			}
+			if allocs != 0 {
+				t.Fatalf("%v allocations per request, want 0", allocs)
+			}
+		})
 	}
 }
 

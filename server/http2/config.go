@@ -61,6 +61,7 @@ type resolved struct {
 	Config
 	maxBody                   int64
 	headerTimeout, bodyTimout time.Duration
+	minBodyRate               int64 // bytes per second (bodytimeout.go)
 	handlerTimeout            time.Duration
 	serverName                string
 	// extConnect: the server has a protocol extended CONNECT opens (RFC 8441), so
@@ -73,8 +74,9 @@ func (c Config) resolve(s *server.Server) *resolved {
 	srv := &cfg
 	return &resolved{Config: c.withDefaults(srv), maxBody: srv.Limits.MaxBodyBytes,
 		headerTimeout: srv.HeaderTimeout, bodyTimout: srv.BodyTimeout, handlerTimeout: srv.HandlerTimeout,
-		serverName: srv.ServerName,
-		extConnect: s.ExtendedConnect()}
+		minBodyRate: int64(max(srv.MinBodyRate, 1)),
+		serverName:  srv.ServerName,
+		extConnect:  s.ExtendedConnect()}
 }
 
 func (c Config) withDefaults(srv *server.Config) Config {

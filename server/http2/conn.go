@@ -278,24 +278,29 @@ func (h *h2Conn) Drain(*server.Conn) {
 // Timeout ends a connection whose client went quiet: before its preface (the handshake
 // timeout), with no open stream (idle), or with streams that stopped making progress; or
 // one whose client has not acknowledged the server's SETTINGS in time (§6.5.3). A stream
-// whose handler outlived HandlerTimeout is answered 503 instead (handlertimeout.go).
+// whose handler outlived HandlerTimeout is answered 503 instead (handlertimeout.go), and
+// one whose request body is overdue 408 (bodytimeout.go).
 func (h *h2Conn) Timeout(c *server.Conn) {
 	if h.settingsSeen && !h.settingsAcked && c.Now() >= h.settingsDue {
 		_ = h.connError(errSettingsTimeout)
 		c.Close()
 		return
 	}
-	if h.settingsSeen && h.timeOutHandlers() {
-		h.armDeadline()
-		return
+	if h.settingsSeen {
+		if h.timeOutStreams() || len(h.streams) > 0 && h.timed() {
+			// The deadline was a stream's own; with every stream timed so, there is no
+			// progress timeout to have passed.
+			h.armDeadline()
+			return
+		}
 	}
 	if h.wsStreams > 0 && h.settingsSeen && h.blk.kind == blockNone {
 		// WebSockets keep the connection: each watches its own peer (pings). Only the
-		// other streams that stopped making progress are cancelled; a header block left
-		// unfinished still ends the connection.
+		// other streams that stopped making progress, and have no deadline of their own,
+		// are cancelled; a header block left unfinished still ends the connection.
 		h.busy = true
 		for i := 0; i < len(h.streams); {
-			if s := h.streams[i]; s.car == nil && s.waitSince == 0 {
+			if s := h.streams[i]; s.car == nil && s.waitSince == 0 && h.bodyDue(s) == 0 {
 				h.resetStream(s.id, h2.ErrCodeCancel)
 				continue
 			}
@@ -336,11 +341,11 @@ func (h *h2Conn) Closed(*server.Conn, error) {
 
 // armDeadline picks the timeout for the connection's state: the handshake timeout until
 // the client's preface and SETTINGS are in (armed once, at Start), the idle timeout while
-// no stream is open, the earliest HandlerTimeout while the open streams wait only for
-// their handlers (WebSockets aside), and the body timeout (progress on open streams)
-// otherwise, or that HandlerTimeout if sooner; and, until the client acknowledges the
-// server's SETTINGS, no later than the ACK is due. Serve re-arms it only after a read
-// that made progress.
+// no stream is open, the earliest of the streams' own deadlines (HandlerTimeout, a
+// body's, none for a WebSocket) while every stream has one, and otherwise the body
+// timeout as a progress timeout (on open streams), or one of those deadlines if sooner;
+// and, until the client acknowledges the server's SETTINGS, no later than the ACK is due.
+// Serve re-arms it only after a read that made progress.
 func (h *h2Conn) armDeadline() {
 	var d time.Duration
 	switch {
@@ -348,14 +353,17 @@ func (h *h2Conn) armDeadline() {
 		d = h.cfg.headerTimeout
 	case len(h.streams) == 0 && h.blk.kind == blockNone:
 		d = h.cfg.IdleTimeout
-	case len(h.streams) == h.wsStreams && h.awaiting == 0 && h.blk.kind == blockNone:
-		d = 0 // only WebSockets: each watches its own peer with pings
-	case h.awaiting > 0 && h.blk.kind == blockNone && h.onlyWaiting():
-		d, _ = h.handlerDeadline() // the rest wait for the server: HandlerTimeout
+	case h.timed():
+		d = 0 // the streams' own deadlines below; a WebSocket watches its peer with pings
 	default:
 		d = h.cfg.bodyTimout
-		if left, ok := h.handlerDeadline(); ok {
-			d = min(d, left)
+	}
+	if len(h.streams) > 0 && h.settingsSeen {
+		if left, ok := h.handlerDeadline(); ok && (d <= 0 || left < d) {
+			d = left
+		}
+		if left, ok := h.bodyDeadline(); ok && (d <= 0 || left < d) {
+			d = left
 		}
 	}
 	if !h.settingsAcked {

@@ -49,8 +49,8 @@ func (h *h2Conn) onData(f *h2.Frame) error {
 		h.childData(s, f)
 		return nil
 	}
-	if s.responded {
-		// Answered early (413, 431): the rest of the body is discarded.
+	if s.discards() {
+		// Answered early (413, 431) or served early (CONNECT): the rest is discarded.
 		if f.EndStream() {
 			h.endDiscarded(s)
 		}
@@ -86,11 +86,12 @@ func (h *h2Conn) onData(f *h2.Frame) error {
 }
 
 // endDiscarded ends the request of a stream answered before its body was complete (413,
-// 431): the client's END_STREAM makes it half-closed (remote), so it closes once its
-// response is out, without the RST_STREAM NO_ERROR that would otherwise follow (§8.1).
+// 431), or served before it (CONNECT): the client's END_STREAM makes it half-closed
+// (remote), so it closes once its response is out, without the RST_STREAM NO_ERROR that
+// would otherwise follow (§8.1). A worker-pool handler's response is still to come.
 func (h *h2Conn) endDiscarded(s *h2Stream) {
 	s.recvDone = true
-	if s.out == nil {
+	if s.responded && s.out == nil {
 		h.closeStream(s, false)
 	}
 }
@@ -124,14 +125,22 @@ func (h *h2Conn) endDiscarded(s *h2Stream) {
 // returned: replenish runs after every read and wherever a body is freed outside one.
 
 // buffering reports whether s is receiving a request body to buffer for its handler.
-func (s *h2Stream) buffering() bool { return !s.recvDone && !s.responded && s.car == nil }
+func (s *h2Stream) buffering() bool { return !s.recvDone && !s.discards() && s.car == nil }
 
 // growStream returns the window s consumed with WINDOW_UPDATE if mayGrow allows it now;
 // otherwise the update is owed (withheld) and replenish tries again.
 func (h *h2Conn) growStream(s *h2Stream) {
 	if !h.mayGrow(s) {
 		h.withheld = true
+		if s.heldSince == 0 {
+			s.heldSince = max(h.c.Now(), 1)
+		}
 		return
+	}
+	if s.heldSince != 0 {
+		// The server held the body up: that time is not the client's (bodytimeout.go).
+		s.bodyFrom += h.c.Now() - s.heldSince
+		s.heldSince = 0
 	}
 	h.c.Commit(h2.AppendWindowUpdate(h.c.AppendBuffer(), s.id, uint32(s.recvUnacked)))
 	s.recvWindow += s.recvUnacked

@@ -29,7 +29,9 @@ func (h *h2Conn) extendedConnect(s *h2Stream, head *h2.RequestHead, endStream bo
 	}
 	scratch := h.u.scratch.Get(h.c)
 	r := &scratch.req
-	h.fillRequest(r, s.id, head, nil)
+	// Its views may outlive this call (a decision deferred to the worker pool keeps them),
+	// so a joined cookie gets memory of its own.
+	h.fillRequest(r, s.id, head, nil, nil)
 	car := &streamCarrier{h: h, s: s}
 	ch, hdr, rej := h.c.OpenChild(r, head.Protocol, car, scratch.hdr[:0])
 	scratch.hdr = hdr[:0]

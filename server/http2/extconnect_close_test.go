@@ -3,7 +3,6 @@ package http2
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -338,27 +337,57 @@ func TestExtendedConnectConnectionTimeouts(t *testing.T) {
 	}
 }
 
-// A stream that stops making progress beside a WebSocket (a request body that never
-// comes) is cancelled at the body timeout, and the WebSocket on the same connection goes
-// on: the timeout no longer ends the connection while a WebSocket watches its own peer.
-func TestExtendedConnectTimeoutCancelsOnlyTheStalledStream(t *testing.T) {
+// A stream that stops making progress beside a WebSocket ends alone, and the WebSocket on
+// the same connection goes on: the timeout no longer ends the connection while a
+// WebSocket watches its own peer. A request body that never comes is answered 408 at its
+// body timeout (bodytimeout.go); a response the client stops reading is cancelled at the
+// connection's progress timeout (the same BodyTimeout).
+func TestExtendedConnectTimeoutEndsOnlyTheStalledStream(t *testing.T) {
+	big := bytes.Repeat([]byte("d"), 3<<19) // past the 1 MiB stream window h2ws grants
 	s := wsServer(t, server.Config{BodyTimeout: 300 * time.Millisecond}, Config{}, websocket.Handler{},
 		func(s *server.Server) {
 			s.Route("/upload", server.Route{HTTP: func(w *server.ResponseWriter, r *server.Request) { _, _ = w.WriteString("got it") }})
+			s.Route("/download", server.Route{HTTP: func(w *server.ResponseWriter, r *server.Request) { _, _ = w.Write(big) }})
 		})
-	c := wsDial(t, s)
-	st, br := wsConnect(t, c)
-	upload, err := c.Send(false, ":method", "POST", ":scheme", "http", ":path", "/upload", ":authority", "localhost")
-	if err != nil {
-		t.Fatal(err)
+	cases := []struct {
+		name   string
+		open   func(c *h2ws.Conn) (*h2ws.Stream, error)
+		status int           // the stalled stream's response, 0 for none
+		code   http2.ErrCode // its RST_STREAM
+	}{
+		{"an upload whose body never comes", func(c *h2ws.Conn) (*h2ws.Stream, error) {
+			return c.Send(false, ":method", "POST", ":scheme", "http", ":path", "/upload", ":authority", "localhost")
+		}, 408, http2.ErrCodeNo},
+		{"a download the client stops reading", func(c *h2ws.Conn) (*h2ws.Stream, error) {
+			st, err := c.Send(true, ":method", "GET", ":scheme", "http", ":path", "/download", ":authority", "localhost")
+			if err == nil {
+				st.HoldWindow()
+			}
+			return st, err
+		}, 200, http2.ErrCodeCancel},
 	}
-	_ = upload.SetDeadline(time.Now().Add(20 * time.Second))
-	if _, err := upload.Read(make([]byte, 1)); !errors.Is(err, h2ws.ErrReset) || upload.ResetErr != http2.ErrCodeCancel {
-		t.Fatalf("the stalled upload: %v (code %v), want a reset with CANCEL", err, upload.ResetErr)
-	}
-	expectEcho(t, st, br, []byte("still open"))
-	if _, ok := c.GoAwayCode(); ok {
-		t.Fatal("the connection got a GOAWAY")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := wsDial(t, s)
+			st, br := wsConnect(t, c)
+			stalled, err := tc.open(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = stalled.SetDeadline(time.Now().Add(20 * time.Second)) // only a hang meets it
+			if resp, err := stalled.Response(); err != nil || resp.Status != tc.status {
+				t.Fatalf("the stalled stream: %+v %v, want status %d", resp, err, tc.status)
+			}
+			// Its DATA is left unread, so this waits for the RST_STREAM: after the 408,
+			// NO_ERROR tells the client to send no more (RFC 9113 §8.1).
+			if _, reset, code := stalled.WaitEnd(); !reset || code != tc.code {
+				t.Fatalf("the stalled stream: reset %v code %v, want RST_STREAM %v", reset, code, tc.code)
+			}
+			expectEcho(t, st, br, []byte("still open"))
+			if _, ok := c.GoAwayCode(); ok {
+				t.Fatal("the connection got a GOAWAY")
+			}
+		})
 	}
 }
 

@@ -2,12 +2,14 @@ package http2
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 	"unsafe"
 
 	"github.com/switchyard-dev/switchyard/frame/h2"
 	"github.com/switchyard-dev/switchyard/parser"
 	"github.com/switchyard-dev/switchyard/server"
+	"golang.org/x/net/http2/hpack"
 )
 
 // loopScratch is the request and response a loop's HTTP/2 streams are served with, one
@@ -20,7 +22,14 @@ type loopScratch struct {
 	hdr  []byte
 	iov  [][]byte
 	hdrs []byte
+	// cookie holds the joined value of a request's cookie fields (fillRequest) while
+	// its handler runs; one grown past maxKeptCookie is dropped after the request.
+	cookie []byte
 }
+
+// maxKeptCookie bounds the joined cookie buffer a loop keeps between requests: enough for
+// the cookies browsers send, not the most a header list may hold.
+const maxKeptCookie = 16 << 10
 
 // serveStream runs the route's handler for a complete request and sends its response,
 // through the same dispatch as HTTP/1.1 (server.Conn.Handle). A route with UseWorkerPool
@@ -31,8 +40,12 @@ type loopScratch struct {
 func (h *h2Conn) serveStream(s *h2Stream, head *h2.RequestHead, body []byte) {
 	h.c.Counters().Requests.Add(1)
 	scratch := h.u.scratch.Get(h.c)
-	h.fillRequest(&scratch.req, s.id, head, body)
+	h.fillRequest(&scratch.req, s.id, head, body, &scratch.cookie)
+	// The handler is done with the request's views, or a worker-pool handler got copies.
 	h.dispatch(s, &scratch.resp, &scratch.req)
+	if cap(scratch.cookie) > maxKeptCookie {
+		scratch.cookie = nil
+	}
 }
 
 // dispatch answers r on s at once, or hands its handler to the worker pool (Answer sends
@@ -91,23 +104,51 @@ func (h *h2Conn) answerText(s *h2Stream, status int, text string) {
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // fillRequest builds the handler's view of a request from its HTTP/2 head (§8.3.1):
-// Path and Query split from :path, Host from :authority (or a host field).
-func (h *h2Conn) fillRequest(r *server.Request, id uint32, head *h2.RequestHead, body []byte) {
+// Path and Query split from :path, Host from :authority (or a host field). A plain
+// CONNECT (§8.5) has no :path: its Target is its :authority and its Path is empty, as
+// HTTP/1.1's authority-form gives them (RFC 9112 §3.2.3).
+//
+// Cookie fields, which a client may split (§8.2.3), become one field whose value joins
+// them with "; ", where the first one was, so that Get and Header see one value, as
+// over HTTP/1.1. The joined value is built in *join, reused by the caller, or with join
+// nil in memory of its own, for a request whose views may outlive the callback.
+func (h *h2Conn) fillRequest(r *server.Request, id uint32, head *h2.RequestHead, body []byte, join *[]byte) {
 	target := bytesOf(head.Path)
 	path, query := target, []byte(nil)
 	if i := bytes.IndexByte(target, '?'); i >= 0 {
 		path, query = target[:i], target[i+1:]
+	}
+	if head.Path == "" {
+		target = bytesOf(head.Authority)
 	}
 	hdrs := h.hdrs[:0]
 	var host []byte
 	if head.Authority != "" {
 		host = bytesOf(head.Authority)
 	}
+	cookie := -1 // the first cookie field's index in hdrs
+	var joined []byte
 	for i := range head.Fields {
 		f := &head.Fields[i]
+		if f.Name == "cookie" {
+			if cookie >= 0 {
+				if joined == nil {
+					joined = startJoin(join, hdrs[cookie].Value, head.Fields[i:])
+				}
+				joined = append(append(joined, "; "...), f.Value...)
+				continue
+			}
+			cookie = len(hdrs)
+		}
 		hdrs = append(hdrs, server.Header{Name: bytesOf(f.Name), Value: bytesOf(f.Value), ID: parser.HeaderOther})
 		if host == nil && f.Name == "host" {
 			host = bytesOf(f.Value)
+		}
+	}
+	if joined != nil {
+		hdrs[cookie].Value = joined
+		if join != nil {
+			*join = joined
 		}
 	}
 	h.hdrs = hdrs
@@ -115,6 +156,24 @@ func (h *h2Conn) fillRequest(r *server.Request, id uint32, head *h2.RequestHead,
 		Method: bytesOf(head.Method), Target: target, Path: path, Query: query, Host: host,
 		ProtoMajor: 2, Header: hdrs, Body: body, StreamID: id,
 	}
+}
+
+// startJoin returns first in a buffer with room for it joined with the cookie fields among
+// rest: *join grown, or a new one if join is nil. The header list limit the decoder
+// enforces bounds it, since a field counts its value plus 32 octets there (§6.5.2) and
+// adds 2 here.
+func startJoin(join *[]byte, first []byte, rest []hpack.HeaderField) []byte {
+	n := len(first)
+	for i := range rest {
+		if rest[i].Name == "cookie" {
+			n += 2 + len(rest[i].Value)
+		}
+	}
+	var b []byte
+	if join != nil {
+		b = (*join)[:0]
+	}
+	return append(slices.Grow(b, n), first...)
 }
 
 // writeResponse encodes w as HEADERS (and CONTINUATION) then DATA within the windows

@@ -110,48 +110,23 @@ func (h *h2Conn) handlerDeadline() (left time.Duration, ok bool) {
 	return max(time.Duration(first+int64(h.cfg.handlerTimeout)-sinceEpoch()), time.Millisecond), true
 }
 
-// timeOutHandlers answers 503 on every stream whose handler has outlived
-// HandlerTimeout, and reports whether there was one.
-func (h *h2Conn) timeOutHandlers() bool {
-	if h.awaiting == 0 {
-		return false
-	}
-	now, answered := sinceEpoch(), false
-	h.busy = true
-	for i := 0; i < len(h.streams); {
-		s := h.streams[i]
-		if s.waitSince != 0 && time.Duration(now-s.waitSince) >= h.cfg.handlerTimeout {
-			h.stopWaiting(s)
-			if s.id == h.exempt {
-				// The server stops waiting for this handler: the exemption may move on
-				// (data.go). Its body stays counted until it returns.
-				h.exempt = 0
-			}
-			h.c.AbandonOffLoop(s.id)
-			if s.car != nil { // an extended CONNECT whose upgrade was being decided
-				h.detachChild(s).Reset(server.ErrStreamReset)
-			}
-			h.answerText(s, 503, "the handler did not answer within the server's HandlerTimeout")
-			answered = true
-		}
-		if i < len(h.streams) && h.streams[i] == s { // answering may have closed it
-			i++
-		}
-	}
-	h.busy = false
-	if answered {
-		h.replenish() // their bodies are freed
-	}
-	return answered
+// handlerOverdue reports whether s's handler has outlived HandlerTimeout; now is
+// sinceEpoch's.
+func (h *h2Conn) handlerOverdue(s *h2Stream, now int64) bool {
+	return s.waitSince != 0 && time.Duration(now-s.waitSince) >= h.cfg.handlerTimeout
 }
 
-// onlyWaiting reports whether every open stream waits for the server: a WebSocket's
-// (which watches its own peer) or one whose handler is out.
-func (h *h2Conn) onlyWaiting() bool {
-	for _, s := range h.streams {
-		if s.car == nil && s.waitSince == 0 {
-			return false
-		}
+// abandonHandler answers 503 on s, whose handler has outlived HandlerTimeout: the server
+// stops waiting for it.
+func (h *h2Conn) abandonHandler(s *h2Stream) {
+	h.stopWaiting(s)
+	if s.id == h.exempt {
+		// The exemption may move on (data.go). Its body stays counted until it returns.
+		h.exempt = 0
 	}
-	return true
+	h.c.AbandonOffLoop(s.id)
+	if s.car != nil { // an extended CONNECT whose upgrade was being decided
+		h.detachChild(s).Reset(server.ErrStreamReset)
+	}
+	h.answerText(s, 503, "the handler did not answer within the server's HandlerTimeout")
 }

@@ -140,9 +140,10 @@ func (h *h2Conn) endBlock() error {
 			s.car.ch.EndInput()
 			return nil
 		}
-		if s.responded {
-			// Answered before its body was complete (413, 431): the request ends here
-			// without reaching a handler, and its one response stands.
+		if s.discards() {
+			// Answered before its body was complete (413, 431), or served before it
+			// (CONNECT): the request ends here without reaching a handler again, and its
+			// one response stands.
 			h.endDiscarded(s)
 			return nil
 		}
@@ -172,7 +173,18 @@ func (h *h2Conn) endBlock() error {
 		h.serveStream(s, head, nil)
 		return nil
 	}
+	if head.Method == "CONNECT" {
+		// A plain CONNECT (§8.5) asks for a tunnel, and its client sends DATA only after
+		// a 2xx: waiting for END_STREAM would hang the stream. This server is no proxy,
+		// so the request goes to its route now, as HTTP/1.1's does (404 without a
+		// default route); the response ends the stream, and RST_STREAM NO_ERROR follows
+		// it while the client's side is open (§8.1, finishResponse).
+		s.early = true
+		h.serveStream(s, head, nil)
+		return nil
+	}
 	s.keepHead(head)
+	s.bodyFrom = max(h.c.Now(), 1) // 0 means no body deadline
 	return nil
 }
 

@@ -29,11 +29,18 @@ type h2Stream struct {
 	head   h2.RequestHead
 	fields []hpack.HeaderField
 	isHead bool
+	// early: the request went to its handler before the client ended it (a plain
+	// CONNECT, headers.go), so what else the client sends on the stream is discarded.
+	early bool
 
 	received int64 // DATA payload bytes, checked against content-length (§8.1.1)
-	body     *bytebufferpool.ByteBuffer
-	out      *bytebufferpool.ByteBuffer
-	outOff   int
+	// bodyFrom is when the request's body began, its HEADERS (Conn.Now's clock), and
+	// heldSince when the server began holding back the window the body needs (data.go):
+	// the body's deadline counts from the one and not during the other (bodytimeout.go).
+	bodyFrom, heldSince int64
+	body                *bytebufferpool.ByteBuffer
+	out                 *bytebufferpool.ByteBuffer
+	outOff              int
 
 	// car is set on an extended CONNECT stream that carries a child connection (RFC
 	// 8441, extconnect.go); childUnread is the DATA delivered to it not yet consumed.
@@ -146,6 +153,10 @@ func (h *h2Conn) resetStream(id uint32, code h2.ErrCode) {
 		h.recent.add(id, true)
 	}
 }
+
+// discards reports whether what the client still sends on s is discarded: its request
+// was answered (413, 431) or served (CONNECT) before it ended.
+func (s *h2Stream) discards() bool { return s.responded || s.early }
 
 // keepHead copies the decoder's RequestHead into s, which outlives the header block.
 func (s *h2Stream) keepHead(head *h2.RequestHead) {
