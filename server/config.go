@@ -129,6 +129,17 @@ type Config struct {
 	// ends; a connection that would exceed it is closed before its handshake (default
 	// DefaultMaxTLSHandshakes, or 256 per GOMAXPROCS if more).
 	MaxTLSHandshakes int
+	// ProxyProtocol has every connection begin with a PROXY protocol header (HAProxy's
+	// proxy-protocol.txt, version 1 or 2), as an L4 load balancer sends it (AWS NLB,
+	// HAProxy's send-proxy, nginx stream's proxy_protocol): RemoteAddr then reports the
+	// client's address the header names instead of the balancer's. Only enable it behind
+	// a proxy that always sends the header, and only reachable through it: a connection
+	// without a valid header is closed unanswered, and one that reached the server
+	// directly could claim any address. The header counts against the timeout of a fresh
+	// connection (TLSHandshakeTimeout over TLS, HeaderTimeout otherwise). Connections
+	// handed over with Adopt or Handoff are past any header and keep their socket's
+	// address.
+	ProxyProtocol bool
 }
 
 // DefaultIdleSpins is Config.IdleSpins's default (the measurement behind it is in

@@ -103,8 +103,10 @@ func (c *Conn) SetDeadline(d time.Duration) {
 // monotonic clock (one vDSO call, no system call). Safe from any goroutine.
 func (c *Conn) Now() int64 { return c.srv.clock.now() }
 
-// RemoteAddr is the peer's address. Safe from any goroutine, and still the peer's after
-// the connection has closed: the transport reads only what was fixed when it opened.
+// RemoteAddr is the peer's address: with Config.ProxyProtocol, the client's that the
+// PROXY header named (the balancer's for a LOCAL or UNKNOWN one). Safe from any
+// goroutine, and still the peer's after the connection has closed: the transport reads
+// only what was fixed before the connection was served.
 func (c *Conn) RemoteAddr() net.Addr { return c.tr.RemoteAddr() }
 
 // LocalAddr is the server's address the peer connected to, as RemoteAddr is fixed when

@@ -31,10 +31,10 @@ func (e *engine) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	c := &Conn{tr: gc, srv: s, loop: s.loopFor(gc.EventLoop())}
 	if a, ok := gc.Context().(*adoption); ok {
 		a.open(c) // a connection handed over by another server (Adopt): cleartext HTTP/1.1
-	} else if s.tls != nil {
-		s.tls.open(c)
+	} else if s.cfg.ProxyProtocol {
+		openProxyHeader(c) // then start(c), once the header is read
 	} else {
-		c.proto = newHTTP1(c)
+		s.start(c)
 	}
 	gc.SetContext(c)
 	c.loop.register(c)
@@ -44,6 +44,16 @@ func (e *engine) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		s.memory.connOpened()
 	}
 	return nil, gnet.None
+}
+
+// start installs what a fresh connection speaks first: the TLS handshake over TLS,
+// HTTP/1.1 otherwise.
+func (s *Server) start(c *Conn) {
+	if s.tls != nil {
+		s.tls.open(c)
+	} else {
+		c.proto = newHTTP1(c)
+	}
 }
 
 func (e *engine) OnTraffic(gc gnet.Conn) gnet.Action {

@@ -42,8 +42,9 @@ func (f *tlsFixture) clientConfig(protos ...string) *tls.Config {
 	return c
 }
 
-// startTLS serves / (text), /echo (WebSocket echo, 426 otherwise) and /big (a body of
-// n bytes given by ?n, default 256 KiB) over TLS, with HTTP/2 unless noH2.
+// startTLS serves / (text), /remote (the client's address), /echo (WebSocket echo, 426
+// otherwise) and /big (a body of n bytes given by ?n, default 256 KiB) over TLS, with
+// HTTP/2 unless noH2.
 func startTLS(t testing.TB, cfg server.Config, noH2 bool) *tlsFixture {
 	t.Helper()
 	cert, err := server.SelfSignedCertificate()
@@ -71,6 +72,10 @@ func installTLSTestRoutes(srv *server.Server, noH2 bool) {
 	srv.Route("/", server.Route{HTTP: func(w *server.ResponseWriter, r *server.Request) {
 		w.Header("Content-Type", "text/plain")
 		_, _ = w.WriteString("hello over TLS\n")
+	}})
+	// /remote answers the client's address as handlers see it (Request.RemoteAddr).
+	srv.Route("/remote", server.Route{HTTP: func(w *server.ResponseWriter, r *server.Request) {
+		_, _ = w.WriteString(r.RemoteAddr().String())
 	}})
 	big := bytes.Repeat([]byte("0123456789abcdef"), 16<<10)
 	srv.Route("/big", server.Route{HTTP: func(w *server.ResponseWriter, r *server.Request) {

@@ -30,6 +30,10 @@ type serveConfig struct {
 	// IdleSpins: polls a loop makes, yielding the CPU between them, before it sleeps
 	// (0: the default, 50; -1: sleep at once); see server.Config.
 	IdleSpins int `json:"idle_spins"`
+	// ProxyProtocol: every connection begins with a PROXY protocol header (v1 or v2)
+	// from the L4 balancer in front, whose client address handlers see; see
+	// server.Config. Both listeners, plain and TLS.
+	ProxyProtocol bool `json:"proxy_protocol"`
 	// HoldP: loops sleep keeping their Go P while busy (see server.Config); default on,
 	// but off when NATS is set, whose client's goroutines must not wait for the loops.
 	HoldP *bool `json:"hold_p"`
@@ -230,7 +234,7 @@ func (c *serveConfig) serverConfig() server.Config {
 		MaxHeaders: c.Limits.MaxHeaders, MaxBodyBytes: c.Limits.MaxBody, AllowBareLF: c.Limits.AllowBareLF,
 	}
 	return server.Config{
-		Addr: c.Addr, Loops: c.Loops, ReusePort: c.ReusePort, IdleSpins: c.IdleSpins, HoldP: c.holdP(), ReturnMemory: c.ReturnMemory == nil || *c.ReturnMemory, MaxConns: c.MaxConns, Limits: limits,
+		Addr: c.Addr, Loops: c.Loops, ReusePort: c.ReusePort, IdleSpins: c.IdleSpins, HoldP: c.holdP(), ReturnMemory: c.ReturnMemory == nil || *c.ReturnMemory, MaxConns: c.MaxConns, ProxyProtocol: c.ProxyProtocol, Limits: limits,
 		HeaderTimeout: time.Duration(c.Timeouts.Header), BodyTimeout: time.Duration(c.Timeouts.Body),
 		IdleTimeout: time.Duration(c.Timeouts.Idle), ShutdownTimeout: time.Duration(c.Timeouts.Shutdown),
 		MinBodyRate: c.Limits.MinBodyRate,

@@ -70,11 +70,13 @@ func TestFlagsOverrideTheConfigFile(t *testing.T) {
 	}
 }
 
-// hold_p and return_memory (and their flags) reach server.Config: hold_p on by default
-// and off by default with NATS, return_memory on by default; the flag wins over the file.
+// hold_p, return_memory and proxy_protocol (and their flags) reach server.Config: hold_p
+// on by default and off by default with NATS, return_memory on by default,
+// proxy_protocol off; the flag wins over the file.
 func TestOnOffSettingsReachTheServer(t *testing.T) {
 	holdP := func(c server.Config) bool { return c.HoldP }
 	returnMemory := func(c server.Config) bool { return c.ReturnMemory }
+	proxyProtocol := func(c server.Config) bool { return c.ProxyProtocol }
 	for _, tc := range []struct {
 		name, file string
 		args       []string
@@ -91,6 +93,10 @@ func TestOnOffSettingsReachTheServer(t *testing.T) {
 		{"return_memory off in the file", `{"return_memory": false}`, nil, returnMemory, false},
 		{"return_memory off as a flag", `{}`, []string{"-return-memory=false"}, returnMemory, false},
 		{"return_memory flag wins", `{"return_memory": false}`, []string{"-return-memory", "true"}, returnMemory, true},
+		{"proxy_protocol default", `{}`, nil, proxyProtocol, false},
+		{"proxy_protocol on in the file", `{"proxy_protocol": true}`, nil, proxyProtocol, true},
+		{"proxy_protocol on as a flag", `{}`, []string{"-proxy-protocol"}, proxyProtocol, true},
+		{"proxy_protocol flag wins", `{"proxy_protocol": true}`, []string{"-proxy-protocol=false"}, proxyProtocol, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := parseServeArgs(append([]string{"-config", writeConfig(t, tc.file)}, tc.args...))
