@@ -90,6 +90,18 @@ type Config struct {
 	// Logger receives the reasons for rejected requests and failed upgrades at Debug level
 	// and server events at Info (default: slog.Default()).
 	Logger *slog.Logger
+	// AccessLog, when set, receives one Info record ("access") per answered request, over
+	// HTTP/1.x and HTTP/2 alike, once its response is queued (after a worker-pool handler
+	// too): proto, method, target (as sent), status, bytes (of body sent), duration_us
+	// (from the request's head being complete to its response queued), remote
+	// (Conn.RemoteAddr), and upgrade on a 101 (or an HTTP/2 extended CONNECT's 200): the
+	// protocol switched to. Refused upgrades (426, an Upgrader's 4xx) and 404s are lines
+	// too. Over HTTP/1.1 a request the parser refused (400, 413, 414, 431, 505) or that
+	// timed out (408, 503) has only status, bytes, remote and, once its head was
+	// complete, duration_us. Nil (the default) keeps none, at the cost of a nil check
+	// per request. The handler runs on the loop: give it one that never waits on its
+	// output (serve's hands the lines to a goroutine of its own).
+	AccessLog *slog.Logger
 	// ShutdownTimeout bounds the graceful shutdown Serve performs when its context ends
 	// (default 10s); what is still open then is closed.
 	ShutdownTimeout time.Duration

@@ -48,7 +48,10 @@ type h1State struct {
 	sent100 bool // 100 Continue was sent for this request
 	// bodyFrom is the clock's nanoseconds when the body began (armBodyDeadline).
 	bodyFrom int64
-	start    time.Time
+	// headAt is the clock's nanoseconds when the head was complete, kept for the access
+	// log only (Serve): 0 without one.
+	headAt int64
+	start  time.Time
 }
 
 var h1Pool = sync.Pool{New: func() any { return new(h1State) }}
@@ -115,6 +118,9 @@ func (h *http1) Serve(c *Conn, in []byte) (int, error) {
 	n, err := st.parser.Parse(in, req)
 	switch {
 	case err == nil:
+		if c.srv.cfg.AccessLog != nil && st.headAt == 0 {
+			st.headAt = c.Now() // the first parse: a head is parsed again while its body arrives
+		}
 	case errors.Is(err, parser.ErrIncomplete):
 		if st.start.IsZero() {
 			// The head spans reads: its first byte came now. (A head that arrives whole,
@@ -275,7 +281,7 @@ func (h *http1) dispatch(req *parser.Request, head, body []byte) error {
 	}
 	w := &c.loop.resp
 	c.srv.handle(route, w, hr)
-	h.writeResponse(req, w)
+	h.queue(req, h.headAt(), "", w)
 	return h.endRequest(req)
 }
 
@@ -298,11 +304,25 @@ func (h *http1) endRequest(req *parser.Request) error {
 	return nil
 }
 
-// writeResponse queues w's response to req.
-func (h *http1) writeResponse(req *parser.Request, w *ResponseWriter) {
+// queue is how every response the loop serialises reaches the output: w's response to
+// req, with connOpt in its Connection field, then its access-log line. from is when
+// req's head was complete (headAt).
+func (h *http1) queue(req *parser.Request, from int64, connOpt string, w *ResponseWriter) {
 	c := h.c
-	b := h.appendResponse(c.AppendBuffer(), req.KeepAlive, req.ProtoMinor, isHead(req.Method), "", w)
-	c.Commit(b)
+	head := isHead(req.Method)
+	c.Commit(h.appendResponse(c.AppendBuffer(), req.KeepAlive, req.ProtoMinor, head, connOpt, w))
+	if c.srv.cfg.AccessLog != nil {
+		h.logAccess(req, from, w.Status(), sentBytes(w, head), "")
+	}
+}
+
+// headAt is when the head of the request in progress was complete, for the access log
+// (0 without one, or between requests).
+func (h *http1) headAt() int64 {
+	if h.st == nil {
+		return 0
+	}
+	return h.st.headAt
 }
 
 // appendResponse is the one HTTP/1.x serialiser: status line, Date, Server, Connection
@@ -360,31 +380,43 @@ func (h *http1) appendResponse(b []byte, keepAlive bool, minor int, head bool, c
 	return b
 }
 
+// sentBytes is how much of w's body its response carries (appendResponse): none for
+// HEAD or a status without content.
+func sentBytes(w *ResponseWriter, head bool) int {
+	if bodyless(w.Status()) || head {
+		return 0
+	}
+	return len(w.Body())
+}
+
 func isHead(method []byte) bool { return string(method) == "HEAD" }
 
 // respond answers a request with a server-generated status and text, keeping the
-// connection if the request allows; connOpt and raw header lines go with it.
-func (h *http1) respond(req *parser.Request, status int, connOpt, raw, text string) {
+// connection if the request allows; connOpt and raw header lines go with it. from is
+// when its head was complete (headAt).
+func (h *http1) respond(req *parser.Request, from int64, status int, connOpt, raw, text string) {
 	w := &h.c.loop.resp
 	w.Reset()
 	w.text(status, text)
 	w.raw = raw
-	c := h.c
-	c.Commit(h.appendResponse(c.AppendBuffer(), req.KeepAlive, req.ProtoMinor, isHead(req.Method), connOpt, w))
+	h.queue(req, from, connOpt, w)
 }
 
 // respondTyped answers a request with status, connOpt, raw header lines and body of media
 // type ctype, keeping the connection if the request allows.
-func (h *http1) respondTyped(req *parser.Request, status int, connOpt, raw, ctype, body string) {
+func (h *http1) respondTyped(req *parser.Request, from int64, status int, connOpt, raw, ctype, body string) {
 	w := &h.c.loop.resp
 	w.Reset()
 	w.WriteHeader(status)
 	w.Header("Content-Type", ctype)
 	_, _ = w.WriteString(body)
 	w.raw = raw
-	c := h.c
-	c.Commit(h.appendResponse(c.AppendBuffer(), req.KeepAlive, req.ProtoMinor, isHead(req.Method), connOpt, w))
+	h.queue(req, from, connOpt, w)
 }
+
+// unreadable stands for a request that could not be read: its response closes the
+// connection (KeepAlive false), and the access log has no method for it. Read only.
+var unreadable = parser.Request{ProtoMinor: 1}
 
 // reject answers a request that could not be read with its status and a body that says
 // why, then the connection closes: nothing after it on the connection can be trusted.
@@ -393,7 +425,7 @@ func (h *http1) reject(e *parser.Error) {
 	w := &c.loop.resp
 	w.Reset()
 	w.text(e.Status, e.Reason)
-	c.Commit(h.appendResponse(c.AppendBuffer(), false, 1, false, "", w))
+	h.queue(&unreadable, h.headAt(), "", w)
 	kind := "malformed_request"
 	switch e.Status {
 	case 408:

@@ -1,31 +1,16 @@
 package server
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/switchyard-dev/switchyard/server/internal/servertest"
 )
 
 // lockedBuffer is a log sink safe for the report's timer goroutine.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type lockedBuffer = servertest.LogBuffer
 
 // Lines over the rate are suppressed, and their count is reported by itself (no ticker
 // runs: the first suppressed line arms the report).

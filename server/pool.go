@@ -29,10 +29,10 @@ func (h *http1) submit(handler Handler, match *pathMatch, req *parser.Request, h
 	c := h.c
 	job := jobPool.Get().(*poolJob)
 	job.h, job.handler = h, handler
-	job.fill(c, *match, head, body)
+	job.fill(c, *match, h.headAt(), head, body)
 	if err := c.srv.pool.Submit(job.work); err != nil {
 		job.release()
-		h.respond(req, 503, "", "", "the server's worker pool is full; try again")
+		h.respond(req, h.headAt(), 503, "", "", "the server's worker pool is full; try again")
 		return
 	}
 	// The job comes back as a loop task, so it cannot finish before this turn does.
@@ -72,6 +72,9 @@ func (job *poolJob) Run(context.Context) error {
 	h.busy = false
 	if job.out != nil {
 		c.Write(job.out.B)
+		if c.srv.cfg.AccessLog != nil {
+			h.logAccess(&job.req, job.from, job.resp.Status(), sentBytes(&job.resp, isHead(job.req.Method)), "")
+		}
 	}
 	if job.close {
 		c.Close()

@@ -12,14 +12,15 @@ type requestCopy struct {
 	in      *bytebufferpool.ByteBuffer
 	headLen int
 	match   pathMatch // the route's pattern and path values: the copy's Path is the same bytes
+	from    int64     // when the head was complete, for the access log (http1.headAt)
 	parser  parser.Parser
 	req     parser.Request
 	hreq    Request
 }
 
-// fill copies the request and the route's match.
-func (rc *requestCopy) fill(c *Conn, match pathMatch, head, body []byte) {
-	rc.match = match
+// fill copies the request and the route's match, and keeps from for the access log.
+func (rc *requestCopy) fill(c *Conn, match pathMatch, from int64, head, body []byte) {
+	rc.match, rc.from = match, from
 	rc.in = bytebufferpool.Get()
 	rc.in.B = append(append(rc.in.B, head...), body...)
 	rc.headLen = len(head)

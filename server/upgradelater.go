@@ -65,10 +65,10 @@ func (h *http1) upgradeOffLoop(req *parser.Request, head, body []byte) error {
 	if st := h.st; st != nil {
 		job.start, job.sent100 = st.start, st.sent100
 	}
-	job.fill(c, c.loop.hreq.match, head, body)
+	job.fill(c, c.loop.hreq.match, h.headAt(), head, body)
 	if err := c.srv.pool.Submit(job.work); err != nil {
 		job.release()
-		h.respond(req, 503, "", "", "the server's worker pool is full; try again")
+		h.respond(req, h.headAt(), 503, "", "", "the server's worker pool is full; try again")
 		return h.endRequest(req)
 	}
 	h.busy = true
@@ -103,7 +103,7 @@ func (job *laterJob) Run(context.Context) error {
 	rej := job.rej
 	switch {
 	case rej == nil && job.p != nil:
-		c.Commit(appendSwitching(c.AppendBuffer(), job.req.Expect100 && !job.sent100, job.u.Token(), job.hdr))
+		h.switching(&job.req, job.from, job.req.Expect100 && !job.sent100, job.u.Token(), job.hdr)
 		c.loop.stats.outcome(101, job.u.Token())
 		if !job.start.IsZero() {
 			c.loop.stats.handshakes.observe(time.Since(job.start))
@@ -116,7 +116,7 @@ func (job *laterJob) Run(context.Context) error {
 		if job.req.Method == nil { // the request could not be parsed again
 			job.req.ProtoMinor = 1
 		}
-		h.answerRejection(&job.req, job.u, rej)
+		h.answerRejection(&job.req, job.from, job.u, rej)
 		if !h.keepAlive(&job.req) {
 			c.Close()
 		} else {
@@ -139,6 +139,16 @@ func (job *laterJob) release() {
 	}
 	*job = laterJob{requestCopy: job.requestCopy, hdr: hdr}
 	laterJobs.Put(job)
+}
+
+// switching queues the 101 that answers req, switching to the protocol named token, and
+// logs it (from is when req's head was complete).
+func (h *http1) switching(req *parser.Request, from int64, owes100 bool, token string, hdr []byte) {
+	c := h.c
+	c.Commit(appendSwitching(c.AppendBuffer(), owes100, token, hdr))
+	if c.srv.cfg.AccessLog != nil {
+		h.logAccess(req, from, 101, 0, token)
+	}
 }
 
 // appendSwitching appends the 101 that switches to the protocol named token, with the

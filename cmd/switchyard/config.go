@@ -34,6 +34,9 @@ type serveConfig struct {
 	// from the L4 balancer in front, whose client address handlers see; see
 	// server.Config. Both listeners, plain and TLS.
 	ProxyProtocol bool `json:"proxy_protocol"`
+	// AccessLog: a line per answered request (server.Config.AccessLog), to the server's
+	// log output in its format, at Info whatever log_level says.
+	AccessLog bool `json:"access_log"`
 	// HoldP: loops sleep keeping their Go P while busy (see server.Config); default on,
 	// but off when NATS is set, whose client's goroutines must not wait for the loops.
 	HoldP *bool `json:"hold_p"`
@@ -52,6 +55,10 @@ type serveConfig struct {
 	NATS string `json:"nats"`
 
 	rooms *topics.Topics // the broadcast rooms over NATS, set by serve when NATS is on
+	// logTo is where the logs go: standard error unless a test says otherwise.
+	logTo io.Writer
+	// accessOut carries the access log's lines to logTo, for both listeners' servers.
+	accessOut *asyncLog
 }
 
 type timeoutsConfig struct {
@@ -233,12 +240,27 @@ func (c *serveConfig) serverConfig() server.Config {
 		MaxRequestLine: c.Limits.MaxRequestLine, MaxHeaderBytes: c.Limits.MaxHeaderBytes,
 		MaxHeaders: c.Limits.MaxHeaders, MaxBodyBytes: c.Limits.MaxBody, AllowBareLF: c.Limits.AllowBareLF,
 	}
+	out := c.logTo
+	if out == nil {
+		out = os.Stderr
+	}
+	var access *slog.Logger
+	if c.AccessLog {
+		// A logger of its own on the same output and format, so that -log-level warn or
+		// error, meant for the server's own lines, does not silence the access log; its
+		// lines leave through asyncLog, so that the output never holds up a loop.
+		if c.accessOut == nil {
+			c.accessOut = newAsyncLog(out)
+		}
+		access = slog.New(slog.NewTextHandler(c.accessOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
 	return server.Config{
 		Addr: c.Addr, Loops: c.Loops, ReusePort: c.ReusePort, IdleSpins: c.IdleSpins, HoldP: c.holdP(), ReturnMemory: c.ReturnMemory == nil || *c.ReturnMemory, MaxConns: c.MaxConns, ProxyProtocol: c.ProxyProtocol, Limits: limits,
 		HeaderTimeout: time.Duration(c.Timeouts.Header), BodyTimeout: time.Duration(c.Timeouts.Body),
 		IdleTimeout: time.Duration(c.Timeouts.Idle), ShutdownTimeout: time.Duration(c.Timeouts.Shutdown),
 		MinBodyRate: c.Limits.MinBodyRate,
-		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+		Logger:      slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level})),
+		AccessLog:   access,
 	}
 }
 

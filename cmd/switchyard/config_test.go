@@ -3,10 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -70,13 +72,14 @@ func TestFlagsOverrideTheConfigFile(t *testing.T) {
 	}
 }
 
-// hold_p, return_memory and proxy_protocol (and their flags) reach server.Config: hold_p
-// on by default and off by default with NATS, return_memory on by default,
-// proxy_protocol off; the flag wins over the file.
+// hold_p, return_memory, proxy_protocol and access_log (and their flags) reach
+// server.Config: hold_p on by default and off by default with NATS, return_memory on by
+// default, proxy_protocol and access_log off; the flag wins over the file.
 func TestOnOffSettingsReachTheServer(t *testing.T) {
 	holdP := func(c server.Config) bool { return c.HoldP }
 	returnMemory := func(c server.Config) bool { return c.ReturnMemory }
 	proxyProtocol := func(c server.Config) bool { return c.ProxyProtocol }
+	accessLog := func(c server.Config) bool { return c.AccessLog != nil }
 	for _, tc := range []struct {
 		name, file string
 		args       []string
@@ -97,6 +100,10 @@ func TestOnOffSettingsReachTheServer(t *testing.T) {
 		{"proxy_protocol on in the file", `{"proxy_protocol": true}`, nil, proxyProtocol, true},
 		{"proxy_protocol on as a flag", `{}`, []string{"-proxy-protocol"}, proxyProtocol, true},
 		{"proxy_protocol flag wins", `{"proxy_protocol": true}`, []string{"-proxy-protocol=false"}, proxyProtocol, false},
+		{"access_log default", `{}`, nil, accessLog, false},
+		{"access_log on in the file", `{"access_log": true}`, nil, accessLog, true},
+		{"access_log on as a flag", `{}`, []string{"-access-log"}, accessLog, true},
+		{"access_log flag wins", `{"access_log": true}`, []string{"-access-log=false"}, accessLog, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := parseServeArgs(append([]string{"-config", writeConfig(t, tc.file)}, tc.args...))
@@ -193,6 +200,13 @@ func serveArgs(t *testing.T, args ...string) *server.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveConfigured(t, cfg)
+}
+
+// serveConfigured runs `switchyard serve` with cfg on a loopback port for the test's
+// duration.
+func serveConfigured(t *testing.T, cfg *serveConfig) *server.Server {
+	t.Helper()
 	cfg.Addr = "127.0.0.1:0"
 	srv := server.New(cfg.serverConfig())
 	installRoutes(srv, cfg)
@@ -287,4 +301,81 @@ func TestWebSocketCompressionDefaults(t *testing.T) {
 			}
 		})
 	}
+}
+
+// -access-log (or "access_log": true) writes a line per answered request to the server's
+// log output, in its format, at Info even when -log-level keeps the server's own lines
+// at error: the 426's refusal line (debug) stays out, its access line does not.
+func TestAccessLogGoesToTheServersOutput(t *testing.T) {
+	for _, tc := range []struct{ name, file, flag string }{
+		{"flag", `{}`, "-access-log"},
+		{"config file", `{"access_log": true}`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"-config", writeConfig(t, tc.file), "-log-level", "error"}
+			if tc.flag != "" {
+				args = append(args, tc.flag)
+			}
+			cfg, err := parseServeArgs(args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A file, as standard error may be: written from the loops, read when they are done.
+			out, err := os.CreateTemp(t.TempDir(), "log")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.logTo = out
+			srv := serveConfigured(t, cfg)
+			var remote string
+			for _, path := range []string{"/", "/echo"} {
+				c, err := net.Dial("tcp", srv.Addr().String())
+				if err != nil {
+					t.Fatal(err)
+				}
+				_ = c.SetDeadline(time.Now().Add(time.Minute)) // only a hang meets it
+				_, _ = c.Write([]byte("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+				if _, err := io.ReadAll(c); err != nil { // to the close: the line is written by then
+					t.Fatal(err)
+				}
+				remote = c.LocalAddr().String()
+				_ = c.Close()
+			}
+			wants := []string{
+				"level=INFO msg=access proto=HTTP/1.1 method=GET target=/ status=200 bytes=" + strconv.Itoa(len(rootText)) + " duration_us=",
+				"level=INFO msg=access proto=HTTP/1.1 method=GET target=/echo status=426 ",
+				"remote=" + remote + "\n",
+			}
+			// The lines leave through asyncLog's goroutine: wait for them (the deadline
+			// only guards against a hang).
+			var log string
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+				b, err := os.ReadFile(out.Name())
+				if err != nil {
+					t.Fatal(err)
+				}
+				log = string(b)
+				if containsAll(log, wants) || time.Now().After(deadline) {
+					break
+				}
+			}
+			for _, want := range wants {
+				if !strings.Contains(log, want) {
+					t.Errorf("the log lacks %q:\n%s", want, log)
+				}
+			}
+			if strings.Contains(log, "request refused") {
+				t.Errorf("-log-level error let a debug line through:\n%s", log)
+			}
+		})
+	}
+}
+
+func containsAll(s string, parts []string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
 }

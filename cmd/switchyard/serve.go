@@ -34,6 +34,7 @@ func parseServeArgs(args []string) (*serveConfig, error) {
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "address to listen on")
 	fs.StringVar(&cfg.Admin, "admin", cfg.Admin, "admin listener for /metrics, /debug/pprof/ and /healthz, e.g. 127.0.0.1:9090 (off by default)")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug (shows why requests were refused), info, warn, error")
+	fs.BoolVar(&cfg.AccessLog, "access-log", cfg.AccessLog, "log a line per answered request (at info, whatever -log-level says), to the same output as the server's log")
 	fs.IntVar(&cfg.Loops, "loops", cfg.Loops, "event loops (0: one per CPU)")
 	fs.BoolVar(&cfg.ReusePort, "reuseport", cfg.ReusePort, "a listening socket per event loop (SO_REUSEPORT)")
 	fs.IntVar(&cfg.IdleSpins, "idle-spins", cfg.IdleSpins, "polls an idle loop makes, yielding the CPU, before it sleeps (0: default 50; -1: sleep at once)")
@@ -187,6 +188,9 @@ func serve(args []string) error {
 			all = append(all, err)
 			stop() // one listener failing stops the other too
 		}
+	}
+	if cfg.accessOut != nil {
+		cfg.accessOut.flush(nil) // the last requests' lines
 	}
 	fmt.Println("switchyard stopped")
 	return errors.Join(all...)

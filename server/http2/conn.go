@@ -116,6 +116,9 @@ func (h *h2Conn) Start(c *server.Conn, r *server.Request) {
 		h.lastID = 1
 		s := h.openStream(1)
 		s.recvDone = true
+		if c.AccessLogging() {
+			s.logged = accessNote{from: c.Now(), method: string(r.Method), target: string(r.Target)} // copies: r's views die with the turn
+		}
 		r.AsHTTP2(1)
 		h.serveUpgradeRequest(s, r)
 	}

@@ -66,6 +66,9 @@ func (h *h2Conn) acceptChild(s *h2Stream, ch *server.Child, r *server.Request, h
 	h.writeServerFields(enc, false, false)
 	h.c.Commit(enc.AppendHeaders(h.c.AppendBuffer(), s.id, false, h.peer.MaxFrameSize))
 	s.responded = true
+	if h.c.AccessLogging() {
+		h.logAccess(s, 200, 0, s.logged.protocol)
+	}
 	ch.Start(r)
 }
 

@@ -206,6 +206,9 @@ func (h *h2Conn) writeResponse(s *h2Stream, w *server.ResponseWriter) {
 	}
 	end := len(body) == 0
 	c.Commit(enc.AppendHeaders(c.AppendBuffer(), s.id, end, h.peer.MaxFrameSize))
+	if c.AccessLogging() {
+		h.logAccess(s, status, len(body), "") // before finishResponse, which may release s
+	}
 	if end {
 		h.finishResponse(s)
 		return

@@ -50,6 +50,10 @@ type h2Stream struct {
 	// waitSince is when the stream's handler was handed to the worker pool (0: it is
 	// not waiting for one; handlertimeout.go).
 	waitSince int64
+
+	// logged is what the access log records of the request, kept only while the server
+	// has one (accesslog.go).
+	logged accessNote
 }
 
 var h2StreamPool = sync.Pool{New: func() any { return new(h2Stream) }}
