@@ -255,7 +255,9 @@ func (c *serveConfig) serverConfig() server.Config {
 		access = slog.New(slog.NewTextHandler(c.accessOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	return server.Config{
-		Addr: c.Addr, Loops: c.Loops, ReusePort: c.ReusePort, IdleSpins: c.IdleSpins, HoldP: c.holdP(), ReturnMemory: c.ReturnMemory == nil || *c.ReturnMemory, MaxConns: c.MaxConns, ProxyProtocol: c.ProxyProtocol, Limits: limits,
+		Addr: c.Addr, Loops: c.Loops, ReusePort: c.ReusePort, IdleSpins: c.IdleSpins, HoldP: c.holdP(),
+		ReturnMemory: c.ReturnMemory == nil || *c.ReturnMemory, MaxConns: c.MaxConns,
+		ProxyProtocol: c.ProxyProtocol, Limits: limits,
 		HeaderTimeout: time.Duration(c.Timeouts.Header), BodyTimeout: time.Duration(c.Timeouts.Body),
 		IdleTimeout: time.Duration(c.Timeouts.Idle), ShutdownTimeout: time.Duration(c.Timeouts.Shutdown),
 		MinBodyRate: c.Limits.MinBodyRate,
