@@ -210,6 +210,13 @@ func serveConfigured(t *testing.T, cfg *serveConfig) *server.Server {
 	cfg.Addr = "127.0.0.1:0"
 	srv := server.New(cfg.serverConfig())
 	installRoutes(srv, cfg)
+	runServer(t, srv)
+	return srv
+}
+
+// runServer listens and serves with srv until the test ends.
+func runServer(t *testing.T, srv *server.Server) {
+	t.Helper()
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +224,6 @@ func serveConfigured(t *testing.T, cfg *serveConfig) *server.Server {
 	done := make(chan struct{})
 	go func() { _ = srv.Serve(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return srv
 }
 
 // -origins lets browsers from the listed origins in, refuses other origins with 403, and

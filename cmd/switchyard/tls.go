@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,6 +22,13 @@ type tlsSettings struct {
 	Cert       string `json:"cert"` // PEM certificate chain; read again on SIGHUP
 	Key        string `json:"key"`  // PEM private key
 	SelfSigned bool   `json:"self_signed"`
+	// ClientCA, a PEM bundle, has the listener ask each client for a certificate that one
+	// of its CAs issued (mutual TLS, nginx's ssl_verify_client). ClientAuth says what a
+	// client without one meets: "require" (the default) fails its handshake, "request"
+	// lets it in, and a handler tells the two apart by Conn.TLSConnectionState's
+	// PeerCertificates. A certificate that is given is always verified.
+	ClientCA   string `json:"client_ca"`
+	ClientAuth string `json:"client_auth"`
 }
 
 func (s *tlsSettings) enabled() bool { return s.Cert != "" || s.SelfSigned }
@@ -30,6 +38,8 @@ func (s *tlsSettings) flags(fs *flag.FlagSet) {
 	fs.StringVar(&s.Cert, "tls-cert", s.Cert, "PEM certificate chain for the TLS listener (read again on SIGHUP)")
 	fs.StringVar(&s.Key, "tls-key", s.Key, "PEM private key of -tls-cert")
 	fs.BoolVar(&s.SelfSigned, "tls-self-signed", s.SelfSigned, "TLS with a throw-away self-signed certificate for localhost, for local tries only")
+	fs.StringVar(&s.ClientCA, "tls-client-ca", s.ClientCA, "PEM bundle of the CAs whose client certificates the TLS listener accepts (mutual TLS)")
+	fs.StringVar(&s.ClientAuth, "tls-client-auth", s.ClientAuth, "with -tls-client-ca: require (default: no certificate, no handshake) or request (let clients without one in)")
 }
 
 func (s *tlsSettings) validate() error {
@@ -40,6 +50,32 @@ func (s *tlsSettings) validate() error {
 		return errors.New("tls: cert and key go together")
 	case s.Addr != "" && !s.enabled():
 		return errors.New("tls.addr: set tls.cert and tls.key (or tls.self_signed) too")
+	case s.ClientCA != "" && !s.enabled():
+		return errors.New("tls.client_ca: set tls.cert and tls.key (or tls.self_signed) too")
+	case s.ClientAuth != "" && s.ClientCA == "":
+		return errors.New("tls.client_auth: set tls.client_ca, the CAs client certificates are checked against")
+	case s.ClientAuth != "" && s.ClientAuth != "require" && s.ClientAuth != "request":
+		return fmt.Errorf("tls.client_auth: %q is not one of require, request", s.ClientAuth)
+	}
+	return nil
+}
+
+// clientAuth sets cfg up to verify client certificates against ClientCA, if set.
+func (s *tlsSettings) clientAuth(cfg *tls.Config) error {
+	if s.ClientCA == "" {
+		return nil
+	}
+	b, err := os.ReadFile(s.ClientCA)
+	if err != nil {
+		return fmt.Errorf("tls.client_ca: %w", err)
+	}
+	cfg.ClientCAs = x509.NewCertPool()
+	if !cfg.ClientCAs.AppendCertsFromPEM(b) {
+		return fmt.Errorf("tls.client_ca: no PEM certificate in %s", s.ClientCA)
+	}
+	cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	if s.ClientAuth == "request" {
+		cfg.ClientAuth = tls.VerifyClientCertIfGiven
 	}
 	return nil
 }
@@ -47,6 +83,18 @@ func (s *tlsSettings) validate() error {
 // config builds the listener's tls.Config. A certificate from files is served through
 // server.CertificateFile, which SIGHUP reloads (watchReload).
 func (s *tlsSettings) config() (*tls.Config, *server.CertificateFile, error) {
+	cfg, cf, err := s.serverCertificate()
+	if err == nil {
+		err = s.clientAuth(cfg)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, cf, nil
+}
+
+// serverCertificate is the listener's tls.Config with its own certificate.
+func (s *tlsSettings) serverCertificate() (*tls.Config, *server.CertificateFile, error) {
 	if s.SelfSigned {
 		cert, err := server.SelfSignedCertificate()
 		if err != nil {

@@ -24,6 +24,13 @@ func TestTLSSettings(t *testing.T) {
 		{"self-signed and a cert", `{"tls": {"cert": "c.pem", "key": "k.pem", "self_signed": true}}`, nil, tlsSettings{}, "exclude each other"},
 		{"address without a certificate", `{}`, []string{"-tls-addr", ":8443"}, tlsSettings{}, "tls.addr"},
 		{"unknown key", `{"tls": {"certificate": "c.pem"}}`, nil, tlsSettings{}, `unknown key "certificate"`},
+		{"client CAs from the file", `{"tls": {"self_signed": true, "client_ca": "ca.pem", "client_auth": "request"}}`, nil,
+			tlsSettings{SelfSigned: true, ClientCA: "ca.pem", ClientAuth: "request"}, ""},
+		{"client CAs by flag", `{}`, []string{"-tls-self-signed", "-tls-client-ca", "ca.pem"},
+			tlsSettings{SelfSigned: true, ClientCA: "ca.pem"}, ""},
+		{"client CAs without TLS", `{"tls": {"client_ca": "ca.pem"}}`, nil, tlsSettings{}, "tls.client_ca"},
+		{"client_auth without client CAs", `{"tls": {"self_signed": true, "client_auth": "require"}}`, nil, tlsSettings{}, "tls.client_auth: set tls.client_ca"},
+		{"client_auth unknown", `{}`, []string{"-tls-self-signed", "-tls-client-ca", "ca.pem", "-tls-client-auth", "optional"}, tlsSettings{}, `"optional" is not one of require, request`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := parseServeArgs(append([]string{"-config", writeConfig(t, tc.file)}, tc.args...))

@@ -2,16 +2,10 @@ package probe
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -19,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard-dev/switchyard/cmd/internal/testpki"
 	"github.com/switchyard-dev/switchyard/server"
 	"github.com/switchyard-dev/switchyard/server/http2"
 	"github.com/switchyard-dev/switchyard/server/websocket"
@@ -184,60 +179,10 @@ func TestRunTLSReportsCertificateAndALPN(t *testing.T) {
 	}
 }
 
-// testCA is a certificate authority no system trusts.
-func testCA(t *testing.T) (*x509.Certificate, *ecdsa.PrivateKey) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "probe test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ca, key
-}
-
-// leafCert makes a certificate for names valid from notBefore to notAfter, issued by ca
-// (nil: self-signed).
-func leafCert(t *testing.T, names []string, notBefore, notAfter time.Time, ca *x509.Certificate, caKey *ecdsa.PrivateKey) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: names[0]},
-		NotBefore: notBefore, NotAfter: notAfter, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	for _, n := range names {
-		if ip := net.ParseIP(n); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
-			tmpl.DNSNames = append(tmpl.DNSNames, n)
-		}
-	}
-	parent, signer := tmpl, any(key)
-	if ca != nil {
-		parent, signer = ca, caKey
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
-
 // What is wrong with a certificate is a finding of its own, with --insecure (the probe
 // goes on) as without (the error says it).
 func TestRunTLSCertificateProblems(t *testing.T) {
-	ca, caKey := testCA(t)
+	ca := testpki.NewCA(t, "probe test CA")
 	now := time.Now()
 	day := 24 * time.Hour
 	for _, tc := range []struct {
@@ -247,17 +192,17 @@ func TestRunTLSCertificateProblems(t *testing.T) {
 		absent   []string
 		days     int
 	}{
-		{"expired", leafCert(t, []string{"127.0.0.1"}, now.Add(-30*day), now.Add(-36*time.Hour), nil, nil),
+		{"expired", testpki.Leaf(t, []string{"127.0.0.1"}, now.Add(-30*day), now.Add(-36*time.Hour), x509.ExtKeyUsageServerAuth, nil),
 			[]string{"certificate-expired", "certificate-self-signed"}, []string{"certificate-expires-soon", "certificate-name-mismatch"}, -2},
-		{"not yet valid", leafCert(t, []string{"127.0.0.1"}, now.Add(day), now.Add(90*day+time.Hour), nil, nil),
+		{"not yet valid", testpki.Leaf(t, []string{"127.0.0.1"}, now.Add(day), now.Add(90*day+time.Hour), x509.ExtKeyUsageServerAuth, nil),
 			[]string{"certificate-not-yet-valid"}, []string{"certificate-expired", "certificate-expires-soon"}, 90},
-		{"expires soon", leafCert(t, []string{"127.0.0.1"}, now.Add(-day), now.Add(10*day+time.Hour), nil, nil),
+		{"expires soon", testpki.Leaf(t, []string{"127.0.0.1"}, now.Add(-day), now.Add(10*day+time.Hour), x509.ExtKeyUsageServerAuth, nil),
 			[]string{"certificate-expires-soon"}, []string{"certificate-expired"}, 10},
-		{"valid for long", leafCert(t, []string{"127.0.0.1"}, now.Add(-day), now.Add(200*day+time.Hour), nil, nil),
+		{"valid for long", testpki.Leaf(t, []string{"127.0.0.1"}, now.Add(-day), now.Add(200*day+time.Hour), x509.ExtKeyUsageServerAuth, nil),
 			nil, []string{"certificate-expires-soon", "certificate-expired", "certificate-name-mismatch"}, 200},
-		{"another host's", leafCert(t, []string{"example.org"}, now.Add(-day), now.Add(60*day+time.Hour), nil, nil),
+		{"another host's", testpki.Leaf(t, []string{"example.org"}, now.Add(-day), now.Add(60*day+time.Hour), x509.ExtKeyUsageServerAuth, nil),
 			[]string{"certificate-name-mismatch", "certificate-self-signed"}, []string{"certificate-untrusted"}, 60},
-		{"unknown CA", leafCert(t, []string{"127.0.0.1"}, now.Add(-day), now.Add(60*day+time.Hour), ca, caKey),
+		{"unknown CA", testpki.Leaf(t, []string{"127.0.0.1"}, now.Add(-day), now.Add(60*day+time.Hour), x509.ExtKeyUsageServerAuth, ca),
 			[]string{"certificate-untrusted"}, []string{"certificate-self-signed", "certificate-name-mismatch"}, 60},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
