@@ -82,6 +82,11 @@ type Config struct {
 	// no cap other than the process's file descriptor limit, which never
 	// stops the server: see server/internal/gnet/accept_errors.go).
 	MaxConns int
+	// MaxConnsPerIP caps the open connections of one client address (IPv4, or IPv6 as
+	// sent), so that one client cannot take MaxConns or the descriptors for itself; past
+	// it, a new connection is answered as past MaxConns. With ProxyProtocol the address is
+	// the one the header names, checked once it has arrived. Default 0: no cap.
+	MaxConnsPerIP int
 	// WorkerPoolSize bounds the jobs that run at once on the worker pool: handlers of
 	// routes with UseWorkerPool, and protocols' Conn.Submit and Conn.Queue (default
 	// 4096). The pool starts with the first job that needs it: it keeps tickers

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"strconv"
+
 	"github.com/switchyard-dev/switchyard/server/internal/gnet"
 )
 
@@ -12,7 +14,16 @@ type engine struct {
 }
 
 // overloaded is sent to connections past MaxConns before they are closed.
-var overloaded = []byte("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 56\r\n\r\nswitchyard: too many connections (MaxConns); try later.\n")
+var overloaded = answer503("switchyard: too many connections (MaxConns); try later.\n")
+
+// overloadedIP answers a cleartext connection past MaxConnsPerIP.
+var overloadedIP = answer503("switchyard: too many connections from your address (MaxConnsPerIP); try later.\n")
+
+// answer503 is a whole 503 response with body, which closes the connection.
+func answer503(body string) []byte {
+	return []byte("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " +
+		strconv.Itoa(len(body)) + "\r\n\r\n" + body)
+}
 
 // OnRun is called by our gnet fork once the event loops run (OnBoot comes before them).
 func (e *engine) OnRun(eng gnet.Engine) {
@@ -29,6 +40,9 @@ func (e *engine) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		return overloaded, gnet.Close
 	}
 	c := &Conn{tr: gc, srv: s, loop: s.loopFor(gc.EventLoop())}
+	if limit := s.cfg.MaxConnsPerIP; limit > 0 && !s.cfg.ProxyProtocol && !s.perIP.admit(c, limit) {
+		return s.refusalPerIP(), gnet.Close // before the Conn is registered: nothing to release
+	}
 	if a, ok := gc.Context().(*adoption); ok {
 		a.open(c) // a connection handed over by another server (Adopt): cleartext HTTP/1.1
 	} else if s.cfg.ProxyProtocol {
@@ -44,6 +58,15 @@ func (e *engine) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		s.memory.connOpened()
 	}
 	return nil, gnet.None
+}
+
+// refusalPerIP is what a connection past MaxConnsPerIP gets before it is closed: the 503,
+// or nothing over TLS, whose client expects a handshake.
+func (s *Server) refusalPerIP() []byte {
+	if s.tls != nil {
+		return nil
+	}
+	return overloadedIP
 }
 
 // start installs what a fresh connection speaks first: the TLS handshake over TLS,
@@ -86,6 +109,11 @@ func (e *engine) OnClose(gc gnet.Conn, err error) gnet.Action {
 		return gnet.None
 	}
 	c.closed = true
+	if s := e.srv; s.cfg.MaxConnsPerIP > 0 {
+		if _, waiting := c.proto.(proxyHeader); !waiting { // one still waiting was never counted
+			s.perIP.release(c)
+		}
+	}
 	c.loop.unregister(c)
 	c.loop.stats.open[c.kind].Add(-1)
 	e.srv.open.Add(-1)

@@ -153,6 +153,10 @@ func (proxyHeader) Serve(c *Conn, in []byte) (int, error) {
 		// wraps the transport: RemoteAddr is the client's for every protocol after.
 		c.tr = &proxiedTransport{Conn: c.tr, remote: src}
 	}
+	if limit := c.srv.cfg.MaxConnsPerIP; limit > 0 && !c.srv.perIP.admit(c, limit) {
+		c.Commit(append(c.AppendBuffer(), c.srv.refusalPerIP()...))
+		return len(in), ErrClose // still in proxyHeader: not counted, so not released
+	}
 	due := c.deadline
 	c.srv.start(c)
 	if due != 0 && c.deadline > due {

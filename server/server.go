@@ -25,6 +25,7 @@ type Server struct {
 
 	clock clock
 	open  atomic.Int64
+	perIP perIP // with Config.MaxConnsPerIP
 	logs  logLimiter
 
 	mu    sync.Mutex

@@ -42,14 +42,15 @@ type serveConfig struct {
 	HoldP *bool `json:"hold_p"`
 	// ReturnMemory: the spare heap goes back to the OS once a burst of connections has
 	// settled (see server.Config); default on.
-	ReturnMemory *bool          `json:"return_memory"`
-	MaxConns     int            `json:"max_conns"`
-	LogLevel     string         `json:"log_level"`
-	Timeouts     timeoutsConfig `json:"timeouts"`
-	Limits       limitsConfig   `json:"limits"`
-	HTTP2        http2Config    `json:"http2"`
-	TLS          tlsSettings    `json:"tls"` // a TLS listener beside addr (tls.go)
-	Routes       []routeConfig  `json:"routes"`
+	ReturnMemory  *bool          `json:"return_memory"`
+	MaxConns      int            `json:"max_conns"`
+	MaxConnsPerIP int            `json:"max_conns_per_ip"`
+	LogLevel      string         `json:"log_level"`
+	Timeouts      timeoutsConfig `json:"timeouts"`
+	Limits        limitsConfig   `json:"limits"`
+	HTTP2         http2Config    `json:"http2"`
+	TLS           tlsSettings    `json:"tls"` // a TLS listener beside addr (tls.go)
+	Routes        []routeConfig  `json:"routes"`
 	// NATS makes every broadcast route one room across the nodes that share this NATS
 	// server (nats://host:port); empty: rooms span this process only.
 	NATS string `json:"nats"`
@@ -170,7 +171,7 @@ func (c *serveConfig) validate() error {
 	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return fmt.Errorf("log_level: %q is not one of debug, info, warn, error", c.LogLevel)
 	}
-	for key, v := range map[string]int{"loops": c.Loops, "max_conns": c.MaxConns,
+	for key, v := range map[string]int{"loops": c.Loops, "max_conns": c.MaxConns, "max_conns_per_ip": c.MaxConnsPerIP,
 		"limits.max_request_line": c.Limits.MaxRequestLine, "limits.max_header_bytes": c.Limits.MaxHeaderBytes,
 		"limits.max_headers": c.Limits.MaxHeaders, "limits.min_body_rate": c.Limits.MinBodyRate} {
 		if v < 0 {
@@ -256,7 +257,7 @@ func (c *serveConfig) serverConfig() server.Config {
 	}
 	return server.Config{
 		Addr: c.Addr, Loops: c.Loops, ReusePort: c.ReusePort, IdleSpins: c.IdleSpins, HoldP: c.holdP(),
-		ReturnMemory: c.ReturnMemory == nil || *c.ReturnMemory, MaxConns: c.MaxConns,
+		ReturnMemory: c.ReturnMemory == nil || *c.ReturnMemory, MaxConns: c.MaxConns, MaxConnsPerIP: c.MaxConnsPerIP,
 		ProxyProtocol: c.ProxyProtocol, Limits: limits,
 		HeaderTimeout: time.Duration(c.Timeouts.Header), BodyTimeout: time.Duration(c.Timeouts.Body),
 		IdleTimeout: time.Duration(c.Timeouts.Idle), ShutdownTimeout: time.Duration(c.Timeouts.Shutdown),

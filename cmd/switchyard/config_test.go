@@ -58,7 +58,7 @@ func TestConfigErrorsNameTheBadKey(t *testing.T) {
 }
 
 func TestFlagsOverrideTheConfigFile(t *testing.T) {
-	p := writeConfig(t, `{"addr": ":1111", "max_conns": 5, "idle_spins": 3, "timeouts": {"idle": "3s"}, "limits": {"max_body": 100}}`)
+	p := writeConfig(t, `{"addr": ":1111", "max_conns": 5, "max_conns_per_ip": 4, "idle_spins": 3, "timeouts": {"idle": "3s"}, "limits": {"max_body": 100}}`)
 	cfg, err := parseServeArgs([]string{"-config", p, "-addr", "127.0.0.1:2222", "-idle-timeout", "7s", "-idle-spins", "-1"})
 	if err != nil {
 		t.Fatal(err)
@@ -67,8 +67,15 @@ func TestFlagsOverrideTheConfigFile(t *testing.T) {
 	if sc.Addr != "127.0.0.1:2222" || sc.IdleTimeout != 7*time.Second || sc.IdleSpins != -1 {
 		t.Fatalf("flags did not win: addr %q idle %v idle spins %d", sc.Addr, sc.IdleTimeout, sc.IdleSpins)
 	}
-	if sc.MaxConns != 5 || sc.Limits.MaxBodyBytes != 100 {
-		t.Fatalf("file values lost: max_conns %d max_body %d", sc.MaxConns, sc.Limits.MaxBodyBytes)
+	if sc.MaxConns != 5 || sc.MaxConnsPerIP != 4 || sc.Limits.MaxBodyBytes != 100 {
+		t.Fatalf("file values lost: max_conns %d max_conns_per_ip %d max_body %d", sc.MaxConns, sc.MaxConnsPerIP, sc.Limits.MaxBodyBytes)
+	}
+	cfg, err = parseServeArgs([]string{"-config", p, "-max-conns-per-ip", "9"})
+	if err != nil || cfg.serverConfig().MaxConnsPerIP != 9 {
+		t.Fatalf("-max-conns-per-ip 9: %v, %v", cfg, err)
+	}
+	if _, err := parseServeArgs([]string{"-max-conns-per-ip", "-1"}); err == nil || !strings.Contains(err.Error(), "max_conns_per_ip") {
+		t.Fatalf("-max-conns-per-ip -1: %v, want an error naming max_conns_per_ip", err)
 	}
 }
 

@@ -49,6 +49,7 @@ func parseServeArgs(args []string) (*serveConfig, error) {
 		return err
 	})
 	fs.IntVar(&cfg.MaxConns, "max-conns", cfg.MaxConns, "maximum open connections per listener; more get 503, or are closed over TLS (0: no cap)")
+	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", cfg.MaxConnsPerIP, "maximum open connections of one client address (the PROXY header's with -proxy-protocol); more get 503, or are closed over TLS (0: no cap)")
 	fs.BoolVar(&cfg.ProxyProtocol, "proxy-protocol", cfg.ProxyProtocol, "every connection begins with a PROXY protocol header (v1 or v2) naming the client; only behind a balancer that always sends one")
 	durationFlag(fs, &cfg.Timeouts.Header, "header-timeout", "time allowed for a request head (default 10s)")
 	durationFlag(fs, &cfg.Timeouts.Body, "body-timeout", "time a request body may take from its start, extended by what arrives at 16 KiB/s or faster (default 30s)")
