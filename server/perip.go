@@ -23,8 +23,8 @@ func clientIP(a net.Addr) (ip netip.Addr, ok bool) {
 	if !isTCP {
 		return netip.Addr{}, false
 	}
-	ip, ok = netip.AddrFromSlice(tcp.IP)
-	return ip.Unmap(), ok
+	ip = tcp.AddrPort().Addr().Unmap()
+	return ip, ip.IsValid()
 }
 
 // admit counts c under its client's address, unless that address already has max open.
