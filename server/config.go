@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/tls"
+	"io/fs"
 	"log/slog"
 	"runtime"
 	"time"
@@ -11,8 +12,18 @@ import (
 
 // Config holds the server's settings. The zero value of every field means its default.
 type Config struct {
-	// Addr is the TCP address to listen on, e.g. ":8080" (default ":8080").
+	// Addr is the TCP address to listen on, e.g. ":8080" (default ":8080"), or a
+	// Unix-domain socket's path after "unix:", e.g. "unix:/run/switchyard.sock", as
+	// nginx spells it: for a server only a proxy on the same host reaches. A socket file
+	// left there by a server that is gone is replaced; one that a server answers on makes
+	// Listen fail. Shutdown and Close remove the file. Server.Addr, Conn.LocalAddr and
+	// Conn.RemoteAddr are then *net.UnixAddr values (a peer's is usually unnamed, "@"),
+	// unless a PROXY header names the client (ProxyProtocol).
 	Addr string
+	// UnixSocketMode, when set, is the permission bits of a Unix-domain socket's file
+	// (Addr "unix:..."), e.g. 0o660 for a proxy in the server's group: connecting takes
+	// write permission, and the default comes from the process's umask.
+	UnixSocketMode fs.FileMode
 	// Loops is the number of event loops (default: one per CPU).
 	Loops int
 	// HoldP has a loop that gets events every few milliseconds sleep between them keeping
@@ -44,7 +55,8 @@ type Config struct {
 	// addresses. Another process of the same user could then bind the same port too, as
 	// with nginx's `reuseport`. By default every loop polls the one listening socket
 	// instead (EPOLLEXCLUSIVE wakes one sleeping loop per connection) and keeps what it
-	// accepts unless it holds clearly more connections than another loop.
+	// accepts unless it holds clearly more connections than another loop. Listen refuses
+	// it with a Unix-domain socket, which one process binds.
 	ReusePort bool
 	// IdleSpins is how many times at most a loop that runs out of events yields the CPU
 	// (sched_yield) and polls again before it sleeps in epoll_wait (default 50; -1: sleep at
@@ -85,7 +97,9 @@ type Config struct {
 	// MaxConnsPerIP caps the open connections of one client address (IPv4, or IPv6 as
 	// sent), so that one client cannot take MaxConns or the descriptors for itself; past
 	// it, a new connection is answered as past MaxConns. With ProxyProtocol the address is
-	// the one the header names, checked once it has arrived. Default 0: no cap.
+	// the one the header names, checked once it has arrived. A peer on a Unix-domain
+	// socket has no IP: without ProxyProtocol the cap does not apply to it. Default 0: no
+	// cap.
 	MaxConnsPerIP int
 	// WorkerPoolSize bounds the jobs that run at once on the worker pool: handlers of
 	// routes with UseWorkerPool, and protocols' Conn.Submit and Conn.Queue (default

@@ -15,11 +15,13 @@ func startServer(t testing.TB, cfg Config, setup func(*Server)) *Server {
 	return s
 }
 
-// runServer starts a server on a loopback port and lets the test end it: cancel is Serve's
-// context (graceful shutdown). Cleanup does it too.
+// runServer starts a server on a loopback port (or cfg.Addr, if set) and lets the test
+// end it: cancel is Serve's context (graceful shutdown). Cleanup does it too.
 func runServer(t testing.TB, cfg Config, setup func(*Server)) (*Server, context.CancelFunc, *servertest.Served) {
 	t.Helper()
-	cfg.Addr = "127.0.0.1:0"
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
 	if cfg.Loops == 0 {
 		cfg.Loops = 2
 	}

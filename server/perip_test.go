@@ -6,22 +6,29 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchyard-dev/switchyard/server/internal/servertest"
 )
 
 // MaxConnsPerIP: a client address with that many connections open gets 503 for another
 // (and the rest of the server nothing of it), and a slot frees when one of its connections
-// closes. Behind the PROXY protocol the address is the header's.
+// closes. Behind the PROXY protocol the address is the header's, also on a Unix-domain
+// socket, whose peers have none of their own (TestUnixSocketPeersAreNotCappedPerIP).
 func TestMaxConnsPerIP(t *testing.T) {
 	cases := []struct {
-		name  string
-		proxy bool
+		name        string
+		proxy, unix bool
 	}{
-		{"socket address", false},
-		{"PROXY header's address", true},
+		{"socket address", false, false},
+		{"PROXY header's address", true, false},
+		{"PROXY header's address over a Unix socket", true, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := Config{MaxConnsPerIP: 2}
+			if tc.unix {
+				cfg.Addr, _ = servertest.UnixSocket(t)
+			}
 			var s *Server
 			if tc.proxy {
 				s, _ = startProxied(t, cfg)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/pires/go-proxyproto"
+
+	"github.com/switchyard-dev/switchyard/server/internal/servertest"
 )
 
 // proxyV2 formats a version 2 header (proxy-protocol.txt §2.2) with go-proxyproto's
@@ -134,9 +136,17 @@ const getRoot = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
 
 // The client's address reaches the handler as the header names it (proxy-protocol.txt
 // §2.1, §2.2), however the header is cut into writes; a LOCAL (v2) or UNKNOWN (v1)
-// header keeps the socket's.
+// header keeps the socket's. Over TCP and over a Unix-domain socket (a balancer on the
+// same host, nginx stream's proxy_pass unix:), where the socket's is a *net.UnixAddr.
 func TestProxyProtocolRemoteAddr(t *testing.T) {
-	s, _ := startProxied(t, Config{})
+	unixAddr, _ := servertest.UnixSocket(t)
+	for _, ln := range []struct{ name, addr string }{{"TCP", ""}, {"Unix", unixAddr}} {
+		t.Run(ln.name, func(t *testing.T) { testProxyProtocolRemoteAddr(t, ln.addr) })
+	}
+}
+
+func testProxyProtocolRemoteAddr(t *testing.T, addr string) {
+	s, _ := startProxied(t, Config{Addr: addr})
 	authority := proxyproto.TLV{Type: proxyproto.PP2_TYPE_AUTHORITY, Value: []byte("example.com")}
 	for _, tc := range []struct {
 		name, header string

@@ -31,7 +31,7 @@ type Server struct {
 	mu    sync.Mutex
 	loops atomic.Pointer[[]*Loop]
 
-	ln      *net.TCPListener
+	ln      net.Listener // a *net.TCPListener, or a *net.UnixListener (unixsocket.go)
 	eng     gnet.Engine
 	engErr  chan error // RunListener's result, once the engine has stopped
 	pool    *workers
@@ -116,15 +116,21 @@ func (s *Server) Listen() error {
 	if s.ln != nil {
 		return nil
 	}
-	var lc net.ListenConfig
-	if s.cfg.ReusePort {
-		lc.Control = setReusePort
+	var ln net.Listener
+	var err error
+	if path, ok := unixSocketPath(s.cfg.Addr); ok {
+		ln, err = s.listenUnix(path)
+	} else {
+		var lc net.ListenConfig
+		if s.cfg.ReusePort {
+			lc.Control = setReusePort
+		}
+		ln, err = lc.Listen(context.Background(), "tcp", s.cfg.Addr)
 	}
-	ln, err := lc.Listen(context.Background(), "tcp", s.cfg.Addr)
 	if err != nil {
 		return err
 	}
-	s.ln = ln.(*net.TCPListener)
+	s.ln = ln
 	return nil
 }
 
@@ -189,7 +195,7 @@ func (s *Server) Serve(ctx context.Context) error {
 			// serves the others (upstream's ET default is 1 MiB), so one bulk upload
 			// cannot hold up the echoes of everyone else on its loop for long.
 			gnet.WithEdgeTriggeredIOChunk(etChunk),
-			// Set once on the listener, inherited by every accepted socket.
+			// Set once on the listener, inherited by every accepted socket (TCP only).
 			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 			gnet.WithTCPKeepAlive(tcpKeepAlive),
 			gnet.WithTCPKeepInterval(tcpKeepAlive),

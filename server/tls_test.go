@@ -42,7 +42,7 @@ func (f *tlsFixture) clientConfig(protos ...string) *tls.Config {
 	return c
 }
 
-// startTLS serves / (text), /remote (the client's address), /echo (WebSocket echo, 426
+// startTLS (on a loopback port unless cfg.Addr is set) serves / (text), /remote (the client's address), /echo (WebSocket echo, 426
 // otherwise) and /big (a body of n bytes given by ?n, default 256 KiB) over TLS, with
 // HTTP/2 unless noH2.
 func startTLS(t testing.TB, cfg server.Config, noH2 bool) *tlsFixture {
@@ -55,7 +55,9 @@ func startTLS(t testing.TB, cfg server.Config, noH2 bool) *tlsFixture {
 		cfg.TLS = &tls.Config{}
 	}
 	cfg.TLS.Certificates = []tls.Certificate{cert}
-	cfg.Addr = "127.0.0.1:0"
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
 	if cfg.Loops == 0 {
 		cfg.Loops = 2
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"reflect"
@@ -22,9 +23,13 @@ import (
 // (-config) and from flags, which win over the file. Zero values mean the server's
 // defaults.
 type serveConfig struct {
-	Addr  string `json:"addr"`
-	Admin string `json:"admin"` // admin listener for /metrics, /debug/pprof/, /healthz; off when empty
-	Loops int    `json:"loops"`
+	// Addr: host:port, or a Unix-domain socket's path after "unix:" (server.Config.Addr).
+	Addr string `json:"addr"`
+	// UnixMode: the permission bits of the socket files of "unix:" addresses, in octal
+	// ("0660"); unset: the umask's (server.Config.UnixSocketMode).
+	UnixMode fileMode `json:"unix_mode"`
+	Admin    string   `json:"admin"` // admin listener for /metrics, /debug/pprof/, /healthz; off when empty
+	Loops    int      `json:"loops"`
 	// ReusePort: a listening socket per event loop (SO_REUSEPORT); see server.Config.
 	ReusePort bool `json:"reuseport"`
 	// IdleSpins: polls a loop makes, yielding the CPU between them, before it sleeps
@@ -136,6 +141,12 @@ var defaultRoutes = []routeConfig{
 	{Path: "/echo", Kind: "echo"},
 }
 
+// stringTypes are the types read from strings of their own syntax, and what they want.
+var stringTypes = map[reflect.Type]string{
+	reflect.TypeFor[duration](): `a duration string such as "10s"`,
+	reflect.TypeFor[fileMode](): `an octal mode string such as "0660"`,
+}
+
 // loadConfigFile reads a JSON config, naming the key at fault in any error.
 func loadConfigFile(path string, into *serveConfig) error {
 	data, err := os.ReadFile(path)
@@ -148,8 +159,8 @@ func loadConfigFile(path string, into *serveConfig) error {
 		var typeErr *json.UnmarshalTypeError
 		var syntaxErr *json.SyntaxError
 		switch {
-		case errors.As(err, &typeErr) && typeErr.Type == reflect.TypeFor[duration]():
-			return fmt.Errorf("%s: key %q: want a duration string such as \"10s\", not %s", path, typeErr.Field, typeErr.Value)
+		case errors.As(err, &typeErr) && stringTypes[typeErr.Type] != "":
+			return fmt.Errorf("%s: key %q: want %s, not %s", path, typeErr.Field, stringTypes[typeErr.Type], typeErr.Value)
 		case errors.As(err, &typeErr):
 			return fmt.Errorf("%s: key %q: want %s", path, typeErr.Field, typeErr.Type)
 		case errors.As(err, &syntaxErr):
@@ -180,6 +191,9 @@ func (c *serveConfig) validate() error {
 	}
 	if c.IdleSpins < -1 {
 		return errors.New("idle_spins: must be -1 (sleep at once), 0 (default) or more")
+	}
+	if c.ReusePort && (isUnixAddr(c.Addr) || isUnixAddr(c.TLS.Addr)) {
+		return errors.New("reuseport: does not apply to a Unix-domain socket (a \"unix:\" addr): one process listens on a socket file")
 	}
 	if c.Limits.MaxBody < 0 {
 		return errors.New("limits.max_body: must not be negative")
@@ -256,7 +270,7 @@ func (c *serveConfig) serverConfig() server.Config {
 		access = slog.New(slog.NewTextHandler(c.accessOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	return server.Config{
-		Addr: c.Addr, Loops: c.Loops, ReusePort: c.ReusePort, IdleSpins: c.IdleSpins, HoldP: c.holdP(),
+		Addr: c.Addr, UnixSocketMode: fs.FileMode(c.UnixMode), Loops: c.Loops, ReusePort: c.ReusePort, IdleSpins: c.IdleSpins, HoldP: c.holdP(),
 		ReturnMemory: c.ReturnMemory == nil || *c.ReturnMemory, MaxConns: c.MaxConns, MaxConnsPerIP: c.MaxConnsPerIP,
 		ProxyProtocol: c.ProxyProtocol, Limits: limits,
 		HeaderTimeout: time.Duration(c.Timeouts.Header), BodyTimeout: time.Duration(c.Timeouts.Body),

@@ -46,6 +46,10 @@ func TestConfigErrorsNameTheBadKey(t *testing.T) {
 		{"duplicate path", `{"routes": [{"path": "/", "kind": "text"}, {"path": "/", "kind": "echo"}]}`, `routes[1].path`},
 		{"overflow policy", `{"routes": [{"path": "/ws", "kind": "echo", "websocket": {"overflow": "panic"}}]}`, `routes[0].websocket.overflow`},
 		{"syntax", `{"addr": }`, `JSON syntax error`},
+		{"reuseport on a unix addr", `{"addr": "unix:/run/sw.sock", "reuseport": true}`, `reuseport: does not apply to a Unix-domain socket`},
+		{"reuseport on a unix tls.addr", `{"reuseport": true, "tls": {"addr": "unix:/run/sws.sock", "self_signed": true}}`, `reuseport: does not apply`},
+		{"unix_mode not octal", `{"unix_mode": "rw-rw----"}`, `key "unix_mode": want an octal mode string such as "0660", not "rw-rw----"`},
+		{"unix_mode as a number", `{"unix_mode": 660}`, `key "unix_mode": want an octal mode string`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -31,12 +31,13 @@ func parseServeArgs(args []string) (*serveConfig, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.String("config", "", "JSON config file (routes, limits, timeouts, policies); flags override it")
 	origins := fs.String("origins", "", "comma-separated Origin values the default /echo accepts (default: any)")
-	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "address to listen on")
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "address to listen on: host:port, or unix:/path/to/socket for a Unix-domain socket (a stale socket file is replaced; the file is removed at exit)")
+	fs.Var(&cfg.UnixMode, "unix-mode", "`octal` permission bits of unix: addresses' socket files, e.g. 0660 (default: the umask's)")
 	fs.StringVar(&cfg.Admin, "admin", cfg.Admin, "admin listener for /metrics, /debug/pprof/ and /healthz, e.g. 127.0.0.1:9090 (off by default)")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug (shows why requests were refused), info, warn, error")
 	fs.BoolVar(&cfg.AccessLog, "access-log", cfg.AccessLog, "log a line per answered request (at info, whatever -log-level says), to the same output as the server's log")
 	fs.IntVar(&cfg.Loops, "loops", cfg.Loops, "event loops (0: one per CPU)")
-	fs.BoolVar(&cfg.ReusePort, "reuseport", cfg.ReusePort, "a listening socket per event loop (SO_REUSEPORT)")
+	fs.BoolVar(&cfg.ReusePort, "reuseport", cfg.ReusePort, "a listening socket per event loop (SO_REUSEPORT; not with a unix: address)")
 	fs.IntVar(&cfg.IdleSpins, "idle-spins", cfg.IdleSpins, "polls an idle loop makes, yielding the CPU, before it sleeps (0: default 50; -1: sleep at once)")
 	fs.Func("hold-p", "true or false: loops sleep keeping their Go P while busy (default: true, false with -nats)", func(v string) error {
 		on, err := strconv.ParseBool(v)
@@ -167,10 +168,10 @@ func serve(args []string) error {
 		}
 	}
 	if plain != nil {
-		fmt.Printf("switchyard listening on %s\n", plain.Addr())
+		fmt.Printf("switchyard listening on %s\n", shownAddr(plain.Addr()))
 	}
 	if secure != nil {
-		fmt.Printf("switchyard TLS listening on %s (https and wss; HTTP/2 by ALPN)\n", secure.Addr())
+		fmt.Printf("switchyard TLS listening on %s (https and wss; HTTP/2 by ALPN)\n", shownAddr(secure.Addr()))
 	}
 	if cfg.Admin != "" {
 		stopAdmin, err := serveAdmin(cfg.Admin, servers[0], servers[1:]...)

@@ -34,7 +34,7 @@ type tlsSettings struct {
 func (s *tlsSettings) enabled() bool { return s.Cert != "" || s.SelfSigned }
 
 func (s *tlsSettings) flags(fs *flag.FlagSet) {
-	fs.StringVar(&s.Addr, "tls-addr", s.Addr, "address of the TLS listener (https, wss; HTTP/2 by ALPN), beside -addr (default :8443 when TLS is on; -addr \"\" for TLS only)")
+	fs.StringVar(&s.Addr, "tls-addr", s.Addr, "address of the TLS listener (https, wss; HTTP/2 by ALPN), host:port or unix:/path, beside -addr (default :8443 when TLS is on; -addr \"\" for TLS only)")
 	fs.StringVar(&s.Cert, "tls-cert", s.Cert, "PEM certificate chain for the TLS listener (read again on SIGHUP)")
 	fs.StringVar(&s.Key, "tls-key", s.Key, "PEM private key of -tls-cert")
 	fs.BoolVar(&s.SelfSigned, "tls-self-signed", s.SelfSigned, "TLS with a throw-away self-signed certificate for localhost, for local tries only")

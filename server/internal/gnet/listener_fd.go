@@ -3,15 +3,17 @@
 // Upstream gnet binds its own listeners from an address string, so a caller cannot
 // learn the port of ":0" before Run returns (it blocks until shutdown) and cannot
 // set options Go's net package knows how to set. RunListener takes a bound
-// *net.TCPListener instead; everything else is Run.
+// *net.TCPListener or *net.UnixListener instead; everything else is Run.
 
 //go:build darwin || dragonfly || freebsd || linux || netbsd || openbsd
 
 package gnet
 
 import (
+	"errors"
 	"net"
 	"runtime"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -19,16 +21,29 @@ import (
 	"github.com/panjf2000/gnet/v2/pkg/socket"
 )
 
-// RunListener is like Run, serving ln. It serves a duplicate of ln's descriptor, which it closes;
-// the caller closes ln. With WithReusePort, every
-// further event loop binds its own listener to ln's address, so ln must have been
-// bound with SO_REUSEPORT.
-func RunListener(eventHandler EventHandler, ln *net.TCPListener, opts ...Option) error {
+// RunListener is like Run, serving ln, a *net.TCPListener or a *net.UnixListener. It
+// serves a duplicate of ln's descriptor, which it closes; the caller closes ln (and so
+// removes a Unix socket's file). With WithReusePort, every further event loop binds its
+// own listener to ln's address, so ln must have been bound with SO_REUSEPORT, and must
+// not be a Unix listener: upstream rebinds a Unix address by removing the file first,
+// which would take ln's socket away.
+func RunListener(eventHandler EventHandler, ln net.Listener, opts ...Option) error {
 	_, options, err := createListeners(nil, opts...)
 	if err != nil {
 		return err
 	}
-	rc, err := ln.SyscallConn()
+	network := "tcp"
+	switch ln.(type) {
+	case *net.TCPListener:
+	case *net.UnixListener:
+		network = "unix"
+		if options.ReusePort {
+			return errors.New("gnet: WithReusePort does not apply to a Unix listener")
+		}
+	default:
+		return errors.New("gnet: RunListener serves a *net.TCPListener or a *net.UnixListener")
+	}
+	rc, err := ln.(syscall.Conn).SyscallConn()
 	if err != nil {
 		return err
 	}
@@ -46,11 +61,11 @@ func RunListener(eventHandler EventHandler, ln *net.TCPListener, opts ...Option)
 		return err
 	}
 	// Accepted sockets inherit these from the listener on Linux, which saves a
-	// setsockopt per connection.
-	if options.TCPNoDelay == TCPNoDelay {
+	// setsockopt per connection. A Unix socket has none of them (setsockopt fails).
+	if network == "tcp" && options.TCPNoDelay == TCPNoDelay {
 		err = socket.SetNoDelay(fd, 1)
 	}
-	if err == nil && options.TCPKeepAlive > 0 &&
+	if err == nil && network == "tcp" && options.TCPKeepAlive > 0 &&
 		(runtime.GOOS == "linux" || runtime.GOOS == "freebsd" || runtime.GOOS == "dragonfly") {
 		err = setKeepAlive(fd, true, options.TCPKeepAlive, options.TCPKeepInterval, options.TCPKeepCount)
 	}
@@ -58,11 +73,11 @@ func RunListener(eventHandler EventHandler, ln *net.TCPListener, opts ...Option)
 		_ = unix.Close(fd)
 		return err
 	}
-	l := &listener{fd: fd, addr: ln.Addr(), address: ln.Addr().String(), network: "tcp"}
+	l := &listener{fd: fd, addr: ln.Addr(), address: ln.Addr().String(), network: network, keepFile: true}
 	l.openOnce.Do(func() {}) // already open: Run must not bind it again
 	defer func() {
 		l.close() // the engine closes it on shutdown; this covers the early returns
 		logging.Cleanup()
 	}()
-	return run(eventHandler, []*listener{l}, options, []string{"tcp://" + l.address})
+	return run(eventHandler, []*listener{l}, options, []string{network + "://" + l.address})
 }

@@ -39,6 +39,9 @@ type listener struct {
 	sockOptInts         []socket.Option[int]
 	sockOptStrs         []socket.Option[string]
 	pollAttachment      *netpoll.PollAttachment // listener attachment for poller
+	// Switchyard patch: a Unix socket's file is RunListener's caller's (listener_fd.go),
+	// which removes it when it closes its own listener; upstream removes it here.
+	keepFile bool
 }
 
 func (ln *listener) packPollAttachment(handler netpoll.PollEventHandler) *netpoll.PollAttachment {
@@ -75,7 +78,7 @@ func (ln *listener) close() {
 			logging.Error(os.NewSyscallError("close", unix.Close(ln.fd)))
 		}
 		ln.fd = -1
-		if ln.network == "unix" {
+		if ln.network == "unix" && !ln.keepFile {
 			logging.Error(os.RemoveAll(ln.address))
 		}
 	})

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -65,17 +66,24 @@ func Wait(t testing.TB, sv *Served) {
 	}
 }
 
-// Dial opens a raw connection to addr with a generous deadline, so that a bug fails the
-// test instead of hanging it.
+// Dial opens a raw connection to addr (TCP, or a Unix-domain socket) with a generous
+// deadline, so that a bug fails the test instead of hanging it.
 func Dial(t testing.TB, addr net.Addr) net.Conn {
 	t.Helper()
-	c, err := net.Dial("tcp", addr.String())
+	c, err := net.Dial(addr.Network(), addr.String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	t.Cleanup(func() { _ = c.Close() })
 	return c
+}
+
+// UnixSocket returns a server address for a Unix-domain socket (Config.Addr's
+// "unix:" form) whose file is in a directory of the test's own, and the file's path.
+func UnixSocket(t testing.TB) (addr, path string) {
+	path = filepath.Join(t.TempDir(), "s.sock")
+	return "unix:" + path, path
 }
 
 // Write sends s.
