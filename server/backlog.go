@@ -4,7 +4,8 @@ import "github.com/switchyard-dev/switchyard/server/internal/gnet"
 
 // BacklogWatcher is implemented by a Protocol that wants to know when the socket has
 // taken some of the output its peer was behind on. A multiplexing protocol wakes the
-// child connections that the parent's backlog paused (Child.Wake). Loop only.
+// child connections that the parent's backlog paused (Child.Wake); a handler that
+// streams its response waits for it (ResumeFlush). Loop only.
 type BacklogWatcher interface {
 	BacklogEased(c *Conn)
 }
@@ -41,7 +42,7 @@ func (c *Conn) outputTaken() {
 			return
 		}
 	}
-	if w, ok := c.proto.(BacklogWatcher); ok && c.multiplexing && !c.closed {
+	if w, ok := c.proto.(BacklogWatcher); ok && !c.closed {
 		w.BacklogEased(c)
 	}
 }

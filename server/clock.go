@@ -49,6 +49,18 @@ func (c *clock) dateHeader() []byte {
 	return *c.date.Load()
 }
 
+// dateHeaderAt is dateHeader and the clock's reading at the same instant: a protocol
+// that writes Date anyway learns when its response left without reading the clock again.
+func (c *clock) dateHeaderAt() ([]byte, int64) {
+	t := time.Now()
+	c.update(t)
+	return *c.date.Load(), c.at(t)
+}
+
+// DateAt is Date and the clock's reading (Conn.Now's) when it was taken, which
+// Conn.CountResponse takes as the response's time. Safe from any goroutine.
+func (s *Server) DateAt() (date []byte, at int64) { return s.clock.dateHeaderAt() }
+
 // Date is the current value of the Date header (RFC 9110 §6.6.1), updated once a second.
 // The slice is shared: do not modify it. Safe from any goroutine.
 func (s *Server) Date() []byte { return s.clock.dateHeader() }

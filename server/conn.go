@@ -89,14 +89,20 @@ func (c *Conn) Closing() bool { return c.closing || c.closed }
 
 // SetDeadline arranges for the protocol's Timeout to run once d has passed (with the
 // wheel's 250 ms granularity). d <= 0 clears it. Loop only.
-func (c *Conn) SetDeadline(d time.Duration) {
+func (c *Conn) SetDeadline(d time.Duration) { c.deadlineIn(d) }
+
+// deadlineIn is SetDeadline, and returns the clock's reading it counted from (0 when it
+// cleared the deadline), which the request metrics reuse.
+func (c *Conn) deadlineIn(d time.Duration) (now int64) {
 	w := &c.loop.wheel
 	if d <= 0 {
 		w.remove(c)
 		c.deadline = 0
-		return
+		return 0
 	}
-	w.set(c, c.srv.clock.now()+int64(d))
+	now = c.srv.clock.now()
+	w.set(c, now+int64(d))
+	return now
 }
 
 // Now is the timer wheel's clock: nanoseconds from an arbitrary origin, advanced by the

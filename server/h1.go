@@ -28,6 +28,10 @@ type http1 struct {
 	gaveUp bool
 	// later: the upgrade Upgrade deferred with Conn.UpgradeOffLoop, during negotiate.
 	later *laterJob
+	// streamed: the busy handler's response has begun (h1stream.go); partWaits: its
+	// handler waits for the client to read.
+	streamed  bool
+	partWaits *abandonHook
 }
 
 // h1State is an HTTP/1.1 request in progress on one connection. It is taken from a pool
@@ -48,10 +52,11 @@ type h1State struct {
 	sent100 bool // 100 Continue was sent for this request
 	// bodyFrom is the clock's nanoseconds when the body began (armBodyDeadline).
 	bodyFrom int64
-	// headAt is the clock's nanoseconds when the head was complete, kept for the access
-	// log only (Serve): 0 without one.
-	headAt int64
-	start  time.Time
+	// startAt is the clock's nanoseconds when the request's first bytes were served, for
+	// the request metrics (Conn.CountResponse); headAt when its head was complete, kept for
+	// the access log only (Serve): 0 without one.
+	startAt, headAt int64
+	start           time.Time
 }
 
 var h1Pool = sync.Pool{New: func() any { return new(h1State) }}
@@ -112,7 +117,9 @@ func (h *http1) Serve(c *Conn, in []byte) (int, error) {
 	}
 	if !st.started {
 		st.started = true
-		c.SetDeadline(c.srv.cfg.HeaderTimeout)
+		if st.startAt = c.deadlineIn(c.srv.cfg.HeaderTimeout); st.startAt == 0 { // the metrics' start
+			st.startAt = c.Now() // no header timeout to read the clock for
+		}
 	}
 	req := &c.loop.req
 	n, err := st.parser.Parse(in, req)
@@ -310,7 +317,9 @@ func (h *http1) endRequest(req *parser.Request) error {
 func (h *http1) queue(req *parser.Request, from int64, connOpt string, w *ResponseWriter) {
 	c := h.c
 	head := isHead(req.Method)
-	c.Commit(h.appendResponse(c.AppendBuffer(), req.KeepAlive, req.ProtoMinor, head, connOpt, w))
+	b, at := h.appendResponse(c.AppendBuffer(), req.KeepAlive, req.ProtoMinor, head, connOpt, w)
+	c.Commit(b)
+	c.CountResponse(1, w.Status(), h.startedAt(), at)
 	if c.srv.cfg.AccessLog != nil {
 		h.logAccess(req, from, w.Status(), sentBytes(w, head), "")
 	}
@@ -325,18 +334,44 @@ func (h *http1) headAt() int64 {
 	return h.st.headAt
 }
 
-// appendResponse is the one HTTP/1.x serialiser: status line, Date, Server, Connection
-// (connOpt, e.g. "Upgrade" on a 426, plus close or keep-alive as the request and the
-// server's state ask, RFC 9112 §9.3), the handler's fields, the server's raw lines,
-// Content-Length and the body (none for HEAD or bodyless statuses). It runs on the loop
-// and, for worker-pool handlers, off it.
-func (h *http1) appendResponse(b []byte, keepAlive bool, minor int, head bool, connOpt string, w *ResponseWriter) []byte {
+// startedAt is when the request in progress began, for the request metrics (0 between
+// requests).
+func (h *http1) startedAt() int64 {
+	if h.st == nil {
+		return 0
+	}
+	return h.st.startAt
+}
+
+// appendResponse is the one HTTP/1.x serialiser: its head (appendHead), with the
+// response's Content-Length, and the body (none for HEAD or bodyless statuses). It runs
+// on the loop and, for worker-pool handlers, off it. at is appendHead's.
+func (h *http1) appendResponse(b []byte, keepAlive bool, minor int, head bool, connOpt string, w *ResponseWriter) (_ []byte, at int64) {
+	b, at = h.appendHead(b, keepAlive, minor, connOpt, w, w.ContentLength(head))
+	if !bodyless(w.Status()) && !head {
+		b = append(b, w.Body()...)
+	}
+	return b, at
+}
+
+// chunkedLength is appendHead's length for a response sent in parts over HTTP/1.1.
+const chunkedLength = -2
+
+// appendHead appends the status line, Date, Server, Connection (connOpt, e.g. "Upgrade"
+// on a 426, plus close or keep-alive as the request and the server's state ask, RFC 9112
+// §9.3), the handler's fields, the server's raw lines, and the framing: Content-Length
+// length when it is not negative, or Transfer-Encoding chunked for chunkedLength. at is
+// the clock's reading the Date field was taken at (0 when the handler set its own), which
+// the request metrics take as the response's time.
+func (h *http1) appendHead(b []byte, keepAlive bool, minor int, connOpt string, w *ResponseWriter, length int64) (_ []byte, at int64) {
 	s := h.c.srv
 	status := w.Status()
 	b = appendStatusLine(b, status)
 	if !w.SetsDate() {
+		var date []byte
+		date, at = s.clock.dateHeaderAt()
 		b = append(b, "Date: "...)
-		b = append(b, s.clock.dateHeader()...)
+		b = append(b, date...)
 		b = append(b, "\r\n"...)
 	}
 	if name := s.cfg.ServerName; name != "" && !w.SetsServer() {
@@ -368,16 +403,16 @@ func (h *http1) appendResponse(b []byte, keepAlive bool, minor int, head bool, c
 		b = append(b, "\r\n"...)
 	}
 	b = headerlines.Append(b, w.raw)
-	if n := w.ContentLength(head); !bodyless(status) && n >= 0 {
+	switch {
+	case bodyless(status):
+	case length >= 0:
 		b = append(b, "Content-Length: "...)
-		b = strconv.AppendInt(b, n, 10)
+		b = strconv.AppendInt(b, length, 10)
 		b = append(b, "\r\n"...)
+	case length == chunkedLength:
+		b = append(b, "Transfer-Encoding: chunked\r\n"...)
 	}
-	b = append(b, "\r\n"...)
-	if !bodyless(status) && !head {
-		b = append(b, w.Body()...)
-	}
-	return b
+	return append(b, "\r\n"...), at
 }
 
 // sentBytes is how much of w's body its response carries (appendResponse): none for
@@ -450,7 +485,13 @@ func (h *http1) Timeout(c *Conn) {
 	if h.busy {
 		h.busy, h.gaveUp = false, true
 		c.loop.abandonOffLoop(c, 0, true) // a NetHTTP handler's context ends now, not when the close has lingered
-		h.reject(&parser.Error{Status: 503, Reason: "the handler did not answer within the server's HandlerTimeout"})
+		// A streamed response's head has gone: the close without its last chunk tells the
+		// client it was cut short.
+		if h.streamed {
+			c.LogRefusal(503, "the handler sent no part of its response within the server's HandlerTimeout")
+		} else {
+			h.reject(&parser.Error{Status: 503, Reason: "the handler did not answer within the server's HandlerTimeout"})
+		}
 		c.Close()
 		return
 	}

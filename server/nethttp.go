@@ -32,11 +32,14 @@ import (
 //     Config.Limits.MaxBodyBytes); r.Body reads it from memory and is valid only until the
 //     handler returns.
 //   - The response is buffered and sent when the handler returns, with its Content-Length
-//     (so at most MaxResponseBytes of it). Flush is accepted and does nothing: nothing
-//     leaves before the handler returns, so it cannot stream (no server-sent events; use
-//     a WebSocket route). A 1xx WriteHeader is ignored; trailers are dropped; the
-//     handler's Connection and Transfer-Encoding are the server's to set, and so is its
-//     Content-Length except in a response to HEAD, which has no body to count.
+//     (so at most MaxResponseBytes of it), unless the handler flushes
+//     (http.Flusher, http.ResponseController): then what it wrote so far leaves at once
+//     and the rest follows as a stream (server-sent events work), MaxResponseBytes
+//     bounds what it writes between flushes, and Flush waits while the client is behind
+//     on reading (ResponseWriter.Flush). A 1xx WriteHeader is ignored; trailers are
+//     dropped; the handler's Connection and Transfer-Encoding are the server's to set,
+//     and so is its Content-Length except in a response to HEAD, which has no body to
+//     count.
 //   - Hijack is not supported: http.NewResponseController(w).Hijack returns an error
 //     wrapping http.ErrNotSupported. WebSocket endpoints are switchyard routes.
 //   - A handler that panics gets a 500 (the connection stays open), as does one that
@@ -51,8 +54,9 @@ import (
 // TestNetHTTPAdapterAllocationBudget.
 type NetHTTP struct {
 	Handler http.Handler
-	// MaxResponseBytes bounds the response body a handler may write (default 8 MiB):
-	// the response is buffered whole. Past it the client gets 500.
+	// MaxResponseBytes bounds the response body a handler may write (default 8 MiB), or
+	// what it writes between flushes: the response is buffered until then. Past it the
+	// client gets 500, or a response cut short once its head has gone.
 	MaxResponseBytes int
 }
 
@@ -99,8 +103,12 @@ func (n NetHTTP) serve(w *ResponseWriter, r *Request) {
 	hr = hr.WithContext(ctx)
 	rw := &netHTTPWriter{w: w, limit: n.MaxResponseBytes}
 	if !n.run(rw, hr) {
-		w.Reset()
-		w.text(500, "the handler panicked")
+		if w.Streamed() {
+			w.broken = true
+		} else {
+			w.Reset()
+			w.text(500, "the handler panicked")
+		}
 		return
 	}
 	rw.finish()
@@ -196,7 +204,8 @@ func protoName(major, minor int) string {
 }
 
 // netHTTPWriter is the http.ResponseWriter of a NetHTTP handler: it buffers the response
-// in the job's ResponseWriter, which the worker pool's job sends when the handler returns.
+// in the job's ResponseWriter, which the worker pool's job sends when the handler returns
+// or flushes.
 type netHTTPWriter struct {
 	w           *ResponseWriter
 	header      http.Header
@@ -263,21 +272,43 @@ func (rw *netHTTPWriter) admit(n int) error {
 	return nil
 }
 
-// Flush is accepted so that handlers which flush work, but the response is buffered: it
-// leaves when the handler returns (see NetHTTP).
-func (rw *netHTTPWriter) Flush() {}
+// Flush sends what the handler wrote so far and waits until the client can take more
+// (ResponseWriter.Flush); http.NewResponseController(w).Flush returns its error.
+func (rw *netHTTPWriter) Flush() { _ = rw.FlushError() }
+
+// FlushError is Flush with its error: ErrAbandoned once the client has gone.
+func (rw *netHTTPWriter) FlushError() error {
+	if !rw.wroteHeader {
+		rw.WriteHeader(http.StatusOK)
+	}
+	if rw.over {
+		return ErrResponseTooLarge
+	}
+	rw.detectType()
+	return rw.w.Flush()
+}
+
+// detectType sets the Content-Type the handler left unset from the body's first octets,
+// as net/http does, once: a streamed response's type goes with its first part.
+func (rw *netHTTPWriter) detectType() {
+	if rw.sniff && len(rw.w.body) > 0 && !bodyless(rw.w.Status()) {
+		rw.w.Header("Content-Type", http.DetectContentType(rw.w.body))
+		rw.sniff = false
+	}
+}
 
 // finish completes the response once the handler has returned.
 func (rw *netHTTPWriter) finish() {
 	if !rw.wroteHeader {
 		rw.WriteHeader(http.StatusOK)
 	}
-	if rw.over {
+	switch {
+	case rw.over && rw.w.Streamed():
+		rw.w.broken = true // the head has gone: the response ends cut short
+	case rw.over:
 		rw.w.Reset()
 		rw.w.text(500, "the handler's response exceeds the route's MaxResponseBytes ("+strconv.Itoa(rw.limit)+" bytes)")
-		return
-	}
-	if rw.sniff && len(rw.w.body) > 0 && !bodyless(rw.w.Status()) {
-		rw.w.Header("Content-Type", http.DetectContentType(rw.w.body))
+	case !rw.w.Streamed():
+		rw.detectType()
 	}
 }

@@ -55,6 +55,7 @@ type offLoopJob struct {
 	req     Request
 	resp    ResponseWriter
 	abandon abandonHook // offloop_abandon.go
+	part    offLoopPart // stream.go
 }
 
 var offLoopJobs = sync.Pool{New: func() any { return new(offLoopJob) }}
@@ -122,6 +123,7 @@ func (job *offLoopJob) copyRequest(r *Request) {
 // work runs on a worker goroutine; the job then returns to the loop as a task.
 func (job *offLoopJob) work() {
 	job.resp.Reset()
+	job.resp.part = job
 	job.c.srv.callHandler(job.handler, &job.resp, &job.req) // req.conn is nil: the connection is not the handler's off the loop
 	if job.c.loop.Run(job) != nil {
 		job.release()

@@ -20,6 +20,10 @@ type abandonHook struct {
 	mu        sync.Mutex
 	abandoned bool
 	cancel    func()
+	// resumed carries the loop's word to a handler waiting in Flush (stream.go);
+	// inFlight: its part is on the way to the loop, which has not taken it yet.
+	resumed  chan error
+	inFlight bool
 }
 
 // set hangs cancel on the hook (nil takes it down); cancel runs at once if the answer is
@@ -39,10 +43,13 @@ func (a *abandonHook) set(cancel func()) {
 func (a *abandonHook) abandon() {
 	a.mu.Lock()
 	a.abandoned = true
-	cancel := a.cancel
+	cancel, inFlight := a.cancel, a.inFlight
 	a.mu.Unlock()
 	if cancel != nil {
 		cancel()
+	}
+	if !inFlight { // a part on its way still owns the handler's buffers: its task answers (took)
+		a.resume(ErrAbandoned)
 	}
 }
 

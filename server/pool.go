@@ -20,6 +20,14 @@ type poolJob struct {
 	close   bool
 	resp    ResponseWriter
 	abandon abandonHook // offloop_abandon.go
+	// A response sent in parts (Flush): how its body is framed, the part on its way to the
+	// loop, and the body octets the parts carried, for the access log.
+	framing partFraming
+	part    h1Part
+	sent    int
+	// start is when the request began and at when its response was serialised, for the
+	// request metrics (Conn.CountResponse).
+	start, at int64
 }
 
 var jobPool = sync.Pool{New: func() any { return new(poolJob) }}
@@ -30,6 +38,7 @@ func (h *http1) submit(handler Handler, match *pathMatch, req *parser.Request, h
 	job := jobPool.Get().(*poolJob)
 	job.h, job.handler = h, handler
 	job.fill(c, *match, h.headAt(), head, body)
+	job.start = h.startedAt()
 	if err := c.srv.pool.Submit(job.work); err != nil {
 		job.release()
 		h.respond(req, h.headAt(), 503, "", "", "the server's worker pool is full; try again")
@@ -49,11 +58,17 @@ func (job *poolJob) work() {
 		job.close = true
 	} else {
 		job.resp.Reset()
+		job.resp.part = job
 		job.hreq.abandon = &job.abandon
 		h.c.srv.callHandler(job.handler, &job.resp, &job.hreq)
-		job.out = bytebufferpool.Get()
-		job.out.B = h.appendResponse(job.out.B[:0], job.req.KeepAlive, job.req.ProtoMinor, isHead(job.req.Method), "", &job.resp)
-		job.close = !h.keepAlive(&job.req)
+		job.buffer()
+		if job.resp.Streamed() {
+			job.out.B = job.appendEnd(job.out.B[:0])
+		} else {
+			job.out.B, job.at = h.appendResponse(job.out.B[:0], job.req.KeepAlive, job.req.ProtoMinor, isHead(job.req.Method), "", &job.resp)
+			job.sent = sentBytes(&job.resp, isHead(job.req.Method))
+		}
+		job.close = !h.keepAlive(&job.req) || job.framing == framingClose || job.resp.Broken()
 	}
 	if h.c.loop.Run(job) != nil {
 		job.release() // the loop has stopped: the connection is gone
@@ -69,11 +84,12 @@ func (job *poolJob) Run(context.Context) error {
 		job.release()
 		return nil
 	}
-	h.busy = false
+	h.busy, h.streamed, h.partWaits = false, false, nil
 	if job.out != nil {
 		c.Write(job.out.B)
+		c.CountResponse(1, job.resp.Status(), job.start, job.at)
 		if c.srv.cfg.AccessLog != nil {
-			h.logAccess(&job.req, job.from, job.resp.Status(), sentBytes(&job.resp, isHead(job.req.Method)), "")
+			h.logAccess(&job.req, job.from, job.resp.Status(), job.sent, "")
 		}
 	}
 	if job.close {
@@ -91,6 +107,7 @@ func (job *poolJob) release() {
 		bytebufferpool.Put(job.out)
 	}
 	job.reset()
+	job.resp.part = nil
 	*job = poolJob{requestCopy: job.requestCopy, resp: job.resp}
 	jobPool.Put(job)
 }

@@ -8,7 +8,8 @@ import (
 )
 
 // ResponseWriter builds the response to one request. The response is sent when the handler
-// returns, with its Content-Length, over HTTP/1.1 or as HTTP/2 frames.
+// returns, with its Content-Length, over HTTP/1.1 or as HTTP/2 frames, unless a handler
+// on the worker pool sends it in parts as it goes (Flush, stream.go).
 type ResponseWriter struct {
 	status int
 	fields []field
@@ -21,6 +22,10 @@ type ResponseWriter struct {
 	headLength int64
 	// sets marks the fields the handler set that the server would otherwise add itself.
 	sets ownFields
+	// part sends the response in parts for a handler on the worker pool (Flush; nil on
+	// the loop); streamed: its head has gone; broken: the handler failed after that.
+	part             partSender
+	streamed, broken bool
 }
 
 // ownFields are the fields a handler may set in the server's stead (Date, Server).
@@ -44,6 +49,8 @@ func (w *ResponseWriter) Reset() {
 	w.raw = ""
 	w.headLength = 0
 	w.sets = 0
+	w.part = nil
+	w.streamed, w.broken = false, false
 }
 
 // text makes w a server-generated answer: status and a plain-text body that says why.

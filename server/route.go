@@ -29,6 +29,7 @@ type Route struct {
 	// UseWorkerPool runs HTTP on the bounded worker pool, for handlers that block, over
 	// HTTP/1.1 (the connection reads nothing more until the response is back, so
 	// responses stay in order) and HTTP/2 (the connection serves its other streams).
+	// Only such a handler may stream its response (ResponseWriter.Flush).
 	UseWorkerPool bool
 }
 
@@ -92,15 +93,19 @@ func (s *Server) handle(route *Route, w *ResponseWriter, r *Request) {
 	}
 }
 
-// callHandler runs h. A panic is answered 500 and logged (rate-limited, with its stack),
+// callHandler runs h. A panic is answered 500 (or cuts a streamed response short) and
+// logged (rate-limited, with its stack),
 // as net/http does, instead of ending the loop's goroutine, and with it the process, or a
 // worker's job, whose answer would never come back to its connection.
 func (s *Server) callHandler(h Handler, w *ResponseWriter, r *Request) {
 	defer func() {
 		if p := recover(); p != nil {
-			w.Reset()
-			w.text(500, "internal error: the handler panicked")
-			s.logPanic("handler", p, r)
+			w.fail()
+			outcome := "answered 500"
+			if w.Broken() {
+				outcome = "its streamed response cut short"
+			}
+			s.logPanic("handler", outcome, p, r)
 		}
 	}()
 	h(w, r)
@@ -112,7 +117,7 @@ func (s *Server) callDecision(decide UpgradeDecision, r *Request, hdr []byte) (p
 	defer func() {
 		if v := recover(); v != nil {
 			p, out, rej = nil, hdr, &Rejection{Status: 500, Kind: "panic", Reason: "internal error: the upgrade decision panicked"}
-			s.logPanic("upgrade decision", v, r)
+			s.logPanic("upgrade decision", "answered 500", v, r)
 		}
 	}()
 	return decide(r, hdr)
@@ -120,9 +125,9 @@ func (s *Server) callDecision(decide UpgradeDecision, r *Request, hdr []byte) (p
 
 // logPanic logs, rate-limited (Config.LogRate) and with its stack, what panicked while
 // serving r.
-func (s *Server) logPanic(what string, v any, r *Request) {
+func (s *Server) logPanic(what, outcome string, v any, r *Request) {
 	if log := s.cfg.Logger; log != nil && s.logs.allow(s.clock.now()/1e9, s.cfg.LogRate, log) {
-		log.Error("switchyard: "+what+" panicked; answered 500", "panic", fmt.Sprint(v),
+		log.Error("switchyard: "+what+" panicked; "+outcome, "panic", fmt.Sprint(v),
 			"path", string(r.Path), "stack", string(debug.Stack()))
 	}
 }

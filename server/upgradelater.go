@@ -146,6 +146,7 @@ func (job *laterJob) release() {
 func (h *http1) switching(req *parser.Request, from int64, owes100 bool, token string, hdr []byte) {
 	c := h.c
 	c.Commit(appendSwitching(c.AppendBuffer(), owes100, token, hdr))
+	c.CountResponse(1, 101, h.startedAt(), 0)
 	if c.srv.cfg.AccessLog != nil {
 		h.logAccess(req, from, 101, 0, token)
 	}

@@ -23,6 +23,13 @@ func startServer(t *testing.T) *server.Server {
 	srv.Route("/ws", server.Route{RequireUpgrade: true, Upgraders: []server.Upgrader{websocket.New(websocket.Handler{
 		OnMessage: func(c *websocket.Conn, m websocket.Message) { _ = c.Write(m.Op, m.Payload) },
 	})}})
+	serve(t, srv)
+	return srv
+}
+
+// serve starts srv, to stop when the test ends.
+func serve(t *testing.T, srv *server.Server) {
+	t.Helper()
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +37,6 @@ func startServer(t *testing.T) *server.Server {
 	done := make(chan struct{})
 	go func() { _ = srv.Serve(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return srv
 }
 
 // exchange sends raw requests on one connection and reads n responses.
@@ -98,6 +104,10 @@ func TestMetricsCountKnownTraffic(t *testing.T) {
 		`switchyard_websocket_bytes_total{direction="out"} 11`,
 		`switchyard_upgrade_outcomes_total{reason="malformed_request",status="400"} 1`,
 		"switchyard_upgrade_handshake_seconds_count 3",
+		`switchyard_http_responses_total{code="1xx",proto="HTTP/1.1"} 3`, // the 101s
+		`switchyard_http_responses_total{code="2xx",proto="HTTP/1.1"} 3`,
+		`switchyard_http_responses_total{code="4xx",proto="HTTP/1.1"} 3`,     // two 426s and the 400
+		`switchyard_http_request_duration_seconds_count{proto="HTTP/1.1"} 9`, // each, timed from its first bytes
 		`switchyard_connections_open{protocol="websocket"} 0`,
 		`switchyard_connections_open{protocol="http1"} 0`,
 	} {

@@ -18,6 +18,7 @@ type Collector struct {
 	h2Streams, errors, handshakeDuration                          *prometheus.Desc
 	paused, yields                                                *prometheus.Desc
 	websocketsOpen                                                *prometheus.Desc
+	responses, requestDuration                                    *prometheus.Desc
 	tlsHandshakes, tlsInFlight, tlsVersions, tlsALPN, tlsDuration *prometheus.Desc
 }
 
@@ -38,10 +39,12 @@ func NewCollector(srv *server.Server, more ...*server.Server) *Collector {
 		dropped:           d("websocket_messages_dropped_total", "WebSocket data messages dropped by the send budget's policy."),
 		h2Streams:         d("http2_streams_total", "HTTP/2 streams opened by clients."),
 		errors:            d("protocol_errors_total", "Protocol error codes sent to peers (HTTP/2's in RST_STREAM and GOAWAY).", "code"),
-		paused:            d("connections_paused_total", "Times a connection's reading was paused because its peer did not read what it was sent (send budget)."),
+		paused:            d("connections_paused_total", "Times a connection's reading, or a handler streaming its response, was paused because its peer did not read what it was sent (send budget, HTTP/2 window)."),
 		websocketsOpen:    d("websockets_open", "Open WebSockets by transport: h1 (upgraded HTTP/1.1 connections) and h2 (HTTP/2 streams opened by extended CONNECT, RFC 8441).", "transport"),
 		yields:            d("connection_yields_total", "Turns a connection ended early so that its loop's other connections run (WebSocket inflation budget)."),
 		handshakeDuration: d("upgrade_handshake_seconds", "Time from an upgrade request (its first read, or its parse when it arrived whole) to the 101."),
+		responses:         d("http_responses_total", "Responses to HTTP requests by protocol and status class (1xx: only 101 Switching Protocols; 100 Continue is not counted).", "proto", "code"),
+		requestDuration:   d("http_request_duration_seconds", "Time from an HTTP request's head complete to its response queued for the socket (the access log's duration); requests that could not be parsed are not timed.", "proto"),
 		tlsHandshakes:     d("tls_handshakes_total", "TLS handshakes by outcome: completed, failed, timed_out (also counted as failed), refused (over the cap in flight).", "outcome"),
 		tlsInFlight:       d("tls_handshakes_in_flight", "TLS handshakes running now (each one a goroutine)."),
 		tlsVersions:       d("tls_sessions_total", "Completed TLS handshakes by version.", "version"),
@@ -54,6 +57,7 @@ func NewCollector(srv *server.Server, more ...*server.Server) *Collector {
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.open, c.requests, c.upgrades, c.messages, c.bytes,
 		c.dropped, c.h2Streams, c.errors, c.paused, c.yields, c.handshakeDuration, c.websocketsOpen,
+		c.responses, c.requestDuration,
 		c.tlsHandshakes, c.tlsInFlight, c.tlsVersions, c.tlsALPN, c.tlsDuration} {
 		ch <- d
 	}
@@ -92,6 +96,14 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.errors, n, code)
 	}
 	ch <- durationHistogram(c.handshakeDuration, st.HandshakeBuckets, st.HandshakeCounts, st.HandshakeSum)
+	for proto, counts := range st.Responses {
+		for class := 1; class < len(counts); class++ { // counts[0] is unused: indexes are status/100
+			counter(c.responses, counts[class], proto, strconv.Itoa(class)+"xx")
+		}
+	}
+	for proto, counts := range st.RequestCounts {
+		ch <- durationHistogram(c.requestDuration, st.RequestBuckets, counts, st.RequestSum[proto], proto)
+	}
 	c.collectTLS(ch)
 }
 
@@ -120,6 +132,19 @@ func addStats(a *server.Stats, b server.Stats) {
 		a.HandshakeCounts[i] += b.HandshakeCounts[i]
 	}
 	a.HandshakeSum += b.HandshakeSum
+	for proto, counts := range b.Responses {
+		sum := a.Responses[proto]
+		for k := range sum {
+			sum[k] += counts[k]
+		}
+		a.Responses[proto] = sum
+	}
+	for proto, counts := range b.RequestCounts {
+		for i := range counts {
+			a.RequestCounts[proto][i] += counts[i]
+		}
+		a.RequestSum[proto] += b.RequestSum[proto]
+	}
 }
 
 // collectTLS exports Server.TLSStats summed over the TLS servers; nothing when none is.
@@ -170,8 +195,9 @@ func (c *Collector) collectTLS(ch chan<- prometheus.Metric) {
 }
 
 // durationHistogram is a histogram of the server's (upper bounds, counts per bucket with
-// one more for +Inf, sum) as Prometheus wants it: cumulative counts keyed by seconds.
-func durationHistogram(desc *prometheus.Desc, bounds []time.Duration, counts []uint64, sum time.Duration) prometheus.Metric {
+// one more for +Inf, sum) as Prometheus wants it: cumulative counts keyed by seconds,
+// with desc's label values.
+func durationHistogram(desc *prometheus.Desc, bounds []time.Duration, counts []uint64, sum time.Duration, labels ...string) prometheus.Metric {
 	buckets := make(map[float64]uint64, len(bounds))
 	var total uint64
 	for i, ub := range bounds {
@@ -179,5 +205,5 @@ func durationHistogram(desc *prometheus.Desc, bounds []time.Duration, counts []u
 		buckets[ub.Seconds()] = total
 	}
 	total += counts[len(bounds)]
-	return prometheus.MustNewConstHistogram(desc, total, sum.Seconds(), buckets)
+	return prometheus.MustNewConstHistogram(desc, total, sum.Seconds(), buckets, labels...)
 }

@@ -5,21 +5,22 @@ import (
 	"github.com/switchyard-dev/switchyard/server"
 )
 
-// accessNote is what the access log (server.Config.AccessLog) records of a stream's
-// request, taken when its HEADERS were complete: the response may come from a worker, a
-// timeout or a refusal long after the decoder's head is gone. The strings are the
-// decoder's own, immutable, so keeping them copies nothing.
+// accessNote is what the access log (server.Config.AccessLog) and the request metrics
+// (server.Conn.CountResponse) record of a stream's request, taken when its HEADERS were
+// complete: the response may come from a worker, a timeout or a refusal long after the
+// decoder's head is gone. The strings are the decoder's own, immutable, so keeping them
+// copies nothing.
 type accessNote struct {
-	from                     int64 // server.Conn.Now when the head was complete
+	from                     int64 // server.Conn.Now when the read that completed the head began (readAt)
 	method, target, protocol string
 }
 
 // noteRequest takes what the access log records of head (nil: a header list too large to
-// keep, of which only the timing is known). Only with an access log: without one a
-// stream keeps nothing for it.
+// keep, of which only the timing is known). Without an access log it takes only the
+// time, for the request metrics.
 func (h *h2Conn) noteRequest(head *h2.RequestHead) accessNote {
-	n := accessNote{from: h.c.Now()}
-	if head != nil {
+	n := accessNote{from: h.readAt}
+	if head != nil && h.c.AccessLogging() {
 		n.method, n.target, n.protocol = head.Method, head.Path, head.Protocol
 		if head.Path == "" {
 			n.target = head.Authority // a plain CONNECT's target (fillRequest)

@@ -58,6 +58,10 @@ type h2Conn struct {
 	poolBodies []poolBody
 	// woken is BacklogEased's list of children, kept between writable events.
 	woken []*server.Child
+	// readAt is the clock's reading when the read being served began: the control-frame
+	// budget's second, and when the requests it completes began, for the access log and
+	// the request metrics (one clock read per read, however many requests it carries).
+	readAt int64
 
 	lastID  uint32      // highest client stream ID seen (§5.1.1)
 	streams []*h2Stream // active streams, in the order they opened
@@ -116,8 +120,9 @@ func (h *h2Conn) Start(c *server.Conn, r *server.Request) {
 		h.lastID = 1
 		s := h.openStream(1)
 		s.recvDone = true
+		s.logged = accessNote{from: c.Now()}
 		if c.AccessLogging() {
-			s.logged = accessNote{from: c.Now(), method: string(r.Method), target: string(r.Target)} // copies: r's views die with the turn
+			s.logged.method, s.logged.target = string(r.Method), string(r.Target) // copies: r's views die with the turn
 		}
 		r.AsHTTP2(1)
 		h.serveUpgradeRequest(s, r)
@@ -143,6 +148,7 @@ func (h *h2Conn) Serve(c *server.Conn, in []byte) (int, error) {
 		h.prefaceDone = true
 		pos = n
 	}
+	h.readAt = c.Now()
 	h.def.newRead(h)
 	for pos < len(in) && !c.Closing() && !c.Saturated() {
 		f, n, err := h.dec.ReadFrame(in[pos:])

@@ -91,7 +91,7 @@ func (h *h2Conn) onData(f *h2.Frame) error {
 // would otherwise follow (§8.1). A worker-pool handler's response is still to come.
 func (h *h2Conn) endDiscarded(s *h2Stream) {
 	s.recvDone = true
-	if s.responded && s.out == nil {
+	if s.responded && s.out == nil && !s.streaming {
 		h.closeStream(s, false)
 	}
 }

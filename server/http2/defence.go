@@ -31,9 +31,9 @@ var (
 // demands a reply (PING, SETTINGS) is refused: the client is not reading.
 const replyBacklog = 4 << 20
 
-// newRead is called once per read.
+// newRead is called once per read, after h.readAt was read.
 func (d *defence) newRead(h *h2Conn) {
-	sec := h.c.Now() / int64(time.Second)
+	sec := h.readAt / int64(time.Second)
 	if sec != d.ctrlSecond {
 		d.ctrlSecond, d.ctrl = sec, 0
 	}

@@ -63,9 +63,10 @@ func (h *h2Conn) acceptChild(s *h2Stream, ch *server.Child, r *server.Request, h
 			enc.WriteFieldBytes(name, value)
 		}
 	})
-	h.writeServerFields(enc, false, false)
+	at := h.writeServerFields(enc, false, false)
 	h.c.Commit(enc.AppendHeaders(h.c.AppendBuffer(), s.id, false, h.peer.MaxFrameSize))
 	s.responded = true
+	h.c.CountResponse(2, 200, s.logged.from, at)
 	if h.c.AccessLogging() {
 		h.logAccess(s, 200, 0, s.logged.protocol)
 	}
@@ -298,6 +299,7 @@ func (h *h2Conn) appendChildStreams(out []*server.Child) []*server.Child {
 // socket has taken some of it. The list is kept for the next writable event: a child
 // that wakes may close, which changes h.streams.
 func (h *h2Conn) BacklogEased(*server.Conn) {
+	h.wakeParts()
 	h.woken = h.appendChildStreams(h.woken[:0])
 	for _, ch := range h.woken {
 		ch.Wake()

@@ -32,7 +32,7 @@ func (h *h2Conn) sendPending(s *h2Stream) {
 		n := h.writeData(s, rest)
 		s.outOff += n
 		if n == len(rest) {
-			h.finishResponse(s)
+			h.drained(s)
 		}
 	}
 	h.progress = h.progress || h.sendWindow < window
@@ -70,7 +70,7 @@ func (h *h2Conn) writeData(s *h2Stream, p []byte) int {
 			break
 		}
 		chunk := p[sent : sent+int(n)]
-		end := sent+int(n) == len(p) && s.car == nil // a child's stream ends with the child
+		end := sent+int(n) == len(p) && s.car == nil && !s.streaming // a child's stream ends with the child
 		b := h2.AppendDataHeader(h.c.AppendBuffer(), s.id, uint32(n), end)
 		h.c.Commit(append(b, chunk...))
 		sent += int(n)

@@ -62,9 +62,13 @@ func (h *h2Conn) dispatch(s *h2Stream, w *server.ResponseWriter, r *server.Reque
 func (h *h2Conn) Answer(r *server.Request, w *server.ResponseWriter) {
 	// The slot its stream kept if that was reset, and the body it held, are free now.
 	freed := h.handlerReturned(r.StreamID)
-	if s := h.stream(r.StreamID); s != nil && !s.responded {
+	if s := h.stream(r.StreamID); s != nil && (!s.responded || s.streaming) {
 		h.stopWaiting(s)
-		h.writeResponse(s, w)
+		if s.streaming {
+			h.endStream(s, w)
+		} else {
+			h.writeResponse(s, w)
+		}
 		h.armDeadline()
 	}
 	if freed {
@@ -180,7 +184,24 @@ func startJoin(join *[]byte, first []byte, rest []hpack.HeaderField) []byte {
 // (§8.3.2): lowercase field names (§8.2.1), connection-specific fields dropped (§8.2.2),
 // content-length added, and no body for HEAD or statuses that have none.
 func (h *h2Conn) writeResponse(s *h2Stream, w *server.ResponseWriter) {
-	c := h.c
+	body := h.bodyOf(s, w)
+	end := len(body) == 0
+	at := h.writeHead(s, w, w.ContentLength(s.isHead), end)
+	h.c.CountResponse(2, w.Status(), s.logged.from, at)
+	if h.c.AccessLogging() {
+		h.logAccess(s, w.Status(), len(body), "") // before finishResponse, which may release s
+	}
+	if end {
+		h.finishResponse(s)
+		return
+	}
+	h.sendBody(s, body)
+}
+
+// writeHead sends w's status and fields as HEADERS (and CONTINUATION), with content-length
+// length unless it is negative or the status has no content, and END_STREAM if end. at
+// is writeServerFields'.
+func (h *h2Conn) writeHead(s *h2Stream, w *server.ResponseWriter, length int64, end bool) (at int64) {
 	s.responded = true
 	h.freeBody(s) // the handler is done with it, or never gets it (413, 503)
 	status := w.Status()
@@ -194,37 +215,28 @@ func (h *h2Conn) writeResponse(s *h2Stream, w *server.ResponseWriter) {
 		}
 		enc.WriteFieldBytes(name, value)
 	}
-	h.writeServerFields(enc, w.SetsDate(), w.SetsServer())
-	body := w.Body()
-	if bodyless(status) {
-		body = nil
-	} else if n := w.ContentLength(s.isHead); n >= 0 {
-		enc.WriteVolatileFieldBytes(bytesOf("content-length"), strconv.AppendInt(h.scratch[:0], n, 10))
+	at = h.writeServerFields(enc, w.SetsDate(), w.SetsServer())
+	if !bodyless(status) && length >= 0 {
+		enc.WriteVolatileFieldBytes(bytesOf("content-length"), strconv.AppendInt(h.scratch[:0], length, 10))
 	}
-	if s.isHead {
-		body = nil
-	}
-	end := len(body) == 0
-	c.Commit(enc.AppendHeaders(c.AppendBuffer(), s.id, end, h.peer.MaxFrameSize))
-	if c.AccessLogging() {
-		h.logAccess(s, status, len(body), "") // before finishResponse, which may release s
-	}
-	if end {
-		h.finishResponse(s)
-		return
-	}
-	h.sendBody(s, body)
+	h.c.Commit(enc.AppendHeaders(h.c.AppendBuffer(), s.id, end, h.peer.MaxFrameSize))
+	return at
 }
 
 // writeServerFields adds the fields the server puts on its responses unless the handler
-// set them: date (RFC 9110 §6.6.1) and server, when the configuration names one.
-func (h *h2Conn) writeServerFields(enc *h2.HeaderEncoder, setsDate, setsServer bool) {
+// set them: date (RFC 9110 §6.6.1) and server, when the configuration names one. at is
+// the clock's reading the date was taken at (0 when the handler set its own), which the
+// request metrics take as the response's time.
+func (h *h2Conn) writeServerFields(enc *h2.HeaderEncoder, setsDate, setsServer bool) (at int64) {
 	if !setsDate {
-		enc.WriteFieldBytes(bytesOf("date"), h.c.Server().Date())
+		var date []byte
+		date, at = h.c.Server().DateAt()
+		enc.WriteFieldBytes(bytesOf("date"), date)
 	}
 	if name := h.cfg.serverName; name != "" && !setsServer {
 		enc.WriteField("server", name)
 	}
+	return at
 }
 
 // bodyless reports whether a response with this status carries no content (RFC 9110 §6.4.1).

@@ -4,6 +4,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/switchyard-dev/switchyard/frame/h2"
 	"github.com/switchyard-dev/switchyard/server"
 	"github.com/valyala/bytebufferpool"
 )
@@ -127,6 +128,11 @@ func (h *h2Conn) abandonHandler(s *h2Stream) {
 	h.c.AbandonOffLoop(s.id)
 	if s.car != nil { // an extended CONNECT whose upgrade was being decided
 		h.detachChild(s).Reset(server.ErrStreamReset)
+	}
+	if s.streaming { // its head has gone: the reset says the response was cut short
+		h.c.LogRefusal(503, "the handler sent no part of its response within the server's HandlerTimeout")
+		h.resetStream(s.id, h2.ErrCodeCancel)
+		return
 	}
 	h.answerText(s, 503, "the handler did not answer within the server's HandlerTimeout")
 }

@@ -154,9 +154,7 @@ func (h *h2Conn) endBlock() error {
 	// A new request.
 	if _, tooLarge := err.(h2.HeaderListTooLargeError); tooLarge {
 		s := h.openStream(blk.stream)
-		if h.c.AccessLogging() {
-			s.logged = h.noteRequest(nil) // its fields were not kept: status and timing only
-		}
+		s.logged = h.noteRequest(nil) // its fields were not kept: status and timing only
 		s.recvDone = blk.endStream
 		h.answerText(s, 431, "request header fields too large: the decoded header list exceeds SETTINGS_MAX_HEADER_LIST_SIZE")
 		return nil
@@ -166,9 +164,7 @@ func (h *h2Conn) endBlock() error {
 		return nil
 	}
 	s := h.openStream(blk.stream)
-	if h.c.AccessLogging() {
-		s.logged = h.noteRequest(head)
-	}
+	s.logged = h.noteRequest(head)
 	if head.Protocol != "" {
 		h.extendedConnect(s, head, blk.endStream)
 		return nil

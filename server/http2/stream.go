@@ -19,6 +19,10 @@ type h2Stream struct {
 	recvDone bool
 	// responded: the response HEADERS are out; out holds DATA the windows did not admit.
 	responded bool
+	// streaming: the response goes in parts and its handler still runs; partWaits: the
+	// handler waits for its last part to go (respstream.go).
+	streaming, partWaits bool
+	sentBody             int // body octets of the parts, for the access log
 
 	sendWindow  int64 // the window the client granted for this stream (§6.9)
 	recvWindow  int64 // what the client may still send on it
@@ -52,7 +56,7 @@ type h2Stream struct {
 	waitSince int64
 
 	// logged is what the access log records of the request, kept only while the server
-	// has one (accesslog.go).
+	// has one, but for its time, which the request metrics use too (accesslog.go).
 	logged accessNote
 }
 
@@ -102,7 +106,7 @@ func (h *h2Conn) closeStream(s *h2Stream, byUs bool) {
 		h.handlerOutlives(s)
 	}
 	h.stopWaiting(s)
-	if !s.responded {
+	if !s.responded || s.streaming {
 		h.c.AbandonOffLoop(s.id) // a worker-pool handler may still be running for it
 	}
 	var child *server.Child

@@ -1,0 +1,121 @@
+package server
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/valyala/bytebufferpool"
+)
+
+// An HTTP/1.1 worker-pool handler's response sent in parts (ResponseWriter.Flush): the
+// parts are serialised on the worker, as a whole response is, and the loop writes each
+// one, re-arms HandlerTimeout and lets the handler go on once the connection's unsent
+// output is under its send budget, or half of it after the socket took some (BacklogEased).
+
+// partFraming is how a streamed response's body is delimited (RFC 9112 §6.3).
+type partFraming uint8
+
+const (
+	framingNone     partFraming = iota // not streamed: Content-Length
+	framingChunked                     // Transfer-Encoding: chunked
+	framingClose                       // an HTTP/1.0 client: the body ends with the connection
+	framingHeadOnly                    // HEAD, 204 or 304: the head is all there is
+)
+
+// h1Part is a poolJob's part on its way to the loop.
+type h1Part struct{ job *poolJob }
+
+// buffer gives the job its output buffer, once.
+func (job *poolJob) buffer() {
+	if job.out == nil {
+		job.out = bytebufferpool.Get()
+	}
+}
+
+// sendPart serialises the response so far, on the worker, and waits for the loop.
+func (job *poolJob) sendPart(w *ResponseWriter) error {
+	job.buffer()
+	b := job.out.B[:0]
+	if !w.Streamed() {
+		req := &job.req
+		switch {
+		case isHead(req.Method) || bodyless(w.Status()):
+			job.framing = framingHeadOnly
+		case req.ProtoMinor == 0:
+			job.framing = framingClose
+		default:
+			job.framing = framingChunked
+		}
+		length := int64(-1)
+		if job.framing == framingChunked {
+			length = chunkedLength
+		}
+		b, _ = job.h.appendHead(b, req.KeepAlive && job.framing != framingClose, req.ProtoMinor, "", w, length)
+	}
+	job.out.B = job.appendChunk(b, w.Body())
+	w.tookPart()
+	job.part.job = job
+	return job.abandon.await(func() error { return job.h.c.loop.Run(&job.part) })
+}
+
+// appendChunk appends p as the next piece of the body, framed.
+func (job *poolJob) appendChunk(b, p []byte) []byte {
+	if len(p) == 0 {
+		return b
+	}
+	switch job.framing {
+	case framingChunked:
+		b = strconv.AppendUint(b, uint64(len(p)), 16)
+		b = append(b, "\r\n"...)
+		b = append(append(b, p...), "\r\n"...)
+	case framingClose:
+		b = append(b, p...)
+	default:
+		return b
+	}
+	job.sent += len(p)
+	return b
+}
+
+// appendEnd appends the rest of a streamed response: the last of its body and, when
+// chunked, the last chunk. A broken response gets no last chunk, so that the client
+// sees it cut short when the connection closes (RFC 9112 §8).
+func (job *poolJob) appendEnd(b []byte) []byte {
+	b = job.appendChunk(b, job.resp.Body())
+	if job.framing == framingChunked && !job.resp.Broken() {
+		b = append(b, "0\r\n\r\n"...)
+	}
+	return b
+}
+
+// Run writes the part, on the loop.
+func (p *h1Part) Run(context.Context) error {
+	job := p.job
+	h, c := job.h, job.h.c
+	if !job.abandon.took() { // the connection closed, or HandlerTimeout gave up on it
+		return nil
+	}
+	c.Write(job.out.B)
+	h.streamed = true
+	c.SetDeadline(c.srv.cfg.HandlerTimeout) // a part is progress
+	c.Flush()
+	switch {
+	case c.closed:
+		job.abandon.resume(ErrAbandoned)
+	case c.Unsent() < c.srv.cfg.SendBudget:
+		job.abandon.resume(nil)
+	default:
+		h.partWaits = &job.abandon
+		c.loop.stats.paused.Add(1)
+	}
+	return nil
+}
+
+// BacklogEased lets a handler that waits for the client to read its parts go on, once
+// the unsent output is down to half the send budget.
+func (h *http1) BacklogEased(c *Conn) {
+	if a := h.partWaits; a != nil && c.Unsent() <= c.srv.cfg.SendBudget/2 {
+		h.partWaits = nil
+		a.resume(nil)
+	}
+}
