@@ -347,6 +347,11 @@ func (h *http1) startedAt() int64 {
 // response's Content-Length, and the body (none for HEAD or bodyless statuses). It runs
 // on the loop and, for worker-pool handlers, off it. at is appendHead's.
 func (h *http1) appendResponse(b []byte, keepAlive bool, minor int, head bool, connOpt string, w *ResponseWriter) (_ []byte, at int64) {
+	if len(w.Trailers()) > 0 && minor >= 1 && !head && !bodyless(w.Status()) {
+		// Trailers go in a chunked body's last chunk (RFC 9112 §7.1.2).
+		b, at = h.appendHead(b, keepAlive, minor, connOpt, w, chunkedLength)
+		return appendLastChunk(appendChunk(b, w.Body()), w.Trailers()), at
+	}
 	b, at = h.appendHead(b, keepAlive, minor, connOpt, w, w.ContentLength(head))
 	if !bodyless(w.Status()) && !head {
 		b = append(b, w.Body()...)

@@ -52,22 +52,17 @@ func (job *poolJob) sendPart(w *ResponseWriter) error {
 		}
 		b, _ = job.h.appendHead(b, req.KeepAlive && job.framing != framingClose, req.ProtoMinor, "", w, length)
 	}
-	job.out.B = job.appendChunk(b, w.Body())
+	job.out.B = job.appendPiece(b, w.Body())
 	w.tookPart()
 	job.part.job = job
 	return job.abandon.await(func() error { return job.h.c.loop.Run(&job.part) })
 }
 
-// appendChunk appends p as the next piece of the body, framed.
-func (job *poolJob) appendChunk(b, p []byte) []byte {
-	if len(p) == 0 {
-		return b
-	}
+// appendPiece appends p as the next piece of the body, framed.
+func (job *poolJob) appendPiece(b, p []byte) []byte {
 	switch job.framing {
 	case framingChunked:
-		b = strconv.AppendUint(b, uint64(len(p)), 16)
-		b = append(b, "\r\n"...)
-		b = append(append(b, p...), "\r\n"...)
+		b = appendChunk(b, p)
 	case framingClose:
 		b = append(b, p...)
 	default:
@@ -78,14 +73,32 @@ func (job *poolJob) appendChunk(b, p []byte) []byte {
 }
 
 // appendEnd appends the rest of a streamed response: the last of its body and, when
-// chunked, the last chunk. A broken response gets no last chunk, so that the client
-// sees it cut short when the connection closes (RFC 9112 §8).
+// chunked, the last chunk with the trailers. A broken response gets no last chunk, so
+// that the client sees it cut short when the connection closes (RFC 9112 §8).
 func (job *poolJob) appendEnd(b []byte) []byte {
-	b = job.appendChunk(b, job.resp.Body())
+	b = job.appendPiece(b, job.resp.Body())
 	if job.framing == framingChunked && !job.resp.Broken() {
-		b = append(b, "0\r\n\r\n"...)
+		b = appendLastChunk(b, job.resp.Trailers())
 	}
 	return b
+}
+
+// appendChunk appends p as one chunk (RFC 9112 §7.1); none when p is empty, which would
+// read as the last chunk.
+func appendChunk(b, p []byte) []byte {
+	if len(p) == 0 {
+		return b
+	}
+	b = strconv.AppendUint(b, uint64(len(p)), 16)
+	b = append(b, "\r\n"...)
+	return append(append(b, p...), "\r\n"...)
+}
+
+// appendLastChunk appends the last chunk and the trailer section: trailer's header lines
+// (valid fields, each ending in CRLF), then CRLF.
+func appendLastChunk(b, trailer []byte) []byte {
+	b = append(b, "0\r\n"...)
+	return append(append(b, trailer...), "\r\n"...)
 }
 
 // Run writes the part, on the loop.

@@ -36,10 +36,11 @@ import (
 //     (http.Flusher, http.ResponseController): then what it wrote so far leaves at once
 //     and the rest follows as a stream (server-sent events work), MaxResponseBytes
 //     bounds what it writes between flushes, and Flush waits while the client is behind
-//     on reading (ResponseWriter.Flush). A 1xx WriteHeader is ignored; trailers are
-//     dropped; the handler's Connection and Transfer-Encoding are the server's to set,
-//     and so is its Content-Length except in a response to HEAD, which has no body to
-//     count.
+//     on reading (ResponseWriter.Flush). Trailers are sent as net/http sends them
+//     (declared in the Trailer header, or named with http.TrailerPrefix;
+//     ResponseWriter.Trailer). A 1xx WriteHeader is ignored; the handler's Connection
+//     and Transfer-Encoding are the server's to set, and so is its Content-Length except
+//     in a response to HEAD, which has no body to count.
 //   - Hijack is not supported: http.NewResponseController(w).Hijack returns an error
 //     wrapping http.ErrNotSupported. WebSocket endpoints are switchyard routes.
 //   - A handler that panics gets a 500 (the connection stays open), as does one that
@@ -236,8 +237,32 @@ func (rw *netHTTPWriter) WriteHeader(status int) {
 		rw.w.HeadLength(n) // what a HEAD response announces; other bodies are counted
 	}
 	for name, values := range rw.header {
+		if strings.HasPrefix(name, http.TrailerPrefix) {
+			continue // a trailer, sent after the body (trailers)
+		}
 		for _, v := range values {
 			rw.w.Header(name, v)
+		}
+	}
+}
+
+// trailers hands the handler's trailers to the response, as net/http finds them: the
+// fields the Trailer header declared, set by the end, and those named with
+// http.TrailerPrefix.
+func (rw *netHTTPWriter) trailers() {
+	for _, declared := range rw.header["Trailer"] {
+		for name := range strings.SplitSeq(declared, ",") {
+			name = http.CanonicalHeaderKey(strings.TrimSpace(name))
+			for _, v := range rw.header[name] {
+				rw.w.Trailer(name, v)
+			}
+		}
+	}
+	for name, values := range rw.header {
+		if name, ok := strings.CutPrefix(name, http.TrailerPrefix); ok {
+			for _, v := range values {
+				rw.w.Trailer(name, v)
+			}
 		}
 	}
 }
@@ -310,5 +335,8 @@ func (rw *netHTTPWriter) finish() {
 		rw.w.text(500, "the handler's response exceeds the route's MaxResponseBytes ("+strconv.Itoa(rw.limit)+" bytes)")
 	case !rw.w.Streamed():
 		rw.detectType()
+		rw.trailers()
+	default:
+		rw.trailers()
 	}
 }

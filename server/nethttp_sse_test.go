@@ -3,6 +3,7 @@ package server_test
 import (
 	"bufio"
 	"context"
+	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -77,5 +78,35 @@ func TestNetHTTPServerSentEvents(t *testing.T) {
 				t.Fatal("the handler ended without an error after its client left")
 			}
 		})
+	}
+}
+
+// TestTrailersOverHTTP2: Go's HTTP/2 client gets a native handler's trailers and a
+// net/http handler's, after the body.
+func TestTrailersOverHTTP2(t *testing.T) {
+	srv := server.New(server.Config{Addr: "127.0.0.1:0"})
+	srv.Route("/native", server.Route{HTTP: func(w *server.ResponseWriter, r *server.Request) {
+		_, _ = w.WriteString("data")
+		w.Trailer("X-Sum", "42")
+	}})
+	srv.Route("/nethttp", server.NetHTTPRoute(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Trailer", "X-Sum")
+		_, _ = w.Write([]byte("data"))
+		w.Header().Set("X-Sum", "42")
+	})))
+	srv.Upgrade(http2.New(http2.Config{}))
+	ctx, stop := context.WithCancel(context.Background())
+	done := serveInBackground(ctx, srv)
+	defer func() { stop(); <-done }()
+	for _, path := range []string{"/native", "/nethttp"} {
+		resp, err := h2cClient().Get("http://" + srv.Addr().String() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if err != nil || string(body) != "data" || resp.ProtoMajor != 2 || resp.Trailer.Get("X-Sum") != "42" {
+			t.Fatalf("%s: %s %q (%v), trailers %v", path, resp.Proto, body, err, resp.Trailer)
+		}
 	}
 }

@@ -22,6 +22,8 @@ type ResponseWriter struct {
 	headLength int64
 	// sets marks the fields the handler set that the server would otherwise add itself.
 	sets ownFields
+	// trailer holds the trailer fields (Trailer) as header lines, each ending in CRLF.
+	trailer []byte
 	// part sends the response in parts for a handler on the worker pool (Flush; nil on
 	// the loop); streamed: its head has gone; broken: the handler failed after that.
 	part             partSender
@@ -49,6 +51,7 @@ func (w *ResponseWriter) Reset() {
 	w.raw = ""
 	w.headLength = 0
 	w.sets = 0
+	w.trailer = w.trailer[:0]
 	w.part = nil
 	w.streamed, w.broken = false, false
 }
@@ -82,6 +85,24 @@ func addField[T string | []byte](w *ResponseWriter, name string, value T) {
 	w.hbuf = append(w.hbuf, value...)
 	w.fields = append(w.fields, field{start, mid, len(w.hbuf)})
 }
+
+// Trailer adds a trailer field, sent after the body (RFC 9110 §6.5): metadata known only
+// once the body is written, such as a checksum or gRPC's grpc-status. Over HTTP/2 the
+// trailers are a HEADERS frame that ends the stream; over HTTP/1.1 they follow the last
+// chunk, so a response with trailers is sent chunked, and to an HTTP/1.0 client, which
+// cannot take them, they are not sent. A response to HEAD, or one without content (204,
+// 304), has none. Fields that are invalid or frame the message (Content-Length,
+// Transfer-Encoding, Connection) are dropped, as by Header.
+func (w *ResponseWriter) Trailer(name, value string) {
+	if !headerlines.ValidName(name) || !headerlines.ValidValue(value) || headerlines.Framing(name) {
+		return
+	}
+	w.trailer = append(append(append(append(w.trailer, name...), ": "...), value...), "\r\n"...)
+}
+
+// Trailers are the trailer fields as header lines, each ending in CRLF (a view), for a
+// protocol to send.
+func (w *ResponseWriter) Trailers() []byte { return w.trailer }
 
 // WriteHeader sets the status code (default 200). Informational statuses (1xx) are
 // ignored: the response is the final one, and the server sends its own interim ones. A

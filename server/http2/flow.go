@@ -12,7 +12,7 @@ import (
 func (h *h2Conn) sendBody(s *h2Stream, body []byte) {
 	n := h.writeData(s, body)
 	if n == len(body) {
-		h.finishResponse(s)
+		h.bodyDone(s)
 		return
 	}
 	s.out = bytebufferpool.Get()
@@ -70,7 +70,9 @@ func (h *h2Conn) writeData(s *h2Stream, p []byte) int {
 			break
 		}
 		chunk := p[sent : sent+int(n)]
-		end := sent+int(n) == len(p) && s.car == nil && !s.streaming // a child's stream ends with the child
+		// A child's stream ends with the child, a streamed response with its last part,
+		// and one with trailers with them.
+		end := sent+int(n) == len(p) && s.car == nil && !s.streaming && s.trailer == nil
 		b := h2.AppendDataHeader(h.c.AppendBuffer(), s.id, uint32(n), end)
 		h.c.Commit(append(b, chunk...))
 		sent += int(n)

@@ -185,17 +185,21 @@ func startJoin(join *[]byte, first []byte, rest []hpack.HeaderField) []byte {
 // content-length added, and no body for HEAD or statuses that have none.
 func (h *h2Conn) writeResponse(s *h2Stream, w *server.ResponseWriter) {
 	body := h.bodyOf(s, w)
-	end := len(body) == 0
+	h.keepTrailers(s, w)
+	end := len(body) == 0 && s.trailer == nil
 	at := h.writeHead(s, w, w.ContentLength(s.isHead), end)
 	h.c.CountResponse(2, w.Status(), s.logged.from, at)
 	if h.c.AccessLogging() {
 		h.logAccess(s, w.Status(), len(body), "") // before finishResponse, which may release s
 	}
-	if end {
+	switch {
+	case end:
 		h.finishResponse(s)
-		return
+	case len(body) == 0:
+		h.bodyDone(s)
+	default:
+		h.sendBody(s, body)
 	}
-	h.sendBody(s, body)
 }
 
 // writeHead sends w's status and fields as HEADERS (and CONTINUATION), with content-length

@@ -47,6 +47,7 @@ func (h *h2Conn) endStream(s *h2Stream, w *server.ResponseWriter) {
 		return
 	}
 	body := h.bodyOf(s, w)
+	h.keepTrailers(s, w)
 	h.c.CountResponse(2, w.Status(), s.logged.from, 0)
 	if h.c.AccessLogging() {
 		h.logAccess(s, w.Status(), s.sentBody+len(body), "")
@@ -54,6 +55,8 @@ func (h *h2Conn) endStream(s *h2Stream, w *server.ResponseWriter) {
 	switch {
 	case s.out != nil: // the rest goes after what waits, with END_STREAM (sendPending)
 		s.out.B = append(s.out.B, body...)
+	case len(body) == 0 && s.trailer != nil:
+		h.bodyDone(s)
 	case len(body) == 0:
 		h.c.Commit(h2.AppendDataHeader(h.c.AppendBuffer(), s.id, 0, true))
 		h.finishResponse(s)
@@ -88,7 +91,7 @@ func (h *h2Conn) queueData(s *h2Stream, p []byte) {
 // of a streamed one is, and its handler may go on.
 func (h *h2Conn) drained(s *h2Stream) {
 	if !s.streaming {
-		h.finishResponse(s)
+		h.bodyDone(s)
 		return
 	}
 	bytebufferpool.Put(s.out)

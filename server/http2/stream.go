@@ -23,6 +23,9 @@ type h2Stream struct {
 	// handler waits for its last part to go (respstream.go).
 	streaming, partWaits bool
 	sentBody             int // body octets of the parts, for the access log
+	// trailer holds the response's trailer fields (header lines) until its body has gone
+	// (trailers.go).
+	trailer *bytebufferpool.ByteBuffer
 
 	sendWindow  int64 // the window the client granted for this stream (§6.9)
 	recvWindow  int64 // what the client may still send on it
@@ -126,6 +129,9 @@ func (h *h2Conn) releaseStream(s *h2Stream) {
 	h.freeBody(s)
 	if s.out != nil {
 		bytebufferpool.Put(s.out)
+	}
+	if s.trailer != nil {
+		bytebufferpool.Put(s.trailer)
 	}
 	clear(s.fields)
 	*s = h2Stream{fields: s.fields[:0]}
