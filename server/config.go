@@ -163,13 +163,17 @@ type Config struct {
 	// ProxyProtocol has every connection begin with a PROXY protocol header (HAProxy's
 	// proxy-protocol.txt, version 1 or 2), as an L4 load balancer sends it (AWS NLB,
 	// HAProxy's send-proxy, nginx stream's proxy_protocol): RemoteAddr then reports the
-	// client's address the header names instead of the balancer's. Only enable it behind
-	// a proxy that always sends the header, and only reachable through it: a connection
-	// without a valid header is closed unanswered, and one that reached the server
-	// directly could claim any address. The header counts against the timeout of a fresh
-	// connection (TLSHandshakeTimeout over TLS, HeaderTimeout otherwise). Connections
-	// handed over with Adopt or Handoff are past any header and keep their socket's
-	// address.
+	// client's address the header names instead of the balancer's, and LocalAddr (a
+	// NetHTTP handler's http.LocalAddrContextKey too) the address the client connected to
+	// at the balancer, if the header names TCP over IPv4 or IPv6 (the socket's own
+	// otherwise: a header naming Unix sockets). A LOCAL header (the balancer's own health
+	// check) or a version 1 UNKNOWN one keeps both of the socket's addresses. Only enable
+	// it behind a proxy that always sends the header, and only reachable through it: a
+	// connection without a valid header is closed unanswered, and one that reached the
+	// server directly could claim any address. The header counts against the timeout of
+	// a fresh connection (TLSHandshakeTimeout over TLS, HeaderTimeout otherwise).
+	// Connections handed over with Adopt or Handoff are past any header and keep their
+	// socket's addresses.
 	ProxyProtocol bool
 }
 

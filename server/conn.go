@@ -115,8 +115,11 @@ func (c *Conn) Now() int64 { return c.srv.clock.now() }
 // only what was fixed before the connection was served.
 func (c *Conn) RemoteAddr() net.Addr { return c.tr.RemoteAddr() }
 
-// LocalAddr is the server's address the peer connected to, as RemoteAddr is fixed when
-// the connection opened and safe from any goroutine.
+// LocalAddr is the server's address the peer connected to: with Config.ProxyProtocol, the
+// one the client connected to at the balancer, as the PROXY header named it for TCP over
+// IPv4 or IPv6 (the socket's own for a LOCAL or UNKNOWN header, or one naming Unix
+// sockets). Fixed when the connection opened, as RemoteAddr is, and safe from any
+// goroutine.
 func (c *Conn) LocalAddr() net.Addr { return c.tr.LocalAddr() }
 
 // Protocol is the protocol speaking on the connection now. Loop only.

@@ -14,12 +14,13 @@ import (
 )
 
 // The PROXY protocol (HAProxy's proxy-protocol.txt, versions 1 and 2): an L4 load
-// balancer prepends to each connection a header naming the client it accepted. With
-// Config.ProxyProtocol a connection begins in proxyHeader, which frames the header
-// itself, so that the wait is bounded and no byte behind it is read, hands exactly the
-// header's bytes to go-proxyproto to parse and validate, records the client's address and
-// installs what the connection would have started with (Server.start). The bytes behind
-// the header go to that protocol in the same turn (Conn.serve goes on with them).
+// balancer prepends to each connection a header naming the client it accepted and the
+// address the client connected to. With Config.ProxyProtocol a connection begins in
+// proxyHeader, which frames the header itself, so that the wait is bounded and no byte
+// behind it is read, hands exactly the header's bytes to go-proxyproto to parse and
+// validate, records both addresses and installs what the connection would have started
+// with (Server.start). The bytes behind the header go to that protocol in the same turn
+// (Conn.serve goes on with them).
 
 const (
 	// proxyV1Max is the longest version 1 line, CRLF included (§2.1).
@@ -86,36 +87,49 @@ func startsLike(in, sig []byte) bool {
 }
 
 // parseProxyHeader parses and validates hdr, exactly one header as proxyHeaderLen framed
-// it, and returns the client's address it names: nil for a version 2 LOCAL header (the
-// balancer's own health check) and a version 1 UNKNOWN one, which keep the socket's.
-func parseProxyHeader(hdr []byte) (net.Addr, error) {
+// it, and returns the addresses it names: the client's (src), and the one the client
+// connected to at the balancer (dst). Both are nil for a version 2 LOCAL header (the
+// balancer's own health check) and a version 1 UNKNOWN one, which keep the socket's; dst
+// is nil unless the header names TCP over IPv4 or IPv6 (version 1 TCP4 and TCP6, version
+// 2 STREAM over AF_INET and AF_INET6): a Unix socket's path or a datagram's address is no
+// address the server listens on, and the socket's own stays.
+func parseProxyHeader(hdr []byte) (src, dst net.Addr, err error) {
 	// go-proxyproto reads from a bufio.Reader, and needs the whole header buffered at
 	// once (a version 2 payload is Peeked; a version 1 line must come in one read).
 	h, err := proxyproto.Read(bufio.NewReaderSize(bytes.NewReader(hdr), len(hdr)))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if _, err := h.TLVs(); err != nil { // TLVs that overrun the header's length
-		return nil, err
+		return nil, nil, err
 	}
 	if h.Command.IsLocal() {
-		return nil, nil
+		return nil, nil, nil
 	}
-	return h.SourceAddr, nil
+	if tcp, ok := h.DestinationAddr.(*net.TCPAddr); ok {
+		dst = tcp
+	}
+	return h.SourceAddr, dst, nil
 }
 
-// proxiedTransport is the socket with the client's address a PROXY header named. The
-// address travels with the transport, as TLS's session does, so that every protocol, the
-// TLS handshake's callbacks and the connections on HTTP/2 streams see it through
-// RemoteAddr, and a connection without a header pays nothing for the feature.
+// proxiedTransport is the socket with the addresses a PROXY header named: the client's,
+// and the one it connected to at the balancer (the socket's own when the header names
+// none). They travel with the transport, as TLS's session does, so that every protocol,
+// the TLS handshake's callbacks and the connections on HTTP/2 streams see them through
+// RemoteAddr and LocalAddr, and a connection without a header pays nothing for the
+// feature.
 type proxiedTransport struct {
 	gnet.Conn
-	remote net.Addr
+	remote, local net.Addr
 }
 
 // RemoteAddr is the client's, fixed before the connection is served: safe from any
 // goroutine, like the socket's.
 func (t *proxiedTransport) RemoteAddr() net.Addr { return t.remote }
+
+// LocalAddr is the address the client connected to at the balancer, or the socket's own,
+// fixed as RemoteAddr is.
+func (t *proxiedTransport) LocalAddr() net.Addr { return t.local }
 
 // proxyHeader is the protocol of a connection waiting for its PROXY header. It holds no
 // state: the core keeps a partial header in the connection's input, which
@@ -140,9 +154,9 @@ func (proxyHeader) Serve(c *Conn, in []byte) (int, error) {
 	if err == nil && n == 0 {
 		return 0, nil // the rest of the header is still on its way
 	}
-	var src net.Addr
+	var src, dst net.Addr
 	if err == nil {
-		src, err = parseProxyHeader(in[:n])
+		src, dst, err = parseProxyHeader(in[:n])
 	}
 	if err != nil {
 		c.refuseProxyHeader(strings.TrimPrefix(err.Error(), "proxyproto: "))
@@ -150,8 +164,12 @@ func (proxyHeader) Serve(c *Conn, in []byte) (int, error) {
 	}
 	if src != nil {
 		// Before anything can hand the connection to another goroutine, and before TLS
-		// wraps the transport: RemoteAddr is the client's for every protocol after.
-		c.tr = &proxiedTransport{Conn: c.tr, remote: src}
+		// wraps the transport: RemoteAddr is the client's, and LocalAddr what it
+		// connected to, for every protocol after.
+		if dst == nil {
+			dst = c.tr.LocalAddr()
+		}
+		c.tr = &proxiedTransport{Conn: c.tr, remote: src, local: dst}
 	}
 	if limit := c.srv.cfg.MaxConnsPerIP; limit > 0 && !c.srv.perIP.admit(c, limit) {
 		c.Commit(append(c.AppendBuffer(), c.srv.refusalPerIP()...))

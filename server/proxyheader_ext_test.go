@@ -15,7 +15,11 @@ import (
 	"github.com/switchyard-dev/switchyard/server/websocket"
 )
 
-const proxyV1TCP4 = "PROXY TCP4 203.0.113.7 198.51.100.1 4711 443\r\n"
+const (
+	proxyV1TCP4 = "PROXY TCP4 203.0.113.7 198.51.100.1 4711 443\r\n"
+	// proxyV1TCP4Addrs is its client's address and the one the client connected to.
+	proxyV1TCP4Addrs = "203.0.113.7:4711 198.51.100.1:443"
+)
 
 // proxiedConn sends a PROXY header in the same write as the client's first bytes, as a
 // balancer that forwards them at once does.
@@ -46,20 +50,20 @@ func dialProxied(t *testing.T, addr, header string) net.Conn {
 
 // Over TLS the header comes first, in cleartext, and the handshake follows it (here in
 // the same write as the ClientHello): the handler and crypto/tls's ClientHelloInfo see
-// the client's address.
+// the client's address, and ClientHelloInfo the address the client connected to.
 func TestProxyProtocolBeforeTLS(t *testing.T) {
 	hello := make(chan string, 1)
 	f := startTLS(t, server.Config{ProxyProtocol: true, TLS: &tls.Config{
 		GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
-			hello <- h.Conn.RemoteAddr().String()
+			hello <- h.Conn.RemoteAddr().String() + " " + h.Conn.LocalAddr().String()
 			return nil, nil
 		}}}, true)
 	tc := tls.Client(dialProxied(t, f.addr(), proxyV1TCP4), f.clientConfig("http/1.1"))
 	if err := tc.Handshake(); err != nil {
 		t.Fatalf("TLS handshake behind the header: %v", err)
 	}
-	if got := <-hello; got != "203.0.113.7:4711" {
-		t.Fatalf("ClientHelloInfo.Conn.RemoteAddr() = %q, want 203.0.113.7:4711", got)
+	if got := <-hello; got != proxyV1TCP4Addrs {
+		t.Fatalf("ClientHelloInfo.Conn's RemoteAddr() LocalAddr() = %q, want %q", got, proxyV1TCP4Addrs)
 	}
 	if _, body := tlsGet(t, tc, bufio.NewReader(tc), "/remote"); body != "203.0.113.7:4711" {
 		t.Fatalf("RemoteAddr() = %q, want 203.0.113.7:4711", body)
@@ -67,7 +71,7 @@ func TestProxyProtocolBeforeTLS(t *testing.T) {
 }
 
 // A connection carried on an HTTP/2 stream (a WebSocket over RFC 8441 extended CONNECT)
-// reports its parent's proxied address, as the stream's requests do.
+// reports its parent's proxied addresses, as the stream's requests do.
 func TestProxyProtocolOverHTTP2Streams(t *testing.T) {
 	srv := server.New(server.Config{Addr: "127.0.0.1:0", Loops: 2, ProxyProtocol: true})
 	srv.Upgrade(switchyardh2.New(switchyardh2.Config{}))
@@ -75,7 +79,9 @@ func TestProxyProtocolOverHTTP2Streams(t *testing.T) {
 		_, _ = w.WriteString(r.RemoteAddr().String())
 	}})
 	srv.Route("/ws", server.Route{RequireUpgrade: true, Upgraders: []server.Upgrader{websocket.New(websocket.Handler{
-		OnOpen: func(c *websocket.Conn) { _ = c.Write(websocket.OpText, []byte(c.Conn().RemoteAddr().String())) },
+		OnOpen: func(c *websocket.Conn) {
+			_ = c.Write(websocket.OpText, []byte(c.Conn().RemoteAddr().String()+" "+c.Conn().LocalAddr().String()))
+		},
 	})}})
 	servertest.Start(t, srv)
 	hc, err := h2ws.Start(dialProxied(t, srv.Addr().String(), proxyV1TCP4))
@@ -102,7 +108,7 @@ func TestProxyProtocolOverHTTP2Streams(t *testing.T) {
 	if _, err := io.ReadFull(ws, payload); err != nil {
 		t.Fatal(err)
 	}
-	if string(payload) != "203.0.113.7:4711" {
-		t.Fatalf("the WebSocket's Conn.RemoteAddr() = %q, want 203.0.113.7:4711", payload)
+	if string(payload) != proxyV1TCP4Addrs {
+		t.Fatalf("the WebSocket's Conn RemoteAddr() LocalAddr() = %q, want %q", payload, proxyV1TCP4Addrs)
 	}
 }

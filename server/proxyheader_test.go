@@ -2,7 +2,9 @@ package server
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/binary"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -109,13 +111,15 @@ func FuzzProxyHeader(f *testing.F) {
 		case err == nil && n == 0 && len(in) >= proxyV2Fixed+proxyV2MaxPayload:
 			t.Fatalf("still waiting after %d bytes", len(in))
 		case n > 0:
-			_, _ = parseProxyHeader(in[:n])
+			_, _, _ = parseProxyHeader(in[:n])
 		}
 	})
 }
 
 // startProxied serves the client's address as the handlers see it, on the loop (/),
-// from the worker pool (/pool) and through the net/http adapter (/nethttp), behind
+// from the worker pool (/pool) and through the net/http adapter (/nethttp), and the
+// server's address the client connected to, on the loop (/local, Conn.LocalAddr) and
+// through the adapter (/nethttp/local, http.LocalAddrContextKey), behind
 // Config.ProxyProtocol; the log collects the refusals.
 func startProxied(t *testing.T, cfg Config) (*Server, *lockedBuffer) {
 	log := &lockedBuffer{} // lograte_test.go
@@ -128,6 +132,16 @@ func startProxied(t *testing.T, cfg Config) (*Server, *lockedBuffer) {
 		s.Route("/nethttp", NetHTTPRoute(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, _ = w.Write([]byte(r.RemoteAddr))
 		})))
+		s.Route("/local", Route{HTTP: func(w *ResponseWriter, r *Request) {
+			_, _ = w.WriteString(r.Conn().LocalAddr().String())
+		}})
+		s.Route("/pool/local", Route{UseWorkerPool: true, HTTP: func(w *ResponseWriter, r *Request) {
+			_, _ = w.WriteString(r.LocalAddr().String())
+		}})
+		s.Route("/nethttp/local", NetHTTPRoute(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			a, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+			_, _ = fmt.Fprint(w, a)
+		})))
 	})
 	return s, log
 }
@@ -135,9 +149,12 @@ func startProxied(t *testing.T, cfg Config) (*Server, *lockedBuffer) {
 const getRoot = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
 
 // The client's address reaches the handler as the header names it (proxy-protocol.txt
-// §2.1, §2.2), however the header is cut into writes; a LOCAL (v2) or UNKNOWN (v1)
-// header keeps the socket's. Over TCP and over a Unix-domain socket (a balancer on the
-// same host, nginx stream's proxy_pass unix:), where the socket's is a *net.UnixAddr.
+// §2.1, §2.2), however the header is cut into writes, and so does the address the client
+// connected to, for TCP over IPv4 or IPv6; a LOCAL (v2) or UNKNOWN (v1) header keeps the
+// socket's addresses, and one naming Unix sockets the socket's own (§2.2's AF_UNIX
+// addresses are the balancer's, not the server's). Over TCP and over a Unix-domain
+// socket (a balancer on the same host, nginx stream's proxy_pass unix:), where the
+// socket's are *net.UnixAddr.
 func TestProxyProtocolRemoteAddr(t *testing.T) {
 	unixAddr, _ := servertest.UnixSocket(t)
 	for _, ln := range []struct{ name, addr string }{{"TCP", ""}, {"Unix", unixAddr}} {
@@ -148,20 +165,31 @@ func TestProxyProtocolRemoteAddr(t *testing.T) {
 func testProxyProtocolRemoteAddr(t *testing.T, addr string) {
 	s, _ := startProxied(t, Config{Addr: addr})
 	authority := proxyproto.TLV{Type: proxyproto.PP2_TYPE_AUTHORITY, Value: []byte("example.com")}
+	v2TCP6 := proxyV2(t, &proxyproto.Header{Command: proxyproto.PROXY, TransportProtocol: proxyproto.TCPv6,
+		SourceAddr:      net.TCPAddrFromAddrPort(netip.MustParseAddrPort("[2001:db8::9]:5000")),
+		DestinationAddr: net.TCPAddrFromAddrPort(netip.MustParseAddrPort("[2001:db8::1]:8443"))})
+	v2Unix := proxyV2(t, &proxyproto.Header{Command: proxyproto.PROXY, TransportProtocol: proxyproto.UnixStream,
+		SourceAddr: &net.UnixAddr{Net: "unix", Name: "/run/client.sock"}, DestinationAddr: &net.UnixAddr{Net: "unix", Name: "/run/lb.sock"}})
+	v2LocalTCP4 := proxyV2(t, &proxyproto.Header{Command: proxyproto.LOCAL, TransportProtocol: proxyproto.TCPv4,
+		SourceAddr: &net.TCPAddr{IP: net.IPv4(203, 0, 113, 9), Port: 5000}, DestinationAddr: &net.TCPAddr{IP: net.IPv4(198, 51, 100, 1), Port: 443}})
 	for _, tc := range []struct {
-		name, header string
-		want         string // "" for the socket's address
-		writes       string // "apart": header, then request; "together"; "bytes": one byte per write
+		name, header  string
+		remote, local string // "" for the socket's address
+		writes        string // "apart": header, then request; "together"; "bytes": one byte per write
 	}{
-		{"v1 TCP4", "PROXY TCP4 203.0.113.7 198.51.100.1 4711 443\r\n", "203.0.113.7:4711", "apart"},
-		{"v1 TCP6", "PROXY TCP6 2001:db8::7 2001:db8::1 4711 443\r\n", "[2001:db8::7]:4711", "apart"},
-		{"v1 UNKNOWN keeps the socket's", "PROXY UNKNOWN\r\n", "", "apart"},
-		{"v2 TCP4 with a TLV", proxyV2TCP4(t, "203.0.113.9:5000", authority), "203.0.113.9:5000", "apart"},
-		{"v2 LOCAL keeps the socket's", proxyV2(t, &proxyproto.Header{Command: proxyproto.LOCAL, TransportProtocol: proxyproto.UNSPEC}), "", "apart"},
-		{"v1 and the request in one write", "PROXY TCP4 203.0.113.7 198.51.100.1 4711 443\r\n", "203.0.113.7:4711", "together"},
-		{"v2 and the request in one write", proxyV2TCP4(t, "203.0.113.9:5000", authority), "203.0.113.9:5000", "together"},
-		{"v1 one byte per write", "PROXY TCP4 203.0.113.7 198.51.100.1 4711 443\r\n", "203.0.113.7:4711", "bytes"},
-		{"v2 one byte per write", proxyV2TCP4(t, "203.0.113.9:5000", authority), "203.0.113.9:5000", "bytes"},
+		{"v1 TCP4", "PROXY TCP4 203.0.113.7 198.51.100.1 4711 443\r\n", "203.0.113.7:4711", "198.51.100.1:443", "apart"},
+		{"v1 TCP6", "PROXY TCP6 2001:db8::7 2001:db8::1 4711 443\r\n", "[2001:db8::7]:4711", "[2001:db8::1]:443", "apart"},
+		{"v1 UNKNOWN keeps the socket's", "PROXY UNKNOWN\r\n", "", "", "apart"},
+		{"v1 UNKNOWN with addresses keeps the socket's", "PROXY UNKNOWN 203.0.113.7 198.51.100.1 4711 443\r\n", "", "", "apart"},
+		{"v2 TCP4 with a TLV", proxyV2TCP4(t, "203.0.113.9:5000", authority), "203.0.113.9:5000", "198.51.100.1:443", "apart"},
+		{"v2 TCP6", v2TCP6, "[2001:db8::9]:5000", "[2001:db8::1]:8443", "apart"},
+		{"v2 LOCAL keeps the socket's", proxyV2(t, &proxyproto.Header{Command: proxyproto.LOCAL, TransportProtocol: proxyproto.UNSPEC}), "", "", "apart"},
+		{"v2 LOCAL with TCP4 addresses keeps the socket's", v2LocalTCP4, "", "", "apart"},
+		{"v2 Unix stream keeps the socket's own", v2Unix, "/run/client.sock", "", "apart"},
+		{"v1 and the request in one write", "PROXY TCP4 203.0.113.7 198.51.100.1 4711 443\r\n", "203.0.113.7:4711", "198.51.100.1:443", "together"},
+		{"v2 and the request in one write", proxyV2TCP4(t, "203.0.113.9:5000", authority), "203.0.113.9:5000", "198.51.100.1:443", "together"},
+		{"v1 one byte per write", "PROXY TCP4 203.0.113.7 198.51.100.1 4711 443\r\n", "203.0.113.7:4711", "198.51.100.1:443", "bytes"},
+		{"v2 one byte per write", proxyV2TCP4(t, "203.0.113.9:5000", authority), "203.0.113.9:5000", "198.51.100.1:443", "bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := dial(t, s)
@@ -178,12 +206,17 @@ func testProxyProtocolRemoteAddr(t *testing.T, addr string) {
 				write(t, c, tc.header)
 				write(t, c, getRoot)
 			}
-			want := tc.want
-			if want == "" {
-				want = c.LocalAddr().String()
-			}
-			if _, body := readResponse(t, bufio.NewReader(c), "GET"); body != want {
+			br := bufio.NewReader(c)
+			want := cmp.Or(tc.remote, c.LocalAddr().String())
+			if _, body := readResponse(t, br, "GET"); body != want {
 				t.Fatalf("RemoteAddr() = %q, want %q", body, want)
+			}
+			want = cmp.Or(tc.local, c.RemoteAddr().String())
+			for _, path := range []string{"/local", "/pool/local", "/nethttp/local"} {
+				write(t, c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+				if _, body := readResponse(t, br, "GET"); body != want {
+					t.Fatalf("%s: LocalAddr = %q, want %q", path, body, want)
+				}
 			}
 		})
 	}

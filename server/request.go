@@ -68,6 +68,15 @@ func (r *Request) RemoteAddr() net.Addr {
 	return r.peer.RemoteAddr()
 }
 
+// LocalAddr is the server's address the client connected to (Conn.LocalAddr), in a
+// worker-pool handler too. Safe from any goroutine.
+func (r *Request) LocalAddr() net.Addr {
+	if r.peer == nil {
+		return nil
+	}
+	return r.peer.LocalAddr()
+}
+
 // AsHTTP2 makes r, an HTTP/1.1 request that upgraded to h2c, the request of HTTP/2
 // stream id (RFC 7540 §3.2 answers it on stream 1): ProtoMajor 2, and Get searches Header.
 func (r *Request) AsHTTP2(id uint32) {

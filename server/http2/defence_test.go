@@ -155,6 +155,16 @@ func TestH2DefencesEndAbusiveConnections(t *testing.T) {
 	}
 }
 
+// overListSize is a request header block for method and path whose fields each fit a
+// MaxHeaderListSize of 1024, but whose list does not.
+func (cl *h2Client) overListSize(method, path string) []byte {
+	fields := []string{":method", method, ":scheme", "http", ":path", path, ":authority", "x"}
+	for i := range 10 {
+		fields = append(fields, "x-big"+strings.Repeat("i", i), strings.Repeat("a", 200))
+	}
+	return cl.headers(fields...)
+}
+
 // Limits answered per stream while the connection goes on: an oversized header list gets
 // 431 (RFC 9113 §10.5.1, RFC 6585 §5), an oversized body 413 followed by RST_STREAM
 // NO_ERROR (RFC 9113 §8.1), and a stream past MAX_CONCURRENT_STREAMS REFUSED_STREAM
@@ -162,12 +172,7 @@ func TestH2DefencesEndAbusiveConnections(t *testing.T) {
 func TestH2StreamLimits(t *testing.T) {
 	t.Run("header list too large: 431 (RFC 9113 §10.5.1)", func(t *testing.T) {
 		cl := h2Dial(t, server.Config{}, Config{MaxHeaderListSize: 1024})
-		fields := []string{":method", "GET", ":scheme", "http", ":path", "/", ":authority", "x"}
-		for i := range 10 { // each field fits, the list does not
-			fields = append(fields, "x-big"+strings.Repeat("i", i), strings.Repeat("a", 200))
-		}
-		block := cl.headers(fields...)
-		cl.write(h2.AppendHeaders(nil, 1, block, true, 0))
+		cl.write(h2.AppendHeaders(nil, 1, cl.overListSize("GET", "/"), true, 0))
 		cl.write(cl.request(nil, 3, "GET", "/", nil))
 		ev := cl.readUntil(1, 3)
 		if r := ev.streams[1]; r.status != "431" {
@@ -275,11 +280,7 @@ func TestH2RejectedRequestIsNotServedWhenItEnds(t *testing.T) {
 		open   func(cl *h2Client) []byte
 	}{
 		{"431", server.Config{}, Config{MaxHeaderListSize: 1024}, "431", func(cl *h2Client) []byte {
-			fields := []string{":method", "POST", ":scheme", "http", ":path", "/count", ":authority", "x"}
-			for i := range 10 {
-				fields = append(fields, "x-big"+strings.Repeat("i", i), strings.Repeat("a", 200))
-			}
-			return h2.AppendHeaders(nil, 1, cl.headers(fields...), false, 0)
+			return h2.AppendHeaders(nil, 1, cl.overListSize("POST", "/count"), false, 0)
 		}},
 		{"413", server.Config{Limits: parser.Limits{MaxBodyBytes: 1000}}, Config{}, "413", func(cl *h2Client) []byte {
 			b := h2.AppendHeaders(nil, 1, cl.headers(":method", "POST", ":scheme", "http", ":path", "/count", ":authority", "x"), false, 0)
