@@ -4,8 +4,7 @@ import "github.com/switchyard-dev/switchyard/server/internal/gnet"
 
 // BacklogWatcher is implemented by a Protocol that wants to know when the socket has
 // taken some of the output its peer was behind on. A multiplexing protocol wakes the
-// child connections that the parent's backlog paused (Child.Wake); a handler that
-// streams its response waits for it (ResumeFlush). Loop only.
+// child connections that the parent's backlog paused (Child.Wake). Loop only.
 type BacklogWatcher interface {
 	BacklogEased(c *Conn)
 }
@@ -42,7 +41,10 @@ func (c *Conn) outputTaken() {
 			return
 		}
 	}
-	if w, ok := c.proto.(BacklogWatcher); ok && !c.closed {
+	if len(c.loop.offLoop) > 0 && c.tr.OutboundBuffered() <= c.srv.cfg.SendBudget/2 {
+		c.loop.backlogEased(c) // streaming handlers that wait for it (stream.go)
+	}
+	if w, ok := c.proto.(BacklogWatcher); ok && c.multiplexing && !c.closed {
 		w.BacklogEased(c)
 	}
 }

@@ -28,10 +28,8 @@ type http1 struct {
 	gaveUp bool
 	// later: the upgrade Upgrade deferred with Conn.UpgradeOffLoop, during negotiate.
 	later *laterJob
-	// streamed: the busy handler's response has begun (h1stream.go); partWaits: its
-	// handler waits for the client to read.
-	streamed  bool
-	partWaits *abandonHook
+	// streamed: the busy handler's response has begun (h1stream.go).
+	streamed bool
 }
 
 // h1State is an HTTP/1.1 request in progress on one connection. It is taken from a pool

@@ -10,7 +10,7 @@ import (
 // An HTTP/1.1 worker-pool handler's response sent in parts (ResponseWriter.Flush): the
 // parts are serialised on the worker, as a whole response is, and the loop writes each
 // one, re-arms HandlerTimeout and lets the handler go on once the connection's unsent
-// output is under its send budget, or half of it after the socket took some (BacklogEased).
+// output is under its send budget (Conn.partSent).
 
 // partFraming is how a streamed response's body is delimited (RFC 9112 §6.3).
 type partFraming uint8
@@ -55,7 +55,7 @@ func (job *poolJob) sendPart(w *ResponseWriter) error {
 	job.out.B = job.appendPiece(b, w.Body())
 	w.tookPart()
 	job.part.job = job
-	return job.abandon.await(func() error { return job.h.c.loop.Run(&job.part) })
+	return job.abandon.await(job.h.c.loop, &job.part)
 }
 
 // appendPiece appends p as the next piece of the body, framed.
@@ -112,23 +112,6 @@ func (p *h1Part) Run(context.Context) error {
 	h.streamed = true
 	c.SetDeadline(c.srv.cfg.HandlerTimeout) // a part is progress
 	c.Flush()
-	switch {
-	case c.closed:
-		job.abandon.resume(ErrAbandoned)
-	case c.Unsent() < c.srv.cfg.SendBudget:
-		job.abandon.resume(nil)
-	default:
-		h.partWaits = &job.abandon
-		c.loop.stats.paused.Add(1)
-	}
+	c.partSent(0, &job.abandon)
 	return nil
-}
-
-// BacklogEased lets a handler that waits for the client to read its parts go on, once
-// the unsent output is down to half the send budget.
-func (h *http1) BacklogEased(c *Conn) {
-	if a := h.partWaits; a != nil && c.Unsent() <= c.srv.cfg.SendBudget/2 {
-		h.partWaits = nil
-		a.resume(nil)
-	}
 }

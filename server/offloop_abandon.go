@@ -54,10 +54,12 @@ func (a *abandonHook) abandon() {
 }
 
 // offLoopEntry is a handler in flight for a connection's request on stream (0 over
-// HTTP/1.1).
+// HTTP/1.1); backlog: it waits in Flush for the socket to take the connection's backlog
+// (stream.go).
 type offLoopEntry struct {
-	stream uint32
-	hook   *abandonHook
+	stream  uint32
+	hook    *abandonHook
+	backlog bool
 }
 
 // trackOffLoop records that a worker-pool handler runs for c's request on stream until
@@ -71,7 +73,7 @@ func (l *Loop) trackOffLoop(c *Conn, stream uint32, hook *abandonHook) {
 		list = l.offLoopFree[len(l.offLoopFree)-1]
 		l.offLoopFree = l.offLoopFree[:len(l.offLoopFree)-1]
 	}
-	l.offLoop[c] = append(list, offLoopEntry{stream, hook})
+	l.offLoop[c] = append(list, offLoopEntry{stream: stream, hook: hook})
 }
 
 func (l *Loop) untrackOffLoop(c *Conn, stream uint32) {

@@ -84,7 +84,7 @@ func (job *poolJob) Run(context.Context) error {
 		job.release()
 		return nil
 	}
-	h.busy, h.streamed, h.partWaits = false, false, nil
+	h.busy, h.streamed = false, false
 	if job.out != nil {
 		c.Write(job.out.B)
 		c.CountResponse(1, job.resp.Status(), job.start, job.at)

@@ -32,9 +32,10 @@ type partSender interface {
 // PartAnswerer is an Answerer (HandleOffLoop) that can send a response in parts, as its
 // handler flushes them. AnswerPart runs on the loop with the response so far: the head,
 // on the first call, and the body written since the last part, which it must send or
-// copy before returning (the core empties it). It reports whether the handler may go on
-// at once; when it says no (the stream's window is closed, say), it calls
-// Conn.ResumeFlush once the part has gone. The final part comes to Answer, as a response
+// copy before returning (the core empties it). It reports whether the part has gone as
+// far as the protocol is concerned; when it says no (the stream's window is closed, say),
+// it calls Conn.ResumeFlush once the part has gone. The core holds the handler back
+// besides while the connection's output is over its send budget. The final part comes to Answer, as a response
 // that was never flushed does. A protocol without it buffers the response whole.
 type PartAnswerer interface {
 	Answerer
@@ -80,8 +81,8 @@ func (w *ResponseWriter) fail() {
 	w.text(500, "internal error: the handler panicked")
 }
 
-// await hands a part to the loop with send and waits for the loop's word (resume).
-func (a *abandonHook) await(send func() error) error {
+// await hands a part to loop l as task part and waits for the loop's word (resume).
+func (a *abandonHook) await(l *Loop, part Task) error {
 	a.mu.Lock()
 	if a.abandoned {
 		a.mu.Unlock()
@@ -93,7 +94,7 @@ func (a *abandonHook) await(send func() error) error {
 	ch := a.resumed
 	a.inFlight = true
 	a.mu.Unlock()
-	if send() != nil {
+	if l.Run(part) != nil {
 		a.mu.Lock()
 		a.inFlight = false
 		a.mu.Unlock()
@@ -141,12 +142,43 @@ func (c *Conn) ResumeFlush(stream uint32) {
 	}
 }
 
+// partSent decides, once a part has been flushed, when the handler of the request on
+// stream goes on: now if the connection's unsent output is under its send budget, else
+// once the socket has taken it down to half (backlogEased). Checked after the flush, so
+// that a part the socket took whole does not wait for a writable event that never comes.
+func (c *Conn) partSent(stream uint32, hook *abandonHook) {
+	switch {
+	case c.closed: // the close abandoned the handler
+	case c.Unsent() < c.srv.cfg.SendBudget:
+		hook.resume(nil)
+	default:
+		c.loop.stats.paused.Add(1)
+		list := c.loop.offLoop[c]
+		for i := range list {
+			if list[i].stream == stream {
+				list[i].backlog = true
+			}
+		}
+	}
+}
+
+// backlogEased lets c's handlers that wait for its backlog (partSent) go on.
+func (l *Loop) backlogEased(c *Conn) {
+	list := l.offLoop[c]
+	for i := range list {
+		if list[i].backlog {
+			list[i].backlog = false
+			list[i].hook.resume(nil)
+		}
+	}
+}
+
 // offLoopPart is an offLoopJob's part on its way to the loop.
 type offLoopPart struct{ job *offLoopJob }
 
 func (job *offLoopJob) sendPart(w *ResponseWriter) error {
 	job.part.job = job
-	return job.abandon.await(func() error { return job.c.loop.Run(&job.part) })
+	return job.abandon.await(job.c.loop, &job.part)
 }
 
 // Run gives the part to the protocol, on the loop.
@@ -165,9 +197,9 @@ func (p *offLoopPart) Run(context.Context) error {
 	job.resp.tookPart()
 	c.Flush()
 	if goOn {
-		job.abandon.resume(nil)
+		c.partSent(job.req.StreamID, &job.abandon)
 	} else {
-		c.loop.stats.paused.Add(1)
+		c.loop.stats.paused.Add(1) // the protocol's window: it calls ResumeFlush
 	}
 	return nil
 }

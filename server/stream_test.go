@@ -246,3 +246,45 @@ func TestStreamClientGoneAbandonsTheHandler(t *testing.T) {
 		t.Fatalf("Flush after the client left: %v", err)
 	}
 }
+
+// TestStreamedPartAllocationBudget: a part of a streamed response (a server-sent event)
+// costs at most the loop task queue's node, measured over a socket with the client
+// reading each part before the next.
+func TestStreamedPartAllocationBudget(t *testing.T) {
+	next, flushed := make(chan struct{}), make(chan error)
+	s := startServer(t, Config{}, func(s *Server) {
+		s.Route("/", Route{UseWorkerPool: true, HTTP: func(w *ResponseWriter, r *Request) {
+			for range next {
+				_, _ = w.WriteString("data: x\n\n")
+				flushed <- w.Flush()
+			}
+		}})
+	})
+	c := dial(t, s)
+	write(t, c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	br := bufio.NewReader(c)
+	next <- struct{}{}
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.ReadResponse(br, &http.Request{Method: "GET"}); err != nil {
+		t.Fatal(err)
+	}
+	part := make([]byte, len("9\r\ndata: x\n\n\r\n"))
+	if _, err := io.ReadFull(br, part); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(500, func() {
+		next <- struct{}{}
+		if err := <-flushed; err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(br, part); err != nil || string(part) != "9\r\ndata: x\n\n\r\n" {
+			t.Fatalf("part %q (%v)", part, err)
+		}
+	})
+	close(next)
+	if allocs > 1 {
+		t.Fatalf("%.1f allocations per part, want at most 1", allocs)
+	}
+}

@@ -299,7 +299,6 @@ func (h *h2Conn) appendChildStreams(out []*server.Child) []*server.Child {
 // socket has taken some of it. The list is kept for the next writable event: a child
 // that wakes may close, which changes h.streams.
 func (h *h2Conn) BacklogEased(*server.Conn) {
-	h.wakeParts()
 	h.woken = h.appendChildStreams(h.woken[:0])
 	for _, ch := range h.woken {
 		ch.Wake()

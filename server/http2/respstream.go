@@ -9,11 +9,11 @@ import (
 // A worker-pool handler may send its response in parts (server.ResponseWriter.Flush):
 // HEADERS without END_STREAM and without content-length first, then each part as DATA
 // within the windows, and END_STREAM with the last. A part the windows do not admit waits
-// in the stream's out buffer, and the handler waits with it (server.PartAnswerer): it goes
-// on once that has gone and the connection is under its send budget, so a client that
-// grants no window holds the handler back rather than the server's memory. Each part
-// counts as progress against HandlerTimeout, past which the stream is reset (CANCEL):
-// its head has gone, so a 503 can no longer be sent.
+// in the stream's out buffer, and the handler waits with it (server.PartAnswerer) until
+// that has gone; the core holds it besides while the connection is over its send budget.
+// So a client that grants no window, or reads nothing, holds the handler back rather
+// than the server's memory. Each part counts as progress against HandlerTimeout, past
+// which the stream is reset (CANCEL): its head has gone, so a 503 can no longer be sent.
 
 // AnswerPart sends a part of r's response on its stream, on the loop.
 func (h *h2Conn) AnswerPart(r *server.Request, w *server.ResponseWriter) (goOn bool) {
@@ -29,10 +29,10 @@ func (h *h2Conn) AnswerPart(r *server.Request, w *server.ResponseWriter) (goOn b
 	body := h.bodyOf(s, w)
 	s.sentBody += len(body)
 	h.queueData(s, body)
-	if s.out == nil && !h.c.Saturated() {
+	if s.out == nil {
 		return true
 	}
-	s.partWaits = true
+	s.partWaits = true // the window holds the rest: drained lets the handler go on
 	return false
 }
 
@@ -99,18 +99,10 @@ func (h *h2Conn) drained(s *h2Stream) {
 	h.wakePart(s)
 }
 
-// wakePart lets s's handler go on once its part has gone and the connection is under its
-// send budget.
+// wakePart lets s's handler go on once the part the window held back has gone.
 func (h *h2Conn) wakePart(s *h2Stream) {
-	if s.partWaits && s.out == nil && !h.c.Saturated() {
+	if s.partWaits && s.out == nil {
 		s.partWaits = false
 		h.c.ResumeFlush(s.id)
-	}
-}
-
-// wakeParts is wakePart for every stream, after the socket took some of the backlog.
-func (h *h2Conn) wakeParts() {
-	for _, s := range h.streams {
-		h.wakePart(s)
 	}
 }

@@ -183,3 +183,29 @@ func TestH2StreamEndsEarly(t *testing.T) {
 		})
 	}
 }
+
+// TestH2StreamPartsLargerThanTheBudget: parts larger than the send budget, within windows
+// that admit them, to a client that reads: the socket takes each whole, so no writable
+// event follows, and the handler must go on from the check after the flush.
+func TestH2StreamPartsLargerThanTheBudget(t *testing.T) {
+	parts := []string{strings.Repeat("a", 40000), strings.Repeat("b", 40000), strings.Repeat("c", 40000)}
+	done := make(chan error, 1)
+	s := streamServer(t, server.Config{SendBudget: 16 << 10}, parts, nil, nil, done)
+	c := dial(t, s)
+	cl := newH2Client(t, c, bufio.NewReader(c))
+	cl.write(h2.AppendSettings([]byte(h2.ClientPreface), h2.Setting{ID: h2.SettingInitialWindowSize, Val: 1 << 20}))
+	cl.write(h2.AppendWindowUpdate(nil, 0, 1<<20))
+	cl.write(cl.request(nil, 1, "GET", "/s", nil))
+	var body strings.Builder
+	for _, f := range frames1(cl, nil) {
+		if f.Type == h2.FrameData && f.StreamID == 1 {
+			body.Write(f.Data())
+		}
+	}
+	if body.String() != strings.Join(parts, "") {
+		t.Fatalf("got %d octets of %d", body.Len(), 3*40000)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
