@@ -113,18 +113,20 @@ func TestStreamCutShort(t *testing.T) {
 	cases := []struct {
 		name    string
 		timeout time.Duration
-		then    func(w *ResponseWriter) error
+		// then runs after the first part; proceed closes once the client has seen the
+		// response cut short.
+		then func(w *ResponseWriter, proceed <-chan struct{}) error
 	}{
-		{"panic", 0, func(w *ResponseWriter) error { panic("after the head") }},
-		{"HandlerTimeout", 200 * time.Millisecond, func(w *ResponseWriter) error {
-			time.Sleep(600 * time.Millisecond) // past HandlerTimeout: behaviour, not a measurement
+		{"panic", 0, func(*ResponseWriter, <-chan struct{}) error { panic("after the head") }},
+		{"HandlerTimeout", 200 * time.Millisecond, func(w *ResponseWriter, proceed <-chan struct{}) error {
+			<-proceed // past HandlerTimeout, which cut the response
 			_, _ = w.WriteString("late")
 			return w.Flush()
 		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			late := make(chan error, 1)
+			late, proceed := make(chan error, 1), make(chan struct{})
 			s := startServer(t, Config{HandlerTimeout: tc.timeout}, func(s *Server) {
 				s.Route("/", Route{UseWorkerPool: true, HTTP: func(w *ResponseWriter, r *Request) {
 					_, _ = w.WriteString("part")
@@ -132,7 +134,7 @@ func TestStreamCutShort(t *testing.T) {
 						late <- err
 						return
 					}
-					late <- tc.then(w)
+					late <- tc.then(w, proceed)
 				}})
 			})
 			c := dial(t, s)
@@ -145,6 +147,7 @@ func TestStreamCutShort(t *testing.T) {
 			if string(body) != "part" || !errors.Is(err, io.ErrUnexpectedEOF) {
 				t.Fatalf("body %q, error %v: want the part, then the body cut short", body, err)
 			}
+			close(proceed)
 			if tc.timeout > 0 {
 				if err := <-late; !errors.Is(err, ErrAbandoned) {
 					t.Fatalf("the late Flush returned %v, want ErrAbandoned", err)

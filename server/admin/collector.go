@@ -44,7 +44,7 @@ func NewCollector(srv *server.Server, more ...*server.Server) *Collector {
 		yields:            d("connection_yields_total", "Turns a connection ended early so that its loop's other connections run (WebSocket inflation budget)."),
 		handshakeDuration: d("upgrade_handshake_seconds", "Time from an upgrade request (its first read, or its parse when it arrived whole) to the 101."),
 		responses:         d("http_responses_total", "Responses to HTTP requests by protocol and status class (1xx: only 101 Switching Protocols; 100 Continue is not counted).", "proto", "code"),
-		requestDuration:   d("http_request_duration_seconds", "Time from an HTTP request's head complete to its response queued for the socket (the access log's duration); requests that could not be parsed are not timed.", "proto"),
+		requestDuration:   d("http_request_duration_seconds", "Time from an HTTP request's beginning (HTTP/1.1: its first bytes; HTTP/2: the read that completed its head) to its response queued for the socket.", "proto"),
 		tlsHandshakes:     d("tls_handshakes_total", "TLS handshakes by outcome: completed, failed, timed_out (also counted as failed), refused (over the cap in flight).", "outcome"),
 		tlsInFlight:       d("tls_handshakes_in_flight", "TLS handshakes running now (each one a goroutine)."),
 		tlsVersions:       d("tls_sessions_total", "Completed TLS handshakes by version.", "version"),

@@ -134,14 +134,16 @@ func TestH2StreamWaitsForWindow(t *testing.T) {
 // stream reset (INTERNAL_ERROR, CANCEL), so the client sees the response cut short.
 func TestH2StreamEndsEarly(t *testing.T) {
 	cases := []struct {
-		name     string
-		timeout  time.Duration
-		then     func(w *server.ResponseWriter) error
+		name    string
+		timeout time.Duration
+		// then runs after the first part; proceed closes once the client has seen the
+		// stream end.
+		then     func(w *server.ResponseWriter, proceed <-chan struct{}) error
 		clientRS bool
 		wantCode h2.ErrCode // of the server's RST_STREAM
 		wantErr  error      // what the handler's last Flush returned
 	}{
-		{"client resets", 0, func(w *server.ResponseWriter) error {
+		{"client resets", 0, func(w *server.ResponseWriter, _ <-chan struct{}) error {
 			for {
 				_, _ = w.WriteString("tick")
 				if err := w.Flush(); err != nil {
@@ -150,17 +152,18 @@ func TestH2StreamEndsEarly(t *testing.T) {
 				time.Sleep(time.Millisecond)
 			}
 		}, true, 0, server.ErrAbandoned},
-		{"panic", 0, func(*server.ResponseWriter) error { panic("after the head") }, false, h2.ErrCodeInternal, nil},
-		{"HandlerTimeout", 200 * time.Millisecond, func(w *server.ResponseWriter) error {
-			time.Sleep(600 * time.Millisecond) // past HandlerTimeout: behaviour, not a measurement
+		{"panic", 0, func(*server.ResponseWriter, <-chan struct{}) error { panic("after the head") }, false, h2.ErrCodeInternal, nil},
+		{"HandlerTimeout", 200 * time.Millisecond, func(w *server.ResponseWriter, proceed <-chan struct{}) error {
+			<-proceed // past HandlerTimeout, which reset the stream
 			_, _ = w.WriteString("late")
 			return w.Flush()
 		}, false, h2.ErrCodeCancel, server.ErrAbandoned},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			done := make(chan error, 1)
-			s := streamServer(t, server.Config{HandlerTimeout: tc.timeout}, []string{"part"}, nil, tc.then, done)
+			done, proceed := make(chan error, 1), make(chan struct{})
+			then := func(w *server.ResponseWriter) error { return tc.then(w, proceed) }
+			s := streamServer(t, server.Config{HandlerTimeout: tc.timeout}, []string{"part"}, nil, then, done)
 			c := dial(t, s)
 			cl := newH2Client(t, c, bufio.NewReader(c))
 			cl.write(clientPreface())
@@ -171,6 +174,7 @@ func TestH2StreamEndsEarly(t *testing.T) {
 			} else if last := got[len(got)-1]; last.Type != h2.FrameRSTStream || last.ErrCode() != tc.wantCode {
 				t.Fatalf("want RST_STREAM %v: %s", tc.wantCode, describe(got))
 			}
+			close(proceed)
 			if tc.wantErr != nil {
 				if err := <-done; !errors.Is(err, tc.wantErr) {
 					t.Fatalf("the handler's last Flush returned %v, want %v", err, tc.wantErr)
