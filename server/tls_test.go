@@ -101,6 +101,16 @@ func installTLSTestRoutes(srv *server.Server, noH2 bool) {
 			}()
 		},
 	})}})
+	// /stream streams 16 MiB in 64 KiB parts (TestTLSStreamToALateReader).
+	srv.Route("/stream", server.Route{UseWorkerPool: true, HTTP: func(w *server.ResponseWriter, r *server.Request) {
+		part := bytes.Repeat([]byte("s"), 64<<10)
+		for range 256 {
+			_, _ = w.Write(part)
+			if w.Flush() != nil {
+				return
+			}
+		}
+	}})
 	if !noH2 {
 		srv.Upgrade(switchyardh2.New(switchyardh2.Config{}))
 	}
@@ -642,4 +652,42 @@ func TestTLSShutdownDrains(t *testing.T) {
 		t.Fatal("the connection in its handshake stayed open")
 	}
 	servertest.Wait(t, served)
+}
+
+// TestTLSStreamToALateReader: a streamed response larger than the socket buffers, over
+// TLS to a client that reads nothing until the handler has had to wait (Stats.Paused),
+// arrives whole, over HTTP/1.1 and HTTP/2: the TLS transport's backlog holds the handler
+// back and its writable events let it go on, as the socket's do.
+func TestTLSStreamToALateReader(t *testing.T) {
+	for _, proto := range []string{"http/1.1", "h2"} {
+		t.Run(proto, func(t *testing.T) {
+			f := startTLS(t, server.Config{SendBudget: 16 << 10}, false)
+			var body io.Reader
+			if proto == "h2" {
+				tr := &http2.Transport{TLSClientConfig: f.clientConfig("h2")}
+				resp, err := (&http.Client{Transport: tr, Timeout: 30 * time.Second}).Get("https://" + f.srv.Addr().String() + "/stream")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				body = resp.Body
+			} else {
+				c := dialTLS(t, f.srv.Addr().String(), f.clientConfig("http/1.1"))
+				_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+				servertest.Write(t, c, "GET /stream HTTP/1.1\r\nHost: localhost\r\n\r\n")
+				defer func() { _ = c.Close() }()
+				servertest.Eventually(t, "the handler waits for the client", func() bool { return f.srv.Stats().Paused > 0 })
+				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body = resp.Body
+			}
+			servertest.Eventually(t, "the handler waits for the client", func() bool { return f.srv.Stats().Paused > 0 })
+			n, err := io.Copy(io.Discard, body)
+			if err != nil || n != 256*64<<10 {
+				t.Fatalf("read %d octets (%v), want %d", n, err, 256*64<<10)
+			}
+		})
+	}
 }
