@@ -15,8 +15,9 @@ type Access struct {
 	Target string // the request-target as sent
 	Status int
 	Bytes  int // body bytes sent (none for HEAD, 1xx, 204 and 304)
-	// From is Conn.Now when the request's head was complete; 0 when it never was (a
-	// request the parser refused), logged as a duration of 0.
+	// From is Conn.Now when the request began: over HTTP/1.1 its first bytes (as nginx's
+	// $request_time), over HTTP/2 the read that completed its head; 0 when unknown,
+	// logged as a duration of 0.
 	From int64
 	// Upgrade is the protocol the response switched to: a 101's, or that of an HTTP/2
 	// extended CONNECT's 200 (RFC 8441); empty otherwise.
@@ -24,8 +25,8 @@ type Access struct {
 }
 
 // AccessLogging reports whether the server keeps an access log (Config.AccessLog). A
-// protocol reads the clock for Access.From, and keeps what it logs, only then, so that a
-// server without one pays a nil check per request. Safe from any goroutine.
+// protocol keeps what it logs only then, so that a server without one pays a nil check
+// per request. Safe from any goroutine.
 func (c *Conn) AccessLogging() bool { return c.srv.cfg.AccessLog != nil }
 
 // LogAccess writes a's line to Config.AccessLog, at Info: proto, method, target, status,
@@ -54,9 +55,9 @@ func (c *Conn) LogAccess(a Access) {
 }
 
 // logAccess logs the response to an HTTP/1.x request, req (without a method: one that
-// could not be read), with status and body bytes sent; from is when its head
-// was complete (h1State.headAt). Its callers check Config.AccessLog first, so that a
-// server without one builds nothing for it.
+// could not be read), with status and body bytes sent; from is when it began
+// (http1.startedAt). Its callers check Config.AccessLog first, so that a server without
+// one builds nothing for it.
 func (h *http1) logAccess(req *parser.Request, from int64, status, bytes int, upgrade string) {
 	a := Access{Status: status, Bytes: bytes, From: from, Upgrade: upgrade}
 	if req.Method != nil {

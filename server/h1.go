@@ -50,11 +50,11 @@ type h1State struct {
 	sent100 bool // 100 Continue was sent for this request
 	// bodyFrom is the clock's nanoseconds when the body began (armBodyDeadline).
 	bodyFrom int64
-	// startAt is the clock's nanoseconds when the request's first bytes were served, for
-	// the request metrics (Conn.CountResponse); headAt when its head was complete, kept for
-	// the access log only (Serve): 0 without one.
-	startAt, headAt int64
-	start           time.Time
+	// startAt is the clock's nanoseconds when the request's first bytes were served: where
+	// the access log's duration and the request metrics (Conn.CountResponse) start, as
+	// nginx's $request_time does.
+	startAt int64
+	start   time.Time
 }
 
 var h1Pool = sync.Pool{New: func() any { return new(h1State) }}
@@ -123,9 +123,6 @@ func (h *http1) Serve(c *Conn, in []byte) (int, error) {
 	n, err := st.parser.Parse(in, req)
 	switch {
 	case err == nil:
-		if c.srv.cfg.AccessLog != nil && st.headAt == 0 {
-			st.headAt = c.Now() // the first parse: a head is parsed again while its body arrives
-		}
 	case errors.Is(err, parser.ErrIncomplete):
 		if st.start.IsZero() {
 			// The head spans reads: its first byte came now. (A head that arrives whole,
@@ -286,7 +283,7 @@ func (h *http1) dispatch(req *parser.Request, head, body []byte) error {
 	}
 	w := &c.loop.resp
 	c.srv.handle(route, w, hr)
-	h.queue(req, h.headAt(), "", w)
+	h.queue(req, h.startedAt(), "", w)
 	return h.endRequest(req)
 }
 
@@ -310,30 +307,21 @@ func (h *http1) endRequest(req *parser.Request) error {
 }
 
 // queue is how every response the loop serialises reaches the output: w's response to
-// req, with connOpt in its Connection field, then its access-log line. from is when
-// req's head was complete (headAt).
+// req, with connOpt in its Connection field, then its count and access-log line. from is
+// when req began (startedAt).
 func (h *http1) queue(req *parser.Request, from int64, connOpt string, w *ResponseWriter) {
 	c := h.c
 	head := isHead(req.Method)
 	b, at := h.appendResponse(c.AppendBuffer(), req.KeepAlive, req.ProtoMinor, head, connOpt, w)
 	c.Commit(b)
-	c.CountResponse(1, w.Status(), h.startedAt(), at)
+	c.CountResponse(1, w.Status(), from, at)
 	if c.srv.cfg.AccessLog != nil {
 		h.logAccess(req, from, w.Status(), sentBytes(w, head), "")
 	}
 }
 
-// headAt is when the head of the request in progress was complete, for the access log
-// (0 without one, or between requests).
-func (h *http1) headAt() int64 {
-	if h.st == nil {
-		return 0
-	}
-	return h.st.headAt
-}
-
-// startedAt is when the request in progress began, for the request metrics (0 between
-// requests).
+// startedAt is when the request in progress began (h1State.startAt), for the access log
+// and the request metrics (0 between requests).
 func (h *http1) startedAt() int64 {
 	if h.st == nil {
 		return 0
@@ -431,7 +419,7 @@ func isHead(method []byte) bool { return string(method) == "HEAD" }
 
 // respond answers a request with a server-generated status and text, keeping the
 // connection if the request allows; connOpt and raw header lines go with it. from is
-// when its head was complete (headAt).
+// when it began (startedAt).
 func (h *http1) respond(req *parser.Request, from int64, status int, connOpt, raw, text string) {
 	w := &h.c.loop.resp
 	w.Reset()
@@ -463,7 +451,7 @@ func (h *http1) reject(e *parser.Error) {
 	w := &c.loop.resp
 	w.Reset()
 	w.text(e.Status, e.Reason)
-	h.queue(&unreadable, h.headAt(), "", w)
+	h.queue(&unreadable, h.startedAt(), "", w)
 	kind := "malformed_request"
 	switch e.Status {
 	case 408:

@@ -104,12 +104,7 @@ func (n NetHTTP) serve(w *ResponseWriter, r *Request) {
 	hr = hr.WithContext(ctx)
 	rw := &netHTTPWriter{w: w, limit: n.MaxResponseBytes}
 	if !n.run(rw, hr) {
-		if w.Streamed() {
-			w.broken = true
-		} else {
-			w.Reset()
-			w.text(500, "the handler panicked")
-		}
+		w.fail("the handler panicked")
 		return
 	}
 	rw.finish()
@@ -327,16 +322,12 @@ func (rw *netHTTPWriter) finish() {
 	if !rw.wroteHeader {
 		rw.WriteHeader(http.StatusOK)
 	}
-	switch {
-	case rw.over && rw.w.Streamed():
-		rw.w.broken = true // the head has gone: the response ends cut short
-	case rw.over:
-		rw.w.Reset()
-		rw.w.text(500, "the handler's response exceeds the route's MaxResponseBytes ("+strconv.Itoa(rw.limit)+" bytes)")
-	case !rw.w.Streamed():
-		rw.detectType()
-		rw.trailers()
-	default:
-		rw.trailers()
+	if rw.over {
+		rw.w.fail("the handler's response exceeds the route's MaxResponseBytes (" + strconv.Itoa(rw.limit) + " bytes)")
+		return
 	}
+	if !rw.w.Streamed() {
+		rw.detectType()
+	}
+	rw.trailers()
 }

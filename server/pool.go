@@ -25,9 +25,8 @@ type poolJob struct {
 	framing partFraming
 	part    h1Part
 	sent    int
-	// start is when the request began and at when its response was serialised, for the
-	// request metrics (Conn.CountResponse).
-	start, at int64
+	// at is when the response was serialised, for the request metrics (CountResponse).
+	at int64
 }
 
 var jobPool = sync.Pool{New: func() any { return new(poolJob) }}
@@ -37,11 +36,10 @@ func (h *http1) submit(handler Handler, match *pathMatch, req *parser.Request, h
 	c := h.c
 	job := jobPool.Get().(*poolJob)
 	job.h, job.handler = h, handler
-	job.fill(c, *match, h.headAt(), head, body)
-	job.start = h.startedAt()
+	job.fill(c, *match, h.startedAt(), head, body)
 	if err := c.srv.pool.Submit(job.work); err != nil {
 		job.release()
-		h.respond(req, h.headAt(), 503, "", "", "the server's worker pool is full; try again")
+		h.respond(req, h.startedAt(), 503, "", "", "the server's worker pool is full; try again")
 		return
 	}
 	// The job comes back as a loop task, so it cannot finish before this turn does.
@@ -87,7 +85,7 @@ func (job *poolJob) Run(context.Context) error {
 	h.busy, h.streamed = false, false
 	if job.out != nil {
 		c.Write(job.out.B)
-		c.CountResponse(1, job.resp.Status(), job.start, job.at)
+		c.CountResponse(1, job.resp.Status(), job.from, job.at)
 		if c.srv.cfg.AccessLog != nil {
 			h.logAccess(&job.req, job.from, job.resp.Status(), job.sent, "")
 		}

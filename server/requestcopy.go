@@ -12,13 +12,13 @@ type requestCopy struct {
 	in      *bytebufferpool.ByteBuffer
 	headLen int
 	match   pathMatch // the route's pattern and path values: the copy's Path is the same bytes
-	from    int64     // when the head was complete, for the access log (http1.headAt)
+	from    int64     // when the request began, for the access log and metrics (http1.startedAt)
 	parser  parser.Parser
 	req     parser.Request
 	hreq    Request
 }
 
-// fill copies the request and the route's match, and keeps from for the access log.
+// fill copies the request and the route's match, and keeps from (when it began).
 func (rc *requestCopy) fill(c *Conn, match pathMatch, from int64, head, body []byte) {
 	rc.match, rc.from = match, from
 	rc.in = bytebufferpool.Get()

@@ -94,13 +94,13 @@ func (s *Server) handle(route *Route, w *ResponseWriter, r *Request) {
 }
 
 // callHandler runs h. A panic is answered 500 (or cuts a streamed response short) and
-// logged (rate-limited, with its stack),
-// as net/http does, instead of ending the loop's goroutine, and with it the process, or a
-// worker's job, whose answer would never come back to its connection.
+// logged (rate-limited, with its stack), as net/http does, instead of ending the loop's
+// goroutine, and with it the process, or a worker's job, whose answer would never come
+// back to its connection.
 func (s *Server) callHandler(h Handler, w *ResponseWriter, r *Request) {
 	defer func() {
 		if p := recover(); p != nil {
-			w.fail()
+			w.fail("internal error: the handler panicked")
 			outcome := "answered 500"
 			if w.Broken() {
 				outcome = "its streamed response cut short"

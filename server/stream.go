@@ -70,18 +70,20 @@ func (w *ResponseWriter) tookPart() {
 	w.body = w.body[:0]
 }
 
-// fail turns a handler's panic into its answer: a 500 if nothing was sent yet, or a
-// broken stream.
-func (w *ResponseWriter) fail() {
+// fail turns a handler's failure into its answer: a 500 saying why (text) if nothing was
+// sent yet, or else a broken stream, cut short.
+func (w *ResponseWriter) fail(text string) {
 	if w.streamed {
 		w.broken = true
 		return
 	}
 	w.Reset()
-	w.text(500, "internal error: the handler panicked")
+	w.text(500, text)
 }
 
-// await hands a part to loop l as task part and waits for the loop's word (resume).
+// await hands a part to loop l as task part and waits for the loop's word (resume), or
+// for the server to have stopped: a loop that stops drops the tasks still queued, so a
+// part on its way then never gets its word, and nothing reads its buffers any more.
 func (a *abandonHook) await(l *Loop, part Task) error {
 	a.mu.Lock()
 	if a.abandoned {
@@ -100,7 +102,12 @@ func (a *abandonHook) await(l *Loop, part Task) error {
 		a.mu.Unlock()
 		return ErrAbandoned // the loop has stopped
 	}
-	return <-ch
+	select {
+	case err := <-ch:
+		return err
+	case <-l.srv.done:
+		return ErrAbandoned
+	}
 }
 
 // took is the loop taking the part await sent: until then the handler must not go on,

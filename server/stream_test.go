@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -289,5 +290,43 @@ func TestStreamedPartAllocationBudget(t *testing.T) {
 	close(next)
 	if allocs > 1 {
 		t.Fatalf("%.1f allocations per part, want at most 1", allocs)
+	}
+}
+
+// TestStreamEndsWithTheServer: a handler streaming as fast as its client reads, when the
+// server stops at once (Shutdown with an expired context), returns: a part still queued
+// for a loop that has stopped never runs, and its handler hears ErrAbandoned instead of
+// waiting forever on the worker pool.
+func TestStreamEndsWithTheServer(t *testing.T) {
+	for range 20 {
+		started, done := make(chan struct{}), make(chan error, 1)
+		s := New(Config{Addr: "127.0.0.1:0", Loops: 1})
+		s.Route("/", Route{UseWorkerPool: true, HTTP: func(w *ResponseWriter, r *Request) {
+			close(started)
+			for {
+				_, _ = w.WriteString("data: x\n\n")
+				if err := w.Flush(); err != nil {
+					done <- err
+					return
+				}
+			}
+		}})
+		_, sv := servertest.Start(t, s)
+		c := dial(t, s)
+		write(t, c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		go func() { _, _ = io.Copy(io.Discard, c) }()
+		<-started
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_ = s.Shutdown(ctx)
+		servertest.Wait(t, sv)
+		select {
+		case err := <-done:
+			if !errors.Is(err, ErrAbandoned) {
+				t.Fatalf("Flush after the server stopped: %v", err)
+			}
+		case <-time.After(10 * time.Second): // a fail-safe: the handler would wait forever
+			t.Fatal("the streaming handler still waits after the server stopped")
+		}
 	}
 }

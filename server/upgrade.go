@@ -50,7 +50,7 @@ func (h *http1) negotiate(route *Route, hr *Request) outcome {
 				return deferred
 			}
 			if rej != nil {
-				h.answerRejection(req, h.headAt(), u, rej)
+				h.answerRejection(req, h.startedAt(), u, rej)
 				return answered
 			}
 			h.switchTo(u, p, hdr, hr)
@@ -67,7 +67,7 @@ func (h *http1) negotiate(route *Route, hr *Request) outcome {
 // switchTo sends 101 and installs p; the rest of the input goes to p right away.
 func (h *http1) switchTo(u Upgrader, p Protocol, hdr []byte, hr *Request) {
 	c := h.c
-	h.switching(hr.h1, h.headAt(), hr.h1.Expect100 && (h.st == nil || !h.st.sent100), u.Token(), hdr)
+	h.switching(hr.h1, h.startedAt(), hr.h1.Expect100 && (h.st == nil || !h.st.sent100), u.Token(), hdr)
 	c.loop.stats.outcome(101, u.Token())
 	if h.st != nil && !h.st.start.IsZero() {
 		c.loop.stats.handshakes.observe(time.Since(h.st.start))
@@ -143,7 +143,7 @@ func (h *http1) answerRejection(req *parser.Request, from int64, u Upgrader, rej
 func (h *http1) answer426(route *Route, req *parser.Request) {
 	list := h.c.srv.acceptedUpgrades(route)
 	kind, reason := diagnose426(list, req)
-	h.respond(req, h.headAt(), 426, "Upgrade", "Upgrade: "+list+"\r\n", reason)
+	h.respond(req, h.startedAt(), 426, "Upgrade", "Upgrade: "+list+"\r\n", reason)
 	h.c.loop.stats.outcome(426, kind)
 	h.c.LogRefusal(426, reason)
 }

@@ -65,10 +65,10 @@ func (h *http1) upgradeOffLoop(req *parser.Request, head, body []byte) error {
 	if st := h.st; st != nil {
 		job.start, job.sent100 = st.start, st.sent100
 	}
-	job.fill(c, c.loop.hreq.match, h.headAt(), head, body)
+	job.fill(c, c.loop.hreq.match, h.startedAt(), head, body)
 	if err := c.srv.pool.Submit(job.work); err != nil {
 		job.release()
-		h.respond(req, h.headAt(), 503, "", "", "the server's worker pool is full; try again")
+		h.respond(req, h.startedAt(), 503, "", "", "the server's worker pool is full; try again")
 		return h.endRequest(req)
 	}
 	h.busy = true
@@ -142,11 +142,11 @@ func (job *laterJob) release() {
 }
 
 // switching queues the 101 that answers req, switching to the protocol named token, and
-// logs it (from is when req's head was complete).
+// counts and logs it (from is when req began: http1.startedAt).
 func (h *http1) switching(req *parser.Request, from int64, owes100 bool, token string, hdr []byte) {
 	c := h.c
 	c.Commit(appendSwitching(c.AppendBuffer(), owes100, token, hdr))
-	c.CountResponse(1, 101, h.startedAt(), 0)
+	c.CountResponse(1, 101, from, 0)
 	if c.srv.cfg.AccessLog != nil {
 		h.logAccess(req, from, 101, 0, token)
 	}
